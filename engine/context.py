@@ -1,0 +1,29 @@
+"""What every use case needs, built once per process by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.clock import Clock
+from engine.db import Database
+from engine.spiff.runtime import Runtime
+from engine.versions import DefinitionRegistry
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who does something: a user id and the role they act in (recorded in the audit log)."""
+
+    id: str
+    role: str | None = None
+
+
+SYSTEM = Actor("system", "system")
+
+
+@dataclass(frozen=True)
+class EngineContext:
+    db: Database
+    runtime: Runtime
+    definitions: DefinitionRegistry
+    clock: Clock

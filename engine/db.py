@@ -1,0 +1,72 @@
+"""Database engines and session factories for SQLite (embedded default) and PostgreSQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+
+@dataclass(frozen=True)
+class Database:
+    """A writer factory and a reader factory over the same database.
+
+    On SQLite, writers start with ``BEGIN IMMEDIATE`` so that two read-then-write units of work
+    queue up at BEGIN instead of failing with "database is locked" mid-way; readers keep a
+    deferred BEGIN so that worklists are not serialized behind writers (WAL lets them read).
+    On PostgreSQL both factories share one engine.
+    """
+
+    url: str
+    writer: sessionmaker[Session]
+    reader: sessionmaker[Session]
+    engine: Engine
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        reader_engine = self.reader.kw.get("bind")
+        if reader_engine is not None and reader_engine is not self.engine:
+            reader_engine.dispose()
+
+
+def connect(url: str, *, pool_size: int = 5) -> Database:
+    if url.startswith("sqlite"):
+        writer = _sqlite_engine(url, immediate=True)
+        reader = _sqlite_engine(url, immediate=False)
+    else:
+        writer = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        reader = writer
+    return Database(
+        url,
+        sessionmaker(writer, expire_on_commit=False),
+        sessionmaker(reader, expire_on_commit=False),
+        writer,
+    )
+
+
+def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the sqlite3 module: its legacy mode emits no BEGIN
+        # before a SELECT, which breaks read-then-write units of work.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine

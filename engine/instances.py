@@ -1,0 +1,372 @@
+"""Process instances of a case: start one, complete a human task, deliver a message.
+
+Each public function is one use case and one transaction: the engine state and its version,
+the human-task, timer and awaited-message projections, the audit events and every instance
+that a thrown message starts or resumes in the same case are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import audit, projections
+from engine.context import Actor, EngineContext
+from engine.errors import Conflict, NotFound
+from engine.forms import CONFIRMATION_SCHEMA, validate_task_data
+from engine.profiles import Profile
+from engine.spiff.definitions import CompiledBundle, ProcessDefinition
+from engine.spiff.runtime import Workflow
+from engine.tables import AwaitedMessage, Case, CasePerson, HumanTask, ProcessInstance
+from engine.uow import UnitOfWork
+
+ACTIVE, COMPLETED = "active", "completed"
+# A message that starts or resumes an instance that throws again, and so on: a chain longer
+# than this is a loop in the design, not a case.
+MAX_MESSAGE_HOPS = 25
+
+
+@dataclass(frozen=True)
+class StartedInstance:
+    id: uuid.UUID
+    case_id: uuid.UUID
+    process_id: str
+    version_id: int
+
+
+def start_instance(
+    ctx: EngineContext,
+    actor: Actor,
+    case_id: uuid.UUID,
+    process_id: str,
+    data: dict[str, Any] | None = None,
+) -> StartedInstance:
+    with UnitOfWork(ctx.db.writer) as uow:
+        case = uow.session.get(Case, case_id)
+        if case is None:
+            raise NotFound(f"no case {case_id}")
+        instance = start_instance_in(ctx, uow, actor, case, process_id, data or {})
+        uow.commit()
+    return StartedInstance(instance.id, case.id, instance.process_id, instance.version_id)
+
+
+def start_instance_in(
+    ctx: EngineContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    case: Case,
+    process_id: str,
+    data: dict[str, Any],
+    *,
+    message: tuple[str, Any] | None = None,
+    version_id: int | None = None,
+    hops: int = 0,
+) -> ProcessInstance:
+    """Start a process for a case inside the caller's unit of work (on the newest version
+    that has the process, unless a version is given)."""
+    session = uow.session
+    if version_id is None:
+        version_id = ctx.definitions.newest_version_of(session, process_id)
+    compiled = ctx.definitions.compiled(session, version_id)
+    definition = _definition(compiled, process_id)
+    if message is None and not definition.has_plain_start:
+        raise Conflict(f"process {process_id!r} is started by a message, not directly")
+    profile = _profile(compiled, case)
+    start_data = {**case_start_data(session, case), **data}
+    workflow = ctx.runtime.start(definition, profile, start_data)
+    if message is not None:
+        ctx.runtime.deliver_message(workflow, message[0], message[1])
+    now = ctx.clock.now()
+    instance = ProcessInstance(
+        id=uuid.uuid4(),
+        case_id=case.id,
+        version_id=version_id,
+        process_id=process_id,
+        status=ACTIVE,
+        state="",
+        serializer_version="",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(instance)
+    session.flush()
+    audit.record(
+        session,
+        at=now,
+        actor_id=actor.id,
+        actor_role=actor.role,
+        action="instance.started",
+        case_id=case.id,
+        instance_id=instance.id,
+        process_id=process_id,
+        version_id=version_id,
+        by_message=message[0] if message else None,
+    )
+    _settle(ctx, uow, actor, case, instance, workflow, hops)
+    return instance
+
+
+def complete_task(
+    ctx: EngineContext,
+    actor: Actor,
+    task_id: uuid.UUID,
+    data: dict[str, Any],
+    *,
+    expected_version: int | None = None,
+) -> HumanTask:
+    """Complete a ready human task with form data and run the process on.
+
+    Raises NotFound, Conflict (not ready, already done, stale ``expected_version``, or a
+    concurrent completion won) or InvalidTaskData (field errors); nothing changes then.
+    """
+    with UnitOfWork(ctx.db.writer) as uow:
+        session = uow.session
+        task = session.get(HumanTask, task_id)
+        if task is None:
+            raise NotFound(f"no task {task_id}")
+        instance = _lock_instance(session, task.instance_id)
+        session.refresh(task)
+        if task.status != projections.READY:
+            raise Conflict(f"task {task_id} is {task.status}, not ready")
+        if expected_version is not None and task.version != expected_version:
+            raise Conflict(
+                f"task {task_id} is at version {task.version}, not {expected_version}; reload it"
+            )
+        compiled = ctx.definitions.compiled(session, instance.version_id)
+        validate_task_data(compiled.form(task.bpmn_id) or CONFIRMATION_SCHEMA, data)
+        case = _case(session, instance.case_id)
+        workflow = _load(ctx, compiled, instance, case)
+        before = ctx.runtime.task_view(workflow, task_id).data
+        ctx.runtime.complete_task(workflow, task_id, data)
+        now = ctx.clock.now()
+        task.status = projections.COMPLETED
+        task.completed_at = now
+        task.completed_by = actor.id
+        task.version += 1
+        audit.record(
+            session,
+            at=now,
+            actor_id=actor.id,
+            actor_role=actor.role,
+            action="task.completed",
+            case_id=case.id,
+            instance_id=instance.id,
+            task_id=task.id,
+            task=task.bpmn_id,
+            changed_fields=audit.changed_fields(before, data),
+        )
+        _settle(ctx, uow, actor, case, instance, workflow, 0)
+        uow.commit()
+    return task
+
+
+def deliver_message(
+    ctx: EngineContext,
+    actor: Actor,
+    case_id: uuid.UUID,
+    name: str,
+    payload: Any,
+    *,
+    may_start: bool = True,
+) -> uuid.UUID:
+    """Deliver a message to the instance of a case that awaits it or, when ``may_start``, start
+    the process whose message start event catches it. Returns the instance that received it.
+
+    Raises NotFound for an unknown case and Conflict when nothing takes the message.
+    """
+    with UnitOfWork(ctx.db.writer) as uow:
+        case = uow.session.get(Case, case_id)
+        if case is None:
+            raise NotFound(f"no case {case_id}")
+        instance_id = _route(
+            ctx, uow, actor, case, name, payload, hops=0, require_waiting=not may_start
+        )
+        uow.commit()
+    return instance_id
+
+
+def fire_timers_of(
+    ctx: EngineContext, uow: UnitOfWork, actor: Actor, instance_id: uuid.UUID
+) -> None:
+    """Run an instance whose timers may have come due, inside the caller's unit of work."""
+    session = uow.session
+    instance = _lock_instance(session, instance_id)
+    case = _case(session, instance.case_id)
+    compiled = ctx.definitions.compiled(session, instance.version_id)
+    workflow = _load(ctx, compiled, instance, case)
+    ctx.runtime.fire_timers(workflow)
+    _settle(ctx, uow, actor, case, instance, workflow, 0)
+
+
+def case_start_data(session: Session, case: Case) -> dict[str, Any]:
+    """What every instance of a case starts with: its ids and its children (for per-child
+    work). Other case facts stay in the case record and are not copied."""
+    children = session.scalars(
+        select(CasePerson)
+        .where(CasePerson.case_id == case.id, CasePerson.role == "child")
+        .order_by(CasePerson.name, CasePerson.id)
+    ).all()
+    return {
+        "case_id": str(case.id),
+        "case_number": case.case_number,
+        "profile_id": case.profile_id,
+        "children": [
+            {
+                "person_id": str(child.id),
+                "name": child.name,
+                "birth_date": child.birth_date.isoformat() if child.birth_date else None,
+            }
+            for child in children
+        ],
+    }
+
+
+# -- internals --------------------------------------------------------------------------------
+
+
+def _lock_instance(session: Session, instance_id: uuid.UUID) -> ProcessInstance:
+    # FOR UPDATE on PostgreSQL; on SQLite the writer's BEGIN IMMEDIATE already serializes.
+    instance = session.get(
+        ProcessInstance, instance_id, with_for_update=True, populate_existing=True
+    )
+    if instance is None:
+        raise NotFound(f"no process instance {instance_id}")
+    return instance
+
+
+def _case(session: Session, case_id: uuid.UUID) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"no case {case_id}")
+    return case
+
+
+def _definition(compiled: CompiledBundle, process_id: str) -> ProcessDefinition:
+    definition = compiled.process(process_id)
+    if definition is None:
+        raise NotFound(f"no process {process_id!r} in this version")
+    return definition
+
+
+def _profile(compiled: CompiledBundle, case: Case) -> Profile:
+    profile = compiled.profile(case.profile_id)
+    if profile is None:
+        raise Conflict(
+            f"case {case.case_number} uses jurisdiction profile {case.profile_id!r}, "
+            "which the deployed definitions do not have"
+        )
+    return profile
+
+
+def _load(
+    ctx: EngineContext, compiled: CompiledBundle, instance: ProcessInstance, case: Case
+) -> Workflow:
+    if instance.status != ACTIVE:
+        raise Conflict(f"process instance {instance.id} is {instance.status}")
+    definition = _definition(compiled, instance.process_id)
+    return ctx.runtime.load(definition, _profile(compiled, case), instance.state)
+
+
+def _settle(
+    ctx: EngineContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    case: Case,
+    instance: ProcessInstance,
+    workflow: Workflow,
+    hops: int,
+) -> None:
+    """Store the instance after an engine run, project it, and hand its thrown messages on."""
+    session = uow.session
+    now = ctx.clock.now()
+    snapshot = ctx.runtime.snapshot(workflow)
+    thrown = ctx.runtime.take_thrown_messages(workflow)
+    instance.state = ctx.runtime.dump(workflow)
+    instance.serializer_version = ctx.runtime.serializer_version
+    instance.updated_at = now
+    if snapshot.completed:
+        instance.status = COMPLETED
+        instance.completed_at = now
+        audit.record(
+            session,
+            at=now,
+            actor_id=actor.id,
+            actor_role=actor.role,
+            action="instance.completed",
+            case_id=case.id,
+            instance_id=instance.id,
+            process_id=instance.process_id,
+        )
+    projections.sync_human_tasks(session, instance, snapshot, now)
+    projections.sync_timers(session, instance, snapshot, now)
+    projections.sync_awaited_messages(session, instance, snapshot)
+    session.flush()
+    for message in thrown:
+        _route(
+            ctx, uow, actor, case, message.name, message.payload, hops + 1, require_waiting=False
+        )
+
+
+def _route(
+    ctx: EngineContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    case: Case,
+    name: str,
+    payload: Any,
+    hops: int,
+    *,
+    require_waiting: bool,
+) -> uuid.UUID:
+    if hops > MAX_MESSAGE_HOPS:
+        raise Conflict(
+            f"message {name!r} passed {MAX_MESSAGE_HOPS} instances: a loop in the design"
+        )
+    session = uow.session
+    waiting = session.scalars(
+        select(AwaitedMessage.instance_id)
+        .join(ProcessInstance, ProcessInstance.id == AwaitedMessage.instance_id)
+        .where(AwaitedMessage.case_id == case.id, AwaitedMessage.message_name == name)
+        .order_by(ProcessInstance.created_at, ProcessInstance.id)
+        .limit(1)
+    ).first()
+    now = ctx.clock.now()
+    if waiting is not None:
+        instance = _lock_instance(session, waiting)
+        compiled = ctx.definitions.compiled(session, instance.version_id)
+        workflow = _load(ctx, compiled, instance, case)
+        ctx.runtime.deliver_message(workflow, name, payload)
+        audit.record(
+            session,
+            at=now,
+            actor_id=actor.id,
+            actor_role=actor.role,
+            action="message.delivered",
+            case_id=case.id,
+            instance_id=instance.id,
+            message=name,
+        )
+        _settle(ctx, uow, actor, case, instance, workflow, hops)
+        return instance.id
+    route = None if require_waiting else ctx.definitions.newest_start_route(session, name)
+    if route is None:
+        raise Conflict(
+            f"no process of case {case.case_number} is waiting for message {name!r}, "
+            "and no deployed process starts on it"
+        )
+    started = start_instance_in(
+        ctx,
+        uow,
+        actor,
+        case,
+        route.process_id,
+        {},
+        message=(name, payload),
+        version_id=route.version_id,
+        hops=hops,
+    )
+    return started.id

@@ -1,0 +1,490 @@
+"""Turn a bundle of designer files into runnable process specs, or into a list of problems.
+
+Every check happens before anything is deployed: safe XML parsing (no DTD, no entity, no
+network), the BPMN/DMN XML schemas with every error reported, SpiffWorkflow's parser, every
+expression compiled by the sandbox, call activities, messages, decisions and forms resolved.
+Each problem names its file, element id and line, so a designer can find it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
+from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.specs.base import TaskSpec
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+
+from engine.bundle import Bundle
+from engine.errors import InvalidDefinition, Problem
+from engine.forms import schema_problems
+from engine.profiles import DEFAULT_PROFILE, Profile, parse_profile
+from engine.spiff.decisions import (
+    SUPPORTED_HIT_POLICIES,
+    StrictDecisionEngine,
+    input_cell_expression,
+)
+from engine.spiff.sandbox import check_expression, check_script
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+# lxml validators keep per-call state on the schema object.
+_XSD_LOCK = threading.Lock()
+_DMN_VALIDATORS: dict[str, BpmnValidator] = {}
+
+
+def _safe_parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+class CaseworkParser(SpiffBpmnParser):
+    """SpiffWorkflow's parser with casework's strict decision tables."""
+
+    def get_engine(self, decision_ref: str, node: Any) -> DMNEngine:
+        engine = super().get_engine(decision_ref, node)
+        return StrictDecisionEngine(engine.decision_table)
+
+
+@dataclass(frozen=True)
+class ProcessDefinition:
+    process_id: str
+    name: str
+    file: str
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    start_messages: tuple[str, ...]
+    has_plain_start: bool
+
+
+@dataclass
+class CompiledBundle:
+    bundle: Bundle
+    processes: dict[str, ProcessDefinition]
+    forms: dict[str, dict[str, Any]]
+    profiles: dict[str, Profile]
+    message_starts: dict[str, list[str]] = field(default_factory=dict)
+
+    def process(self, process_id: str) -> ProcessDefinition | None:
+        return self.processes.get(process_id)
+
+    def form(self, task_bpmn_id: str) -> dict[str, Any] | None:
+        return self.forms.get(task_bpmn_id)
+
+    def profile(self, profile_id: str) -> Profile | None:
+        if profile_id == DEFAULT_PROFILE.id:
+            return self.profiles.get(profile_id, DEFAULT_PROFILE)
+        return self.profiles.get(profile_id)
+
+
+class _Locations:
+    """Where each element id stands: file and line."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, list[tuple[str, int | None]]] = defaultdict(list)
+
+    def index(self, path: str, root: etree._Element) -> None:
+        for element in root.iter():
+            if not isinstance(element.tag, str):
+                continue
+            element_id = element.get("id")
+            if element_id:
+                self._by_id[element_id].append((path, element.sourceline))
+
+    def find(
+        self, element_id: str | None, prefer_file: str | None = None
+    ) -> tuple[str, int | None]:
+        places = self._by_id.get(element_id or "", [])
+        for path, line in places:
+            if path == prefer_file:
+                return path, line
+        if places:
+            return places[0]
+        return prefer_file or "-", None
+
+    def problem(self, message: str, element_id: str | None, file: str | None = None) -> Problem:
+        path, line = self.find(element_id, file)
+        return Problem(path, message, line, element_id or None)
+
+
+def compile_bundle(bundle: Bundle, *, check_expressions: bool = True) -> CompiledBundle:
+    """Parse and check a bundle. Raises InvalidDefinition listing every problem found."""
+    problems: list[Problem] = []
+    locations = _Locations()
+    parser = CaseworkParser(validator=None)
+
+    for path, content in bundle.of_kind("bpmn").items():
+        root = _parse_xml(path, content, problems)
+        if root is None:
+            continue
+        if root.tag != f"{{{BPMN_NS}}}definitions":
+            problems.append(Problem(path, f"not a BPMN file: the root element is {root.tag}", 1))
+            continue
+        locations.index(path, root)
+        if _schema_problems(path, root, VALIDATOR, problems):
+            continue
+        _guarded(
+            problems,
+            locations,
+            path,
+            lambda r=root, p=path: parser.add_bpmn_xml(r.getroottree(), filename=p),
+        )
+
+    for path, content in bundle.of_kind("dmn").items():
+        root = _parse_xml(path, content, problems)
+        if root is None:
+            continue
+        validator = _dmn_validator(root)
+        if validator is None:
+            problems.append(Problem(path, f"not a DMN file: the root element is {root.tag}", 1))
+            continue
+        locations.index(path, root)
+        if _schema_problems(path, root, validator, problems):
+            continue
+        _guarded(
+            problems, locations, path, lambda r=root, p=path: parser.add_dmn_xml(r, filename=p)
+        )
+
+    processes = _build_processes(parser, locations, problems)
+    forms = _load_forms(bundle, processes, problems)
+    profiles = _load_profiles(bundle, problems)
+    if not problems:
+        _check_decision_tables(parser, locations, problems)
+        if check_expressions:
+            for definition in processes.values():
+                for spec in _all_specs(definition):
+                    _check_spec(spec, definition.file, locations, problems)
+        _check_messages(processes, locations, problems)
+    if not processes and not problems:
+        problems.append(Problem("-", "the bundle holds no executable process"))
+    if problems:
+        raise InvalidDefinition(_unique(problems))
+    compiled = CompiledBundle(bundle, processes, forms, profiles)
+    for definition in processes.values():
+        for name in definition.start_messages:
+            compiled.message_starts.setdefault(name, []).append(definition.process_id)
+    return compiled
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    seen: dict[Problem, None] = {}
+    for problem in problems:
+        seen.setdefault(problem, None)
+    return list(seen)
+
+
+def _parse_xml(path: str, content: bytes, problems: list[Problem]) -> etree._Element | None:
+    try:
+        root = etree.fromstring(content, _safe_parser())
+    except etree.XMLSyntaxError as exc:
+        problems.append(Problem(path, f"not well-formed XML: {exc.msg}", exc.lineno or None))
+        return None
+    except (ValueError, etree.LxmlError) as exc:
+        problems.append(Problem(path, f"not readable as XML: {exc}"))
+        return None
+    if root is None:
+        problems.append(Problem(path, "empty document"))
+        return None
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        problems.append(
+            Problem(path, "DOCTYPE declarations are not allowed (entities are never expanded)", 1)
+        )
+        return None
+    return root
+
+
+def _dmn_validator(root: etree._Element) -> BpmnValidator | None:
+    if not isinstance(root.tag, str) or not root.tag.endswith("}definitions"):
+        return None
+    namespace = root.tag[1:].split("}")[0]
+    schema = DMN_SCHEMAS.get(namespace)
+    if schema is None:
+        return None
+    if namespace not in _DMN_VALIDATORS:
+        _DMN_VALIDATORS[namespace] = BpmnValidator(schema)
+    return _DMN_VALIDATORS[namespace]
+
+
+def _schema_problems(
+    path: str, root: etree._Element, validator: BpmnValidator, problems: list[Problem]
+) -> bool:
+    """Validate against the XML schema, reporting every error, not just the first."""
+    with _XSD_LOCK:
+        validator.preprocess(root)
+        valid = validator.validator.validate(root)
+        errors = list(validator.validator.error_log)
+    if valid:
+        return False
+    for error in errors:
+        problems.append(Problem(path, f"schema: {error.message}", error.line or None))
+    return True
+
+
+def _guarded(problems: list[Problem], locations: _Locations, path: str, action: Any) -> Any:
+    """Run a parser step; turn any failure, even a parser crash, into a problem."""
+    try:
+        return action()
+    except ValidationException as exc:
+        problems.append(_from_validation(exc, locations, path))
+    except SpiffWorkflowException as exc:
+        problems.append(Problem(path, _message(exc)))
+    except RecursionError:
+        problems.append(Problem(path, "the diagram nests too deeply to parse"))
+    except Exception as exc:
+        problems.append(Problem(path, f"the parser failed: {type(exc).__name__}: {exc}"))
+    return None
+
+
+def _message(exc: BaseException) -> str:
+    text = str(exc.args[0]) if exc.args else str(exc)
+    return " ".join(text.split())
+
+
+def _from_validation(exc: ValidationException, locations: _Locations, path: str) -> Problem:
+    element_id = exc.id or None
+    file = exc.file_name or path
+    found_file, line = locations.find(element_id, file)
+    if isinstance(exc.line_number, int) and exc.line_number:
+        line = exc.line_number
+    return Problem(found_file if element_id else file, _message(exc), line, element_id)
+
+
+def _build_processes(
+    parser: CaseworkParser, locations: _Locations, problems: list[Problem]
+) -> dict[str, ProcessDefinition]:
+    processes: dict[str, ProcessDefinition] = {}
+    for process_id in _guarded(problems, locations, "-", parser.get_process_ids) or []:
+        process_parser = parser.get_process_parser(process_id)
+        file = getattr(process_parser, "filename", None) or "-"
+
+        def build(pid: str = process_id) -> tuple[Any, dict[str, Any]]:
+            return parser.get_spec(pid), parser.get_subprocess_specs(pid)
+
+        built = _guarded(problems, locations, file, build)
+        if built is None:
+            continue
+        spec, subprocess_specs = built
+        start_messages, plain = _start_events(spec)
+        processes[process_id] = ProcessDefinition(
+            process_id,
+            spec.description or process_id,
+            file,
+            spec,
+            subprocess_specs,
+            tuple(start_messages),
+            plain,
+        )
+    return processes
+
+
+def _start_events(spec: Any) -> tuple[list[str], bool]:
+    messages: list[str] = []
+    plain = False
+    for task_spec in spec.task_specs.values():
+        if isinstance(task_spec, StartEvent):
+            definition = task_spec.event_definition
+            if isinstance(definition, MessageEventDefinition):
+                messages.append(definition.name)
+            elif type(definition).__name__ == "NoneEventDefinition":
+                plain = True
+    return messages, plain
+
+
+def _all_specs(definition: ProcessDefinition) -> Iterator[Any]:
+    yield definition.spec
+    yield from (s for s in definition.subprocess_specs.values() if s is not None)
+
+
+def _check_spec(spec: Any, file: str, locations: _Locations, problems: list[Problem]) -> None:
+    for task_spec in spec.task_specs.values():
+        element_id = getattr(task_spec, "bpmn_id", None)
+        for kind, source, mode in _expressions(task_spec):
+            if source is None or not str(source).strip():
+                continue
+            objections = check_script(source) if mode == "exec" else check_expression(source)
+            for objection in objections:
+                problems.append(locations.problem(f"{kind}: {objection}", element_id, file))
+        if isinstance(task_spec, ServiceTask):
+            problems.append(
+                locations.problem(
+                    "service tasks are not supported: casework reaches other systems through "
+                    "messages and webhooks, never from inside a process",
+                    element_id,
+                    file,
+                )
+            )
+
+
+def _expressions(task_spec: TaskSpec) -> Iterator[tuple[str, str | None, str]]:
+    """Every expression a task spec carries: (what it is, source, eval or exec)."""
+    yield "script", getattr(task_spec, "script", None), "exec"
+    yield "pre-script", getattr(task_spec, "prescript", None), "exec"
+    yield "post-script", getattr(task_spec, "postscript", None), "exec"
+    for condition, _target in getattr(task_spec, "cond_task_specs", []) or []:
+        args = getattr(condition, "args", None)
+        if args:
+            yield "condition", args[0], "eval"
+    if isinstance(task_spec, MultiInstanceTask):
+        yield "multi-instance cardinality", getattr(task_spec, "cardinality", None), "eval"
+        yield "completion condition", getattr(task_spec, "condition", None), "eval"
+    if hasattr(task_spec, "condition") and not isinstance(task_spec, MultiInstanceTask):
+        condition = task_spec.condition
+        if isinstance(condition, str):
+            yield "loop condition", condition, "eval"
+    definition = getattr(task_spec, "event_definition", None)
+    yield from _event_expressions(definition)
+
+
+def _event_expressions(definition: Any) -> Iterator[tuple[str, str | None, str]]:
+    if definition is None:
+        return
+    if isinstance(definition, MultipleEventDefinition):
+        for inner in definition.event_definitions:
+            yield from _event_expressions(inner)
+    elif isinstance(definition, TimerEventDefinition):
+        yield "timer expression", definition.expression, "eval"
+    elif isinstance(definition, ConditionalEventDefinition):
+        yield "event condition", definition.expression, "eval"
+    else:
+        yield "payload expression", getattr(definition, "expression", None), "eval"
+        for prop in getattr(definition, "correlation_properties", None) or []:
+            yield "correlation expression", getattr(prop, "retrieval_expression", None), "eval"
+
+
+def _check_decision_tables(
+    parser: CaseworkParser, locations: _Locations, problems: list[Problem]
+) -> None:
+    for decision_id, dmn_parser in parser.dmn_parsers.items():
+        file = dmn_parser.filename or "-"
+        decision = _guarded(
+            problems, locations, file, lambda p=dmn_parser: (p.parse(), p.decision)[1]
+        )
+        if decision is None:
+            continue
+        if not decision.decisionTables:
+            problems.append(locations.problem("decision has no decision table", decision_id, file))
+            continue
+        table = decision.decisionTables[0]
+        if table.hit_policy not in SUPPORTED_HIT_POLICIES:
+            problems.append(
+                locations.problem(
+                    f"hit policy {table.hit_policy} is not supported; use UNIQUE, FIRST or COLLECT "
+                    "(the engine would silently treat it as FIRST)",
+                    table.id,
+                    file,
+                )
+            )
+        for item in table.inputs:
+            for objection in check_expression(item.expression or ""):
+                problems.append(locations.problem(f"input expression: {objection}", item.id, file))
+        for rule in table.rules:
+            for entry in rule.inputEntries:
+                for cell in entry.lhs:
+                    if cell is None or not cell.strip() or cell.strip() == "-":
+                        continue
+                    source = input_cell_expression(entry.input.expression or "", cell)
+                    for objection in check_expression(source):
+                        problems.append(
+                            locations.problem(
+                                f"rule {rule.row_number} input cell {cell!r}: {objection}",
+                                entry.id,
+                                file,
+                            )
+                        )
+            for entry in rule.outputEntries:
+                if entry.text and entry.text.strip():
+                    for objection in check_expression(entry.text):
+                        problems.append(
+                            locations.problem(
+                                f"rule {rule.row_number} output cell {entry.text!r}: {objection}",
+                                entry.id,
+                                file,
+                            )
+                        )
+
+
+def _check_messages(
+    processes: dict[str, ProcessDefinition], locations: _Locations, problems: list[Problem]
+) -> None:
+    thrown: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    caught: set[str] = set()
+    for definition in processes.values():
+        for spec in _all_specs(definition):
+            for task_spec in spec.task_specs.values():
+                for message in _messages_of(getattr(task_spec, "event_definition", None)):
+                    if isinstance(task_spec, ThrowingEvent):
+                        thrown[message].append((task_spec.bpmn_id, definition.file))
+                    elif isinstance(task_spec, CatchingEvent):
+                        caught.add(message)
+    for message, places in thrown.items():
+        if message not in caught:
+            for element_id, file in places:
+                problems.append(
+                    locations.problem(
+                        f"message {message!r} is thrown but no process in the bundle catches it",
+                        element_id,
+                        file,
+                    )
+                )
+
+
+def _messages_of(definition: Any) -> Iterator[str]:
+    if isinstance(definition, MultipleEventDefinition):
+        for inner in definition.event_definitions:
+            yield from _messages_of(inner)
+    elif isinstance(definition, MessageEventDefinition):
+        yield definition.name
+
+
+def _load_forms(
+    bundle: Bundle, processes: dict[str, ProcessDefinition], problems: list[Problem]
+) -> dict[str, dict[str, Any]]:
+    user_tasks = {
+        task_spec.bpmn_id
+        for definition in processes.values()
+        for spec in _all_specs(definition)
+        for task_spec in spec.task_specs.values()
+        if isinstance(task_spec, UserTask) or getattr(task_spec, "manual", False)
+    }
+    forms: dict[str, dict[str, Any]] = {}
+    for path, content in bundle.of_kind("form").items():
+        task_id = path.rsplit("/", 1)[-1].removesuffix(".schema.json")
+        schema, objections = schema_problems(content)
+        problems.extend(Problem(path, objection, None, task_id) for objection in objections)
+        if schema is None:
+            continue
+        if processes and task_id not in user_tasks:
+            problems.append(Problem(path, f"no user task {task_id!r} in the bundle", None, task_id))
+            continue
+        forms[task_id] = schema
+    return forms
+
+
+def _load_profiles(bundle: Bundle, problems: list[Problem]) -> dict[str, Profile]:
+    profiles: dict[str, Profile] = {}
+    for path, content in bundle.of_kind("profile").items():
+        profile, objections = parse_profile(path, content)
+        problems.extend(objections)
+        if profile is None:
+            continue
+        if profile.id in profiles:
+            problems.append(Problem(path, f"profile {profile.id!r} is defined twice"))
+        profiles[profile.id] = profile
+    return profiles

@@ -1,0 +1,373 @@
+"""The engine adapter: the one place that drives SpiffWorkflow workflows.
+
+Callers get plain snapshots (``TaskView``, ``TimerView``, ``ThrownMessage``) and never touch
+SpiffWorkflow objects, so the rest of casework does not depend on the library's API. Every
+engine run happens under the injected clock, the restricted script environment and a CPU
+budget; every failure comes out as an ``engine.errors`` exception.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.specs.event_definitions import (
+    MessageEventDefinition as SpiffMessageEventDefinition,
+)
+from SpiffWorkflow.util.task import TaskState
+
+from engine.calendars import BusinessCalendar
+from engine.clock import Clock
+from engine.errors import Conflict, NotFound, ScriptFailed
+from engine.profiles import Profile
+from engine.script_functions import script_functions
+from engine.spiff import clock_hook
+from engine.spiff.definitions import ProcessDefinition
+from engine.spiff.sandbox import RestrictedEnvironment, SandboxViolation
+from engine.spiff.watchdog import BudgetExceeded, cpu_budget
+
+Workflow = BpmnWorkflow
+SERIALIZER_VERSION = "1.5"
+
+
+@dataclass(frozen=True)
+class TaskView:
+    id: UUID
+    bpmn_id: str
+    name: str
+    lane: str | None
+    process_id: str
+    due_at: datetime | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TimerView:
+    task_id: UUID
+    bpmn_id: str
+    name: str
+    due_at: datetime
+    kind: str  # "date", "duration" or "cycle"
+    attached_to: UUID | None
+    interrupting: bool
+
+
+@dataclass(frozen=True)
+class ThrownMessage:
+    name: str
+    payload: Any
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    ready_tasks: list[TaskView]
+    timers: list[TimerView]
+    awaited_messages: list[str]
+    completed: bool
+    active_elements: list[str]
+
+
+class _LeanWorkflowConverter(BpmnWorkflowConverter):
+    """Stores a workflow without its spec; the spec is deployed once and cached in memory."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct: dict[str, Any] = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(
+        self, dct: dict[str, Any], spec: Any = None, subprocess_specs: Any = None
+    ) -> BpmnWorkflow:
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _serializer() -> BpmnWorkflowSerializer:
+    config = {**SPIFF_CONFIG, BpmnWorkflow: _LeanWorkflowConverter}
+    registry = BpmnWorkflowSerializer.configure(config)
+    registry.register(
+        date, lambda v: {"value": v.isoformat()}, lambda d: date.fromisoformat(d["value"])
+    )
+    registry.register(Decimal, lambda v: {"value": str(v)}, lambda d: Decimal(d["value"]))
+    return BpmnWorkflowSerializer(registry, version=SERIALIZER_VERSION)
+
+
+class Runtime:
+    def __init__(self, clock: Clock, cpu_seconds: float = 2.0) -> None:
+        clock_hook.install()
+        self.clock = clock
+        self.serializer_version = SERIALIZER_VERSION
+        self.cpu_seconds = cpu_seconds
+        self._serializer = _serializer()
+        self._engines: dict[BusinessCalendar, PythonScriptEngine] = {}
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    def start(
+        self, definition: ProcessDefinition, profile: Profile, data: Mapping[str, Any]
+    ) -> BpmnWorkflow:
+        """A new workflow, run until it waits. Message-started processes wait for their message."""
+        workflow = BpmnWorkflow(
+            definition.spec, definition.subprocess_specs, script_engine=self._engine(profile)
+        )
+        workflow.task_tree.data.update(copy.deepcopy(dict(data)))
+        with self._run():
+            _advance(workflow)
+        return workflow
+
+    def load(self, definition: ProcessDefinition, profile: Profile, state: str) -> BpmnWorkflow:
+        dct = json.loads(state)
+        self._serializer.migrate(dct)
+        workflow: BpmnWorkflow = self._serializer.from_dict(
+            dct, spec=definition.spec, subprocess_specs=definition.subprocess_specs
+        )
+        workflow.script_engine = self._engine(profile)
+        return workflow
+
+    def dump(self, workflow: BpmnWorkflow) -> str:
+        try:
+            return str(self._serializer.serialize_json(workflow))
+        except (TypeError, ValueError) as exc:
+            raise ScriptFailed(
+                f"process data cannot be stored: {exc}; scripts must keep task data to plain "
+                "values (text, numbers, lists, objects)",
+                reason="unserializable",
+            ) from exc
+
+    # -- what users and events do -----------------------------------------------------------
+
+    def complete_task(self, workflow: BpmnWorkflow, task_id: UUID, data: Mapping[str, Any]) -> None:
+        task = _find_task(workflow, task_id)
+        if task.state != TaskState.READY or not task.task_spec.manual:
+            raise Conflict(f"task {task_id} is not ready to be completed")
+        with self._run():
+            task.data.update(copy.deepcopy(dict(data)))
+            task.run()
+            _advance(workflow)
+
+    def deliver_message(self, workflow: BpmnWorkflow, name: str, payload: Any) -> None:
+        event = BpmnEvent(SpiffMessageEventDefinition(name), copy.deepcopy(payload))
+        with self._run():
+            try:
+                workflow.send_event(event)
+            except WorkflowException as exc:
+                raise Conflict(f"the instance is not waiting for message {name!r}") from exc
+            _advance(workflow)
+
+    def fire_timers(self, workflow: BpmnWorkflow) -> None:
+        with self._run():
+            _advance(workflow)
+
+    # -- what the host reads ----------------------------------------------------------------
+
+    def snapshot(self, workflow: BpmnWorkflow) -> Snapshot:
+        ready = [
+            _task_view(task) for task in workflow.get_tasks(state=TaskState.READY, manual=True)
+        ]
+        waiting = list(workflow.event_manager.tasks.values())
+        timers = [view for task in waiting if (view := _timer_view(task)) is not None]
+        awaited = sorted(
+            {name for task in waiting for name in _message_names(task.task_spec.event_definition)}
+        )
+        active = sorted(
+            {
+                task.task_spec.bpmn_id
+                for task in _all_tasks(workflow)
+                if task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED)
+                and task.task_spec.bpmn_id
+            }
+        )
+        return Snapshot(ready, timers, awaited, workflow.is_completed(), active)
+
+    def take_thrown_messages(self, workflow: BpmnWorkflow) -> list[ThrownMessage]:
+        """Messages the workflow threw that nothing inside it caught; taking them empties the
+        workflow's queue, so each is handed on exactly once."""
+        return [
+            ThrownMessage(event.event_definition.name, event.payload)
+            for event in workflow.get_events()
+            if isinstance(event.event_definition, MessageEventDefinition)
+        ]
+
+    def task_view(self, workflow: BpmnWorkflow, task_id: UUID) -> TaskView:
+        return _task_view(_find_task(workflow, task_id))
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _engine(self, profile: Profile) -> PythonScriptEngine:
+        # Helpers depend only on the calendar (and the clock), so profiles share engines.
+        engine = self._engines.get(profile.calendar)
+        if engine is None:
+            environment = RestrictedEnvironment(script_functions(profile.calendar, self.clock))
+            engine = PythonScriptEngine(environment=environment)
+            self._engines[profile.calendar] = engine
+        return engine
+
+    @contextmanager
+    def _run(self) -> Iterator[None]:
+        """One engine run: our clock, the CPU budget, and errors in casework's terms."""
+        try:
+            with clock_hook.using(self.clock), cpu_budget(self.cpu_seconds):
+                yield
+        except BudgetExceeded:
+            raise ScriptFailed(
+                f"a script or expression used more than {self.cpu_seconds:g} s of CPU and was "
+                "stopped; nothing was changed",
+                reason="timeout",
+            ) from None
+        except WorkflowTaskException as exc:
+            raise _script_failure(exc) from exc
+        except SandboxViolation as exc:
+            raise ScriptFailed(f"refused by the sandbox: {exc}", reason="refused") from exc
+        except MemoryError:
+            raise ScriptFailed(
+                "a script asked for more memory than allowed", reason="memory"
+            ) from None
+        except RecursionError:
+            raise ScriptFailed("the process nested too deeply to run", reason="depth") from None
+        except (Conflict, NotFound, ScriptFailed):
+            raise
+        except SpiffWorkflowException as exc:
+            raise ScriptFailed(_clean(str(exc))) from exc
+
+
+def _advance(workflow: BpmnWorkflow) -> None:
+    # refresh_timers first, or a timer that came due only becomes READY and runs next time.
+    workflow.refresh_timers()
+    workflow.do_engine_steps()
+
+
+def _script_failure(exc: WorkflowTaskException) -> ScriptFailed:
+    cause = getattr(exc, "exception", None) or exc.__cause__
+    reason = "error"
+    if isinstance(cause, SandboxViolation):
+        reason = "refused"
+    elif isinstance(cause, MemoryError):
+        reason = "memory"
+    element_id = getattr(getattr(exc, "task_spec", None), "bpmn_id", None)
+    line = getattr(exc, "line_number", None) or None
+    message = _clean(str(exc))
+    if reason == "refused":
+        message = f"refused by the sandbox: {cause}. {message}"
+    return ScriptFailed(message, element_id=element_id, line=line, reason=reason)
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _find_task(workflow: BpmnWorkflow, task_id: UUID) -> Any:
+    try:
+        task = workflow.get_task_from_id(task_id)
+    except Exception as exc:
+        raise NotFound(f"no task {task_id} in this instance") from exc
+    if task is None:
+        raise NotFound(f"no task {task_id} in this instance")
+    return task
+
+
+def _all_tasks(workflow: BpmnWorkflow) -> Iterator[Any]:
+    # The flat dicts: get_tasks() does not descend below WAITING parents.
+    yield from workflow.tasks.values()
+    for subprocess in workflow.subprocesses.values():
+        yield from subprocess.tasks.values()
+
+
+def _task_view(task: Any) -> TaskView:
+    spec = task.task_spec
+    return TaskView(
+        id=task.id,
+        bpmn_id=spec.bpmn_id,
+        name=spec.bpmn_name or spec.bpmn_id,
+        lane=spec.lane,
+        process_id=task.workflow.spec.name,
+        due_at=_due_of(task),
+        data=copy.deepcopy(task.data),
+    )
+
+
+def _boundary_split_of(task: Any) -> Any:
+    parent = task.parent
+    while parent is not None and isinstance(parent.task_spec, MultiInstanceTask):
+        parent = parent.parent
+    if parent is not None and isinstance(parent.task_spec, BoundaryEventSplit):
+        return parent
+    return None
+
+
+def _due_of(task: Any) -> datetime | None:
+    split = _boundary_split_of(task)
+    if split is None:
+        return None
+    dues = [
+        view.due_at
+        for sibling in split.children
+        if (view := _timer_view(sibling)) is not None and sibling.state == TaskState.WAITING
+    ]
+    return min(dues) if dues else None
+
+
+def _timer_view(task: Any) -> TimerView | None:
+    spec = task.task_spec
+    definition = getattr(spec, "event_definition", None)
+    if not isinstance(definition, TimerEventDefinition):
+        return None
+    value = definition.details(task).value
+    if not isinstance(value, str):
+        return None
+    due = datetime.fromisoformat(value)
+    if due.tzinfo is None:
+        return None
+    kind = (
+        "cycle"
+        if isinstance(definition, CycleTimerEventDefinition)
+        else ("duration" if type(definition).__name__ == "DurationTimerEventDefinition" else "date")
+    )
+    attached_to = None
+    interrupting = True
+    if isinstance(spec, BoundaryEvent):
+        interrupting = bool(spec.cancel_activity)
+        if task.parent is not None:
+            attached_to = next(
+                (c.id for c in task.parent.children if not isinstance(c.task_spec, BoundaryEvent)),
+                None,
+            )
+    return TimerView(
+        task.id, spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, due, kind, attached_to, interrupting
+    )
+
+
+def _message_names(definition: Any) -> Iterator[str]:
+    if isinstance(definition, MultipleEventDefinition):
+        for inner in definition.event_definitions:
+            yield from _message_names(inner)
+    elif isinstance(definition, MessageEventDefinition):
+        yield definition.name

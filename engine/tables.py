@@ -1,0 +1,225 @@
+"""The database tables (SQLAlchemy 2 typed models).
+
+Cases and people live in SQL, not in engine state. Process instances keep SpiffWorkflow's JSON
+without the spec. Human tasks, timers and awaited messages are projections of that state,
+rewritten in the same transaction after every engine run, so worklists and the scheduler never
+deserialize a workflow.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (which drops the zone) too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise TypeError("naive datetime given where an aware one is required")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JsonType, list[Any]: JsonType}
+
+
+class DefinitionVersion(Base):
+    __tablename__ = "definition_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    process_ids: Mapped[list[Any]]
+    deployed_at: Mapped[datetime]
+    deployed_by: Mapped[str] = mapped_column(String(200))
+
+
+class DefinitionFile(Base):
+    __tablename__ = "definition_files"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("definition_versions.id"), primary_key=True)
+    path: Mapped[str] = mapped_column(String(500), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    case_number: Mapped[str] = mapped_column(String(64), unique=True)
+    profile_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+    assigned_to: Mapped[str | None] = mapped_column(String(200), index=True)
+    team: Mapped[str | None] = mapped_column(String(200), index=True)
+    opened_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+
+class CasePerson(Base):
+    __tablename__ = "case_people"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(String(300))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Allegation(Base):
+    __tablename__ = "allegations"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    victim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_people.id"))
+    perpetrator_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("case_people.id"))
+    maltreatment_type: Mapped[str] = mapped_column(String(32))
+    narrative: Mapped[str] = mapped_column(Text, default="")
+    incident_date: Mapped[date | None] = mapped_column(Date)
+    severity: Mapped[str | None] = mapped_column(String(32))
+    disposition: Mapped[str | None] = mapped_column(String(32))
+
+
+class ProcessInstance(Base):
+    __tablename__ = "process_instances"
+    __table_args__ = (Index("ix_process_instances_due", "status", "next_timer_due_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("definition_versions.id"))
+    process_id: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(Text)
+    serializer_version: Mapped[str] = mapped_column(String(16))
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+    next_timer_due_at: Mapped[datetime | None]
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class HumanTask(Base):
+    __tablename__ = "human_tasks"
+    __table_args__ = (
+        Index("ix_human_tasks_queue", "status", "role", "due_at"),
+        Index("ix_human_tasks_assignee", "assignee", "status", "due_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    instance_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    process_id: Mapped[str] = mapped_column(String(200))
+    bpmn_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str | None] = mapped_column(String(100))
+    assignee: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Timer(Base):
+    __tablename__ = "timers"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "task_id", "due_at", name="uq_timers_occurrence"),
+        Index("ix_timers_status_due", "status", "due_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    instance_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    task_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    bpmn_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(16))
+    attached_to: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    interrupting: Mapped[bool] = mapped_column(Boolean, default=True)
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    fired_at: Mapped[datetime | None]
+
+
+class AwaitedMessage(Base):
+    __tablename__ = "awaited_messages"
+    __table_args__ = (Index("ix_awaited_messages_route", "case_id", "message_name"),)
+
+    instance_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("process_instances.id"), primary_key=True
+    )
+    message_name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"))
+
+
+class AuditEvent(Base):
+    """Append-only: rows are inserted, never updated or deleted."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    actor_role: Mapped[str | None] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(100))
+    case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    instance_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    task_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class MessageStartRoute(Base):
+    """Which process of a deployed version starts when a message arrives for a case."""
+
+    __tablename__ = "message_start_routes"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("definition_versions.id"), primary_key=True)
+    message_name: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+    process_id: Mapped[str] = mapped_column(String(200), primary_key=True)

@@ -1,0 +1,84 @@
+"""Shared fixtures: an injected clock, a real database (a SQLite file per test, or PostgreSQL
+when CASEWORK_TEST_DATABASE_URL is set), and the engine context built on them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from engine import schema
+from engine.bundle import read_bundle
+from engine.clock import ManualClock
+from engine.context import Actor, EngineContext
+from engine.db import Database, connect
+from engine.deployments import deploy_bundle
+from engine.spiff.runtime import Runtime
+from engine.tables import Base
+from engine.versions import DefinitionRegistry, Deployment
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CORPORA = ROOT.parent / "shared" / "corpora"
+POSTGRES_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL")
+
+DESIGNER = Actor("dana.designer", "process_designer")
+SCREENER = Actor("sam.screener", "intake_screener")
+INVESTIGATOR = Actor("ivy.investigator", "investigator")
+SUPERVISOR = Actor("sue.supervisor", "supervisor")
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2025, 3, 3, 15, 15, tzinfo=UTC))
+
+
+@pytest.fixture(scope="session")
+def _postgres_schema() -> Iterator[Database | None]:
+    if not POSTGRES_URL:
+        yield None
+        return
+    db = connect(POSTGRES_URL)
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    schema.upgrade(db.engine)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, _postgres_schema: Database | None) -> str:
+    """A migrated, empty database for this test."""
+    if _postgres_schema is not None:
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        with _postgres_schema.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        return POSTGRES_URL or ""
+    url = f"sqlite:///{tmp_path / 'casework.sqlite3'}"
+    db = connect(url)
+    schema.upgrade(db.engine)
+    db.dispose()
+    return url
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = connect(database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def ctx(db: Database, clock: ManualClock) -> EngineContext:
+    return EngineContext(db, Runtime(clock, cpu_seconds=1.0), DefinitionRegistry(), clock)
+
+
+@pytest.fixture
+def phases(ctx: EngineContext) -> Deployment:
+    """The two-phase test bundle (intake -> investigation) deployed."""
+    return deploy_bundle(ctx, DESIGNER, read_bundle([FIXTURES / "phases"]))

@@ -1,0 +1,27 @@
+"""The composition root: build everything a process needs, once, from its settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.clock import Clock, SystemClock
+from engine.context import EngineContext
+from engine.db import connect
+from engine.spiff.runtime import Runtime
+from engine.versions import DefinitionRegistry
+from workflows.settings import Settings
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    engine: EngineContext
+
+
+def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Services:
+    clock = clock or SystemClock()
+    if settings.database_url.startswith("sqlite:///"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = connect(settings.database_url)
+    runtime = Runtime(clock, cpu_seconds=settings.script_cpu_seconds)
+    return Services(settings, EngineContext(db, runtime, DefinitionRegistry(), clock))

@@ -1,0 +1,189 @@
+"""The ``casework`` command."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+import isodate
+
+from engine import schema
+from engine.bundle import read_bundle
+from engine.context import Actor
+from engine.deployments import deploy_bundle
+from engine.errors import EngineError, InvalidDefinition, InvalidTaskData, Problem, ScriptFailed
+from engine.simulate import simulate
+from engine.versions import validate
+from workflows.bootstrap import Services, bootstrap
+from workflows.settings import Settings
+
+CLI_ACTOR = Actor("cli", "administrator")
+
+
+def _services() -> Services:
+    return bootstrap(Settings.from_env())
+
+
+def _print_problems(problems: list[Problem], as_json: bool) -> None:
+    if as_json:
+        click.echo(
+            json.dumps({"valid": False, "problems": [p.as_dict() for p in problems]}, indent=2)
+        )
+    else:
+        for problem in problems:
+            click.echo(str(problem))
+        click.echo(f"{len(problems)} problem(s); nothing was deployed", err=True)
+
+
+@click.group()
+def main() -> None:
+    """casework: child-protective-services cases run on BPMN."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("spiff").setLevel(logging.WARNING)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration to the configured database."""
+    services = _services()
+    schema.upgrade(services.engine.db.engine)
+    click.echo(f"database at revision {schema.current_revision(services.engine.db.engine)}")
+
+
+@main.command("validate")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def validate_command(paths: tuple[str, ...], as_json: bool) -> None:
+    """Check BPMN/DMN files or folders; print every problem as file:line: element-id: message."""
+    try:
+        problems = validate(read_bundle(paths))
+    except InvalidDefinition as exc:
+        problems = exc.problems
+    if problems:
+        _print_problems(problems, as_json)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps({"valid": True, "problems": []}))
+    else:
+        click.echo("valid")
+
+
+@main.command("deploy")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def deploy_command(paths: tuple[str, ...], as_json: bool) -> None:
+    """Validate and deploy files or folders as a new immutable version."""
+    services = _services()
+    try:
+        deployment = deploy_bundle(services.engine, CLI_ACTOR, read_bundle(paths))
+    except InvalidDefinition as exc:
+        _print_problems(exc.problems, as_json)
+        sys.exit(1)
+    result = {
+        "version": deployment.version_id,
+        "content_hash": deployment.content_hash,
+        "processes": deployment.process_ids,
+        "created": deployment.created,
+    }
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        state = "deployed" if deployment.created else "already deployed, unchanged"
+        click.echo(
+            f"version {deployment.version_id} ({deployment.content_hash[:12]}) {state}: "
+            f"{', '.join(deployment.process_ids)}"
+        )
+
+
+@main.command("simulate")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--process", "process_id", required=True, help="The process to run.")
+@click.option(
+    "--answers", type=click.Path(exists=True, dir_okay=False), help="JSON: task id -> data."
+)
+@click.option("--advance", default="PT0S", help="How far to move the clock, ISO 8601 (P30D).")
+@click.option("--start", "start_at", default=None, help="Start instant, ISO 8601 (default: now).")
+@click.option("--profile", "profile_id", default="default", help="Jurisdiction profile id.")
+def simulate_command(
+    paths: tuple[str, ...],
+    process_id: str,
+    answers: str | None,
+    advance: str,
+    start_at: str | None,
+    profile_id: str,
+) -> None:
+    """Dry-run a process in memory with a fake clock and print each step."""
+    try:
+        given: dict[str, Any] = json.loads(Path(answers).read_text()) if answers else {}
+        if not isinstance(given, dict):
+            raise click.UsageError("the answers file must hold a JSON object keyed by task id")
+        duration = isodate.parse_duration(advance)
+        start = datetime.fromisoformat(start_at) if start_at else datetime.now(UTC)
+        if start.tzinfo is None:
+            raise click.UsageError("--start needs a time zone, e.g. 2025-03-03T09:15:00-06:00")
+        now = start.astimezone(UTC)
+        span = (now + duration) - now if isinstance(duration, isodate.Duration) else duration
+        report = simulate(
+            read_bundle(paths),
+            process_id,
+            answers=given,
+            advance=span,
+            start=now,
+            profile_id=profile_id,
+        )
+    except InvalidDefinition as exc:
+        _print_problems(exc.problems, False)
+        sys.exit(1)
+    except (ScriptFailed, InvalidTaskData, EngineError) as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    except (ValueError, isodate.ISO8601Error) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    for step in report.steps:
+        click.echo(f"{step.at.isoformat()}  {step.kind:<8} {step.text}")
+    click.echo("stopped:" if not report.completed else "completed:")
+    for line in report.stopped:
+        click.echo(f"  {line}")
+
+
+@main.command("run")
+@click.option("--host", default=None, help="Address to listen on.")
+@click.option("--port", default=None, type=int, help="Port to listen on.")
+def run_command(host: str | None, port: int | None) -> None:
+    """Run casework in one process: migrate, deploy bpmn/, serve the web app."""
+    from werkzeug.serving import make_server
+
+    from workflows.app import create_app
+
+    settings = Settings.from_env()
+    settings = settings.with_overrides(host=host or settings.host, port=port or settings.port)
+    services = bootstrap(settings)
+    schema.upgrade(services.engine.db.engine)
+    if settings.bpmn_dir.is_dir():
+        try:
+            deployment = deploy_bundle(services.engine, CLI_ACTOR, read_bundle([settings.bpmn_dir]))
+            processes = ", ".join(deployment.process_ids)
+            click.echo(f"definitions: version {deployment.version_id} ({processes})")
+        except InvalidDefinition as exc:
+            _print_problems(exc.problems, False)
+            click.echo(f"{settings.bpmn_dir} was not deployed; fix the problems above", err=True)
+    app = create_app(settings, services)
+    server = make_server(settings.host, settings.port, app, threaded=True)
+    click.echo(f"casework is running at http://{settings.host}:{settings.port}/")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
