@@ -31,7 +31,8 @@ def input_cell_expression(input_expression: str, cell: str) -> str:
     try:
         compile(cell, "<cell>", "eval")
     except SyntaxError:
-        return f"({input_expression}) {cell}"
+        # Exactly what the engine evaluates: the two texts side by side, no space between.
+        return input_expression + cell
     return f"({input_expression}) == ({cell})"
 
 

@@ -8,6 +8,7 @@ Each problem names its file, element id and line, so a designer can find it.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import defaultdict
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, Th
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity as CallActivityMixin
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
@@ -47,7 +49,7 @@ BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
 # lxml validators keep per-call state on the schema object.
 _XSD_LOCK = threading.Lock()
-_DMN_VALIDATORS: dict[str, BpmnValidator] = {}
+_DMN_VALIDATORS: dict[str, BpmnValidator | None] = {}
 
 
 def _safe_parser() -> etree.XMLParser:
@@ -139,6 +141,8 @@ def compile_bundle(bundle: Bundle, *, check_expressions: bool = True) -> Compile
         locations.index(path, root)
         if _schema_problems(path, root, VALIDATOR, problems):
             continue
+        if _unsupported_elements(path, root, problems):
+            continue
         _guarded(
             problems,
             locations,
@@ -150,12 +154,13 @@ def compile_bundle(bundle: Bundle, *, check_expressions: bool = True) -> Compile
         root = _parse_xml(path, content, problems)
         if root is None:
             continue
-        validator = _dmn_validator(root)
-        if validator is None:
+        namespace = _dmn_namespace(root)
+        if namespace is None:
             problems.append(Problem(path, f"not a DMN file: the root element is {root.tag}", 1))
             continue
         locations.index(path, root)
-        if _schema_problems(path, root, validator, problems):
+        validator = _dmn_validator(namespace)
+        if validator is not None and _schema_problems(path, root, validator, problems):
             continue
         _guarded(
             problems, locations, path, lambda r=root, p=path: parser.add_dmn_xml(r, filename=p)
@@ -171,8 +176,19 @@ def compile_bundle(bundle: Bundle, *, check_expressions: bool = True) -> Compile
                 for spec in _all_specs(definition):
                     _check_spec(spec, definition.file, locations, problems)
         _check_messages(processes, locations, problems)
+        _check_call_cycles(processes, locations, problems)
     if not processes and not problems:
-        problems.append(Problem("-", "the bundle holds no executable process"))
+        problems.extend(
+            Problem(path, 'no executable process (isExecutable="true") in this file')
+            for path in bundle.of_kind("bpmn")
+        )
+        problems.extend(
+            Problem(
+                path,
+                "a decision table alone is not a process; deploy it with the diagrams that call it",
+            )
+            for path in bundle.of_kind("dmn")
+        )
     if problems:
         raise InvalidDefinition(_unique(problems))
     compiled = CompiledBundle(bundle, processes, forms, profiles)
@@ -210,15 +226,21 @@ def _parse_xml(path: str, content: bytes, problems: list[Problem]) -> etree._Ele
     return root
 
 
-def _dmn_validator(root: etree._Element) -> BpmnValidator | None:
+def _dmn_namespace(root: etree._Element) -> str | None:
     if not isinstance(root.tag, str) or not root.tag.endswith("}definitions"):
         return None
     namespace = root.tag[1:].split("}")[0]
-    schema = DMN_SCHEMAS.get(namespace)
-    if schema is None:
-        return None
+    return namespace if namespace in DMN_SCHEMAS else None
+
+
+def _dmn_validator(namespace: str) -> BpmnValidator | None:
+    """The XML schema of a DMN version, or None where the shipped schema cannot be loaded
+    (the DMN 1.2 one misses its DI part); such files are still parsed and checked."""
     if namespace not in _DMN_VALIDATORS:
-        _DMN_VALIDATORS[namespace] = BpmnValidator(schema)
+        try:
+            _DMN_VALIDATORS[namespace] = BpmnValidator(DMN_SCHEMAS[namespace])
+        except etree.LxmlError:
+            _DMN_VALIDATORS[namespace] = None
     return _DMN_VALIDATORS[namespace]
 
 
@@ -252,9 +274,28 @@ def _guarded(problems: list[Problem], locations: _Locations, path: str, action: 
     return None
 
 
+_ELEMENT_REPR = re.compile(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-f]+>")
+
+
 def _message(exc: BaseException) -> str:
     text = str(exc.args[0]) if exc.args else str(exc)
-    return " ".join(text.split())
+    return " ".join(_ELEMENT_REPR.sub(r"<\1>", text).split())
+
+
+def _unsupported_elements(path: str, root: etree._Element, problems: list[Problem]) -> bool:
+    """Elements casework refuses on principle, reported with their id and line."""
+    found = False
+    for element in root.iter(f"{{{BPMN_NS}}}dataStore"):
+        problems.append(
+            Problem(
+                path,
+                "data stores are not supported: process data lives in task data and case records",
+                element.sourceline,
+                element.get("id"),
+            )
+        )
+        found = True
+    return found
 
 
 def _from_validation(exc: ValidationException, locations: _Locations, path: str) -> Problem:
@@ -300,9 +341,9 @@ def _start_events(spec: Any) -> tuple[list[str], bool]:
     for task_spec in spec.task_specs.values():
         if isinstance(task_spec, StartEvent):
             definition = task_spec.event_definition
-            if isinstance(definition, MessageEventDefinition):
-                messages.append(definition.name)
-            elif type(definition).__name__ == "NoneEventDefinition":
+            found = list(_messages_of(definition))
+            messages.extend(found)
+            if type(definition).__name__ == "NoneEventDefinition":
                 plain = True
     return messages, plain
 
@@ -392,14 +433,20 @@ def _check_decision_tables(
                 )
             )
         for item in table.inputs:
-            for objection in check_expression(item.expression or ""):
+            # Without an expression the engine falls back to the input's label.
+            if not (item.expression or item.label):
+                problems.append(locations.problem("input has no expression", item.id, file))
+                continue
+            for objection in check_expression(item.expression or item.label):
                 problems.append(locations.problem(f"input expression: {objection}", item.id, file))
         for rule in table.rules:
             for entry in rule.inputEntries:
                 for cell in entry.lhs:
                     if cell is None or not cell.strip() or cell.strip() == "-":
                         continue
-                    source = input_cell_expression(entry.input.expression or "", cell)
+                    source = input_cell_expression(
+                        entry.input.expression or entry.input.label or "", cell
+                    )
                     for objection in check_expression(source):
                         problems.append(
                             locations.problem(
@@ -443,6 +490,40 @@ def _check_messages(
                         file,
                     )
                 )
+
+
+def _check_call_cycles(
+    processes: dict[str, ProcessDefinition], locations: _Locations, problems: list[Problem]
+) -> None:
+    """A process that calls itself, directly or through others, would recurse until stopped."""
+    specs: dict[str, Any] = {}
+    for definition in processes.values():
+        specs[definition.process_id] = definition.spec
+        specs.update({k: v for k, v in definition.subprocess_specs.items() if v is not None})
+    calls = {
+        name: [
+            (task_spec.bpmn_id, task_spec.spec)
+            for task_spec in spec.task_specs.values()
+            if isinstance(task_spec, CallActivityMixin)
+        ]
+        for name, spec in specs.items()
+    }
+    reported: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> None:
+        for element_id, called in calls.get(name, []):
+            if called in path:
+                if element_id not in reported:
+                    reported.add(element_id)
+                    cycle = " -> ".join([*path[path.index(called) :], called])
+                    problems.append(
+                        locations.problem(f"call activities form a cycle: {cycle}", element_id)
+                    )
+                continue
+            visit(called, [*path, called])
+
+    for name in calls:
+        visit(name, [name])
 
 
 def _messages_of(definition: Any) -> Iterator[str]:

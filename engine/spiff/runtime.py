@@ -257,6 +257,10 @@ class Runtime:
             raise
         except SpiffWorkflowException as exc:
             raise ScriptFailed(_clean(str(exc))) from exc
+        except Exception as exc:
+            # Some engine paths (message correlations, for one) evaluate expressions without
+            # wrapping their errors; they are still the process's errors, not casework's.
+            raise ScriptFailed(f"{type(exc).__name__}: {_clean(str(exc))}") from exc
 
 
 def _advance(workflow: BpmnWorkflow) -> None:

@@ -133,9 +133,8 @@ class CaseworkPolicy(RestrictingNodeTransformer):
         name = _BINOP_NAMES.get(type(node.op))
         if name is None:
             return node
-        call = ast.Call(
-            func=ast.Name(id=name, ctx=ast.Load()), args=[node.left, node.right], keywords=[]
-        )
+        func = ast.copy_location(ast.Name(id=name, ctx=ast.Load()), node)
+        call = ast.Call(func=func, args=[node.left, node.right], keywords=[])
         return ast.copy_location(call, node)
 
     def visit_FormattedValue(self, node: ast.FormattedValue) -> Any:
