@@ -93,7 +93,6 @@ def start_instance_in(
         updated_at=now,
     )
     session.add(instance)
-    session.flush()
     audit.record(
         session,
         at=now,
@@ -288,6 +287,9 @@ def _settle(
     instance.state = ctx.runtime.dump(workflow)
     instance.serializer_version = ctx.runtime.serializer_version
     instance.updated_at = now
+    # Every instance field is set before the projection queries autoflush, so that one engine
+    # run is one INSERT or one UPDATE of the instance (one version step).
+    instance.next_timer_due_at = min((t.due_at for t in snapshot.timers), default=None)
     if snapshot.completed:
         instance.status = COMPLETED
         instance.completed_at = now

@@ -102,7 +102,6 @@ def sync_timers(
             row.fired_at = now
         else:
             row.status = CANCELLED
-    instance.next_timer_due_at = min((t.due_at for t in snapshot.timers), default=None)
     return created
 
 

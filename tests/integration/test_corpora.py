@@ -75,7 +75,9 @@ def continue_once(ctx: EngineContext, case_id: uuid.UUID, instance_id: uuid.UUID
         elif awaited:
             deliver_message(ctx, SCREENER, case_id, awaited[0], {}, may_start=False)
         elif instance.next_timer_due_at is not None:
-            ctx.clock.move_to(max(ctx.clock.now(), instance.next_timer_due_at) + timedelta(seconds=1))
+            ctx.clock.move_to(
+                max(ctx.clock.now(), instance.next_timer_due_at) + timedelta(seconds=1)
+            )
             with UnitOfWork(ctx.db.writer) as uow:
                 fire_timers_of(ctx, uow, SYSTEM, instance_id)
                 uow.commit()
@@ -96,9 +98,7 @@ def ctx_awaited(ctx: EngineContext, instance_id: uuid.UUID) -> list[str]:
     with ctx.db.reader() as session:
         return list(
             session.scalars(
-                select(AwaitedMessage.message_name).where(
-                    AwaitedMessage.instance_id == instance_id
-                )
+                select(AwaitedMessage.message_name).where(AwaitedMessage.instance_id == instance_id)
             )
         )
 
