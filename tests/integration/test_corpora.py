@@ -5,8 +5,8 @@ and continues. Any outcome other than success or an engine error is a failure.""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,9 +15,8 @@ from conftest import CORPORA, DESIGNER, SCREENER
 from engine import queries
 from engine.bundle import Bundle, kind_of
 from engine.cases import open_case
-from engine.context import EngineContext
+from engine.context import SYSTEM, EngineContext
 from engine.deployments import deploy_bundle
-from engine.context import SYSTEM
 from engine.errors import EngineError, InvalidDefinition
 from engine.instances import complete_task, deliver_message, fire_timers_of, start_instance
 from engine.uow import UnitOfWork
