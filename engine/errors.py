@@ -106,6 +106,13 @@ class ScriptFailed(EngineError):
         self.line = line
         self.reason = reason
 
+    def describe(self) -> str:
+        """The message with where it happened, e.g. ``compute (line 2): ZeroDivisionError…``."""
+        where = self.element_id or ""
+        if self.line:
+            where = f"{where} (line {self.line})".strip()
+        return f"{where}: {self.message}" if where else self.message
+
 
 @dataclass
 class ErrorList:

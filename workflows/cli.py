@@ -144,7 +144,10 @@ def simulate_command(
     except InvalidDefinition as exc:
         _print_problems(exc.problems, False)
         sys.exit(1)
-    except (ScriptFailed, InvalidTaskData, EngineError) as exc:
+    except ScriptFailed as exc:
+        click.echo(f"error: {exc.describe()}", err=True)
+        sys.exit(1)
+    except (InvalidTaskData, EngineError) as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(1)
     except (ValueError, isodate.ISO8601Error) as exc:

@@ -100,6 +100,7 @@ class _Locations:
 
     def __init__(self) -> None:
         self._by_id: dict[str, list[tuple[str, int | None]]] = defaultdict(list)
+        self._flows: dict[tuple[str, str], str] = {}
 
     def index(self, path: str, root: etree._Element) -> None:
         for element in root.iter():
@@ -108,6 +109,14 @@ class _Locations:
             element_id = element.get("id")
             if element_id:
                 self._by_id[element_id].append((path, element.sourceline))
+            if element.tag == f"{{{BPMN_NS}}}sequenceFlow" and element_id:
+                self._flows[(element.get("sourceRef", ""), element.get("targetRef", ""))] = (
+                    element_id
+                )
+
+    def flow(self, source: str | None, target: str | None) -> str | None:
+        """The id of the sequence flow between two elements, where the diagram has one."""
+        return self._flows.get((source or "", target or ""))
 
     def find(
         self, element_id: str | None, prefer_file: str | None = None
@@ -169,14 +178,14 @@ def compile_bundle(bundle: Bundle, *, check_expressions: bool = True) -> Compile
     processes = _build_processes(parser, locations, problems)
     forms = _load_forms(bundle, processes, problems)
     profiles = _load_profiles(bundle, problems)
-    if not problems:
-        _check_decision_tables(parser, locations, problems)
-        if check_expressions:
-            for definition in processes.values():
-                for spec in _all_specs(definition):
-                    _check_spec(spec, definition.file, locations, problems)
-        _check_messages(processes, locations, problems)
-        _check_call_cycles(processes, locations, problems)
+    # Whatever parsed is checked further, so one run reports as much as it can.
+    _check_decision_tables(parser, locations, problems)
+    if check_expressions:
+        for definition in processes.values():
+            for spec in _all_specs(definition):
+                _check_spec(spec, definition.file, locations, problems)
+    _check_messages(processes, locations, problems)
+    _check_call_cycles(processes, locations, problems)
     if not processes and not problems:
         problems.extend(
             Problem(path, 'no executable process (isExecutable="true") in this file')
@@ -356,12 +365,16 @@ def _all_specs(definition: ProcessDefinition) -> Iterator[Any]:
 def _check_spec(spec: Any, file: str, locations: _Locations, problems: list[Problem]) -> None:
     for task_spec in spec.task_specs.values():
         element_id = getattr(task_spec, "bpmn_id", None)
-        for kind, source, mode in _expressions(task_spec):
+        for kind, source, mode, target in _expressions(task_spec):
             if source is None or not str(source).strip():
                 continue
             objections = check_script(source) if mode == "exec" else check_expression(source)
+            # A gateway's condition belongs to its outgoing flow: point the designer there.
+            where = locations.flow(element_id, target) if target else None
             for objection in objections:
-                problems.append(locations.problem(f"{kind}: {objection}", element_id, file))
+                problems.append(
+                    locations.problem(f"{kind}: {objection}", where or element_id, file)
+                )
         if isinstance(task_spec, ServiceTask):
             problems.append(
                 locations.problem(
@@ -373,40 +386,43 @@ def _check_spec(spec: Any, file: str, locations: _Locations, problems: list[Prob
             )
 
 
-def _expressions(task_spec: TaskSpec) -> Iterator[tuple[str, str | None, str]]:
-    """Every expression a task spec carries: (what it is, source, eval or exec)."""
-    yield "script", getattr(task_spec, "script", None), "exec"
-    yield "pre-script", getattr(task_spec, "prescript", None), "exec"
-    yield "post-script", getattr(task_spec, "postscript", None), "exec"
-    for condition, _target in getattr(task_spec, "cond_task_specs", []) or []:
+Expression = tuple[str, str | None, str, str | None]
+
+
+def _expressions(task_spec: TaskSpec) -> Iterator[Expression]:
+    """Every expression a task spec carries: (what it is, source, eval or exec, and for a
+    gateway condition the element its flow leads to)."""
+    yield "script", getattr(task_spec, "script", None), "exec", None
+    yield "pre-script", getattr(task_spec, "prescript", None), "exec", None
+    yield "post-script", getattr(task_spec, "postscript", None), "exec", None
+    for condition, target in getattr(task_spec, "cond_task_specs", []) or []:
         args = getattr(condition, "args", None)
         if args:
-            yield "condition", args[0], "eval"
+            target_spec = task_spec._wf_spec.task_specs.get(target)
+            yield "condition", args[0], "eval", getattr(target_spec, "bpmn_id", None)
     if isinstance(task_spec, MultiInstanceTask):
-        yield "multi-instance cardinality", getattr(task_spec, "cardinality", None), "eval"
-        yield "completion condition", getattr(task_spec, "condition", None), "eval"
-    if hasattr(task_spec, "condition") and not isinstance(task_spec, MultiInstanceTask):
-        condition = task_spec.condition
-        if isinstance(condition, str):
-            yield "loop condition", condition, "eval"
-    definition = getattr(task_spec, "event_definition", None)
-    yield from _event_expressions(definition)
+        yield "multi-instance cardinality", getattr(task_spec, "cardinality", None), "eval", None
+        yield "completion condition", getattr(task_spec, "condition", None), "eval", None
+    elif isinstance(getattr(task_spec, "condition", None), str):
+        yield "loop condition", task_spec.condition, "eval", None
+    yield from _event_expressions(getattr(task_spec, "event_definition", None))
 
 
-def _event_expressions(definition: Any) -> Iterator[tuple[str, str | None, str]]:
+def _event_expressions(definition: Any) -> Iterator[Expression]:
     if definition is None:
         return
     if isinstance(definition, MultipleEventDefinition):
         for inner in definition.event_definitions:
             yield from _event_expressions(inner)
     elif isinstance(definition, TimerEventDefinition):
-        yield "timer expression", definition.expression, "eval"
+        yield "timer expression", definition.expression, "eval", None
     elif isinstance(definition, ConditionalEventDefinition):
-        yield "event condition", definition.expression, "eval"
+        yield "event condition", definition.expression, "eval", None
     else:
-        yield "payload expression", getattr(definition, "expression", None), "eval"
+        yield "payload expression", getattr(definition, "expression", None), "eval", None
         for prop in getattr(definition, "correlation_properties", None) or []:
-            yield "correlation expression", getattr(prop, "retrieval_expression", None), "eval"
+            source = getattr(prop, "retrieval_expression", None)
+            yield "correlation expression", source, "eval", None
 
 
 def _check_decision_tables(

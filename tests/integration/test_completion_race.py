@@ -4,44 +4,18 @@ a conflict, and the instance advanced once."""
 from __future__ import annotations
 
 import multiprocessing
-import uuid
-from datetime import datetime
-from typing import Any
 
+from race_support import complete_in_child
 from sqlalchemy import func, select
 
 from conftest import SCREENER
 from engine import queries
 from engine.cases import open_case
-from engine.clock import ManualClock
 from engine.context import EngineContext
-from engine.db import connect
-from engine.errors import Conflict
-from engine.instances import complete_task
-from engine.spiff.runtime import Runtime
 from engine.tables import AuditEvent
-from engine.versions import DefinitionRegistry, Deployment
+from engine.versions import Deployment
 
-REPORT = {"received_at": "2025-03-03T15:15:00Z", "severity": "serious", "youngest_age": 3}
 RACES = 4
-
-
-def _complete_in_child(
-    url: str, now: datetime, task_ids: list[str], barrier: Any, results: Any
-) -> None:
-    db = connect(url)
-    clock = ManualClock(now)
-    ctx = EngineContext(db, Runtime(clock), DefinitionRegistry(), clock)
-    with db.reader() as session:  # warm the spec cache so both sides race on the commit
-        ctx.definitions.compiled(session, 1)
-    for task_id in task_ids:
-        barrier.wait(timeout=60)
-        try:
-            complete_task(ctx, SCREENER, uuid.UUID(task_id), REPORT)
-            results.put((task_id, "won"))
-        except Conflict:
-            results.put((task_id, "conflict"))
-    db.dispose()
 
 
 def test_concurrent_completions_of_one_task_advance_it_once(
@@ -53,7 +27,7 @@ def test_concurrent_completions_of_one_task_advance_it_once(
     spawn = multiprocessing.get_context("spawn")
     barrier, results = spawn.Barrier(2), spawn.Queue()
     args = (database_url, ctx.clock.now(), task_ids, barrier, results)
-    workers = [spawn.Process(target=_complete_in_child, args=args) for _ in range(2)]
+    workers = [spawn.Process(target=complete_in_child, args=args) for _ in range(2)]
 
     for worker in workers:
         worker.start()
