@@ -56,6 +56,19 @@ def _add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, last))
 
 
+def _elapsed(seconds: int) -> str:
+    """Elapsed time as an ISO duration in hours, minutes and seconds (never days)."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    parts += f"{secs}S" if secs or not parts else ""
+    return "PT" + parts
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
 def script_functions(calendar: BusinessCalendar, clock: Clock) -> dict[str, Callable[..., Any]]:
     """The whitelist, bound to one jurisdiction's calendar and the injected clock."""
 
@@ -109,12 +122,18 @@ def script_functions(calendar: BusinessCalendar, clock: Clock) -> dict[str, Call
     def start_of_day(value: DateLike) -> str:
         return calendar.local_instant(_to_date(value, calendar)).astimezone(UTC).isoformat()
 
-    def duration(days: float = 0, hours: float = 0, minutes: float = 0) -> str:
-        """An ISO 8601 duration, e.g. ``duration(hours=24)`` is ``PT24H``."""
-        total = timedelta(days=days, hours=hours, minutes=minutes)
-        if total < timedelta(0):
+    def duration(days: int = 0, hours: float = 0, minutes: float = 0) -> str:
+        """An ISO 8601 duration in the units given: ``duration(hours=24)`` is ``PT24H`` (24
+        elapsed hours), ``duration(days=1)`` is ``P1D`` (one calendar day)."""
+        if min(days, hours, minutes) < 0:
             raise ValueError("durations must not be negative")
-        return str(isodate.duration_isoformat(total))
+        date_part = f"{_number(days)}D" if days else ""
+        time_part = (f"{_number(hours)}H" if hours else "") + (
+            f"{_number(minutes)}M" if minutes else ""
+        )
+        if not date_part and not time_part:
+            return "PT0S"
+        return "P" + date_part + (f"T{time_part}" if time_part else "")
 
     def duration_hours(value: str) -> float:
         """The length of an ISO 8601 duration in hours (months and years are refused)."""
@@ -126,8 +145,7 @@ def script_functions(calendar: BusinessCalendar, clock: Clock) -> dict[str, Call
     def until(value: DateLike) -> str:
         """The ISO duration from now until an instant (zero when it has passed)."""
         remaining = _to_instant(value, calendar) - clock.now()
-        seconds = max(0, math.ceil(remaining.total_seconds()))
-        return str(isodate.duration_isoformat(timedelta(seconds=seconds)))
+        return _elapsed(max(0, math.ceil(remaining.total_seconds())))
 
     def is_before(first: DateLike, second: DateLike) -> bool:
         return _to_instant(first, calendar) < _to_instant(second, calendar)
