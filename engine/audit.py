@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from engine.tables import AuditEvent
@@ -23,8 +24,9 @@ def record(
     task_id: uuid.UUID | None = None,
     **details: Any,
 ) -> None:
-    session.add(
-        AuditEvent(
+    # A plain INSERT (no ORM object, no RETURNING): audit rows are written, never read back.
+    session.execute(
+        insert(AuditEvent).values(
             at=at,
             actor=actor_id,
             actor_role=actor_role,

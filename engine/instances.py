@@ -20,7 +20,7 @@ from engine.errors import Conflict, NotFound
 from engine.forms import CONFIRMATION_SCHEMA, validate_task_data
 from engine.profiles import Profile
 from engine.spiff.definitions import CompiledBundle, ProcessDefinition
-from engine.spiff.runtime import Workflow
+from engine.spiff.runtime import Snapshot, Workflow
 from engine.tables import AwaitedMessage, Case, CasePerson, HumanTask, ProcessInstance
 from engine.uow import UnitOfWork
 
@@ -92,7 +92,7 @@ def start_instance_in(
         created_at=now,
         updated_at=now,
     )
-    session.add(instance)
+    # Audit first: its INSERT autoflushes, and the instance must be written once, complete.
     audit.record(
         session,
         at=now,
@@ -105,7 +105,8 @@ def start_instance_in(
         version_id=version_id,
         by_message=message[0] if message else None,
     )
-    _settle(ctx, uow, actor, case, instance, workflow, hops)
+    session.add(instance)
+    _settle(ctx, uow, actor, case, instance, workflow, projections.EMPTY, hops)
     return instance
 
 
@@ -124,11 +125,20 @@ def complete_task(
     """
     with UnitOfWork(ctx.db.writer) as uow:
         session = uow.session
-        task = session.get(HumanTask, task_id)
-        if task is None:
+        # One read that also locks the task and its instance (FOR UPDATE on PostgreSQL; the
+        # SQLite writer's BEGIN IMMEDIATE already serializes): a concurrent completion waits
+        # here and then sees the task completed.
+        found = session.execute(
+            select(HumanTask, ProcessInstance, Case)
+            .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+            .join(Case, Case.id == HumanTask.case_id)
+            .where(HumanTask.id == task_id)
+            .with_for_update(of=[HumanTask, ProcessInstance])
+            .execution_options(populate_existing=True)
+        ).first()
+        if found is None:
             raise NotFound(f"no task {task_id}")
-        instance = _lock_instance(session, task.instance_id)
-        session.refresh(task)
+        task, instance, case = found
         if task.status != projections.READY:
             raise Conflict(f"task {task_id} is {task.status}, not ready")
         if expected_version is not None and task.version != expected_version:
@@ -137,9 +147,9 @@ def complete_task(
             )
         compiled = ctx.definitions.compiled(session, instance.version_id)
         validate_task_data(compiled.form(task.bpmn_id) or CONFIRMATION_SCHEMA, data)
-        case = _case(session, instance.case_id)
         workflow = _load(ctx, compiled, instance, case)
-        before = ctx.runtime.task_view(workflow, task_id).data
+        before = ctx.runtime.snapshot(workflow)
+        previous = ctx.runtime.task_data(workflow, task_id)
         ctx.runtime.complete_task(workflow, task_id, data)
         now = ctx.clock.now()
         task.status = projections.COMPLETED
@@ -156,9 +166,9 @@ def complete_task(
             instance_id=instance.id,
             task_id=task.id,
             task=task.bpmn_id,
-            changed_fields=audit.changed_fields(before, data),
+            changed_fields=audit.changed_fields(previous, data),
         )
-        _settle(ctx, uow, actor, case, instance, workflow, 0)
+        _settle(ctx, uow, actor, case, instance, workflow, before, 0, completed=task_id)
         uow.commit()
     return task
 
@@ -197,8 +207,9 @@ def fire_timers_of(
     case = _case(session, instance.case_id)
     compiled = ctx.definitions.compiled(session, instance.version_id)
     workflow = _load(ctx, compiled, instance, case)
+    before = ctx.runtime.snapshot(workflow)
     ctx.runtime.fire_timers(workflow)
-    _settle(ctx, uow, actor, case, instance, workflow, 0)
+    _settle(ctx, uow, actor, case, instance, workflow, before, 0)
 
 
 def case_start_data(session: Session, case: Case) -> dict[str, Any]:
@@ -277,9 +288,14 @@ def _settle(
     case: Case,
     instance: ProcessInstance,
     workflow: Workflow,
+    before: Snapshot,
     hops: int,
+    *,
+    completed: uuid.UUID | None = None,
 ) -> None:
-    """Store the instance after an engine run, project it, and hand its thrown messages on."""
+    """Store the instance after an engine run, project it, and hand its thrown messages on.
+
+    ``before`` is the snapshot taken when the instance was loaded (EMPTY for a new one)."""
     session = uow.session
     now = ctx.clock.now()
     snapshot = ctx.runtime.snapshot(workflow)
@@ -303,10 +319,11 @@ def _settle(
             instance_id=instance.id,
             process_id=instance.process_id,
         )
-    projections.sync_human_tasks(session, instance, snapshot, now)
-    projections.sync_timers(session, instance, snapshot, now)
-    projections.sync_awaited_messages(session, instance, snapshot)
+    # The instance row first: projection rows refer to it.
     session.flush()
+    projections.sync_human_tasks(session, instance, before, snapshot, now, completed=completed)
+    projections.sync_timers(session, instance, before, snapshot, now)
+    projections.sync_awaited_messages(session, instance, before, snapshot)
     for message in thrown:
         _route(
             ctx, uow, actor, case, message.name, message.payload, hops + 1, require_waiting=False
@@ -341,6 +358,7 @@ def _route(
         instance = _lock_instance(session, waiting)
         compiled = ctx.definitions.compiled(session, instance.version_id)
         workflow = _load(ctx, compiled, instance, case)
+        before = ctx.runtime.snapshot(workflow)
         ctx.runtime.deliver_message(workflow, name, payload)
         audit.record(
             session,
@@ -352,7 +370,7 @@ def _route(
             instance_id=instance.id,
             message=name,
         )
-        _settle(ctx, uow, actor, case, instance, workflow, hops)
+        _settle(ctx, uow, actor, case, instance, workflow, before, hops)
         return instance.id
     route = None if require_waiting else ctx.definitions.newest_start_route(session, name)
     if route is None:

@@ -1,7 +1,9 @@
-"""Write the read-side tables from an engine snapshot, in the caller's transaction.
+"""Write the read-side tables from engine snapshots, in the caller's transaction.
 
 After every engine run the instance's human tasks, timers and awaited messages are made equal
 to what the engine holds, so worklists, dashboards and the scheduler read indexed rows only.
+The change is computed by comparing the snapshot taken before the run with the one after, so
+a step costs inserts and updates of what changed, and no reads.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, update
 from sqlalchemy.orm import Session
 
 from engine.spiff.runtime import Snapshot
@@ -18,96 +20,125 @@ from engine.tables import AwaitedMessage, HumanTask, ProcessInstance, Timer
 READY, COMPLETED, CANCELLED = "ready", "completed", "cancelled"
 PENDING, FIRED = "pending", "fired"
 
+EMPTY = Snapshot([], [], [], False, [])
+
 
 def sync_human_tasks(
-    session: Session, instance: ProcessInstance, snapshot: Snapshot, now: datetime
-) -> list[HumanTask]:
-    """Insert newly ready tasks; close the ones that left READY. Returns the new rows."""
-    open_rows = {
-        row.id: row
-        for row in session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == READY)
+    session: Session,
+    instance: ProcessInstance,
+    before: Snapshot,
+    after: Snapshot,
+    now: datetime,
+    *,
+    completed: uuid.UUID | None = None,
+) -> list[dict[str, object]]:
+    """Insert newly ready tasks, close the ones that left READY. Returns the new rows.
+
+    ``completed`` is the task a user just completed (its row was closed by the caller).
+    """
+    was_ready = {t.id: t for t in before.ready_tasks}
+    is_ready = {t.id: t for t in after.ready_tasks}
+    created: list[dict[str, object]] = []
+    for task in after.ready_tasks:
+        if task.id in was_ready:
+            if was_ready[task.id].due_at != task.due_at:
+                session.execute(
+                    update(HumanTask)
+                    .where(HumanTask.id == task.id)
+                    .values(due_at=task.due_at, version=HumanTask.version + 1)
+                )
+            continue
+        created.append(
+            {
+                "id": task.id,
+                "instance_id": instance.id,
+                "case_id": instance.case_id,
+                "process_id": task.process_id,
+                "bpmn_id": task.bpmn_id,
+                "name": task.name,
+                "role": task.lane,
+                "status": READY,
+                "created_at": now,
+                "due_at": task.due_at,
+                "version": 1,
+            }
         )
-    }
-    created = []
-    for task in snapshot.ready_tasks:
-        row = open_rows.pop(task.id, None)
-        if row is None:
-            row = session.get(HumanTask, task.id)
-        if row is None:
-            row = HumanTask(
-                id=task.id,
-                instance_id=instance.id,
-                case_id=instance.case_id,
-                process_id=task.process_id,
-                bpmn_id=task.bpmn_id,
-                name=task.name,
-                role=task.lane,
-                status=READY,
-                created_at=now,
-                due_at=task.due_at,
-                version=1,
-            )
-            session.add(row)
-            created.append(row)
-        elif row.due_at != task.due_at:
-            row.due_at = task.due_at
-            row.version += 1
-    for row in open_rows.values():
-        # It left READY without a completion by a user: an interrupting event or an end
-        # event cancelled it.
-        row.status = CANCELLED
-        row.completed_at = now
-        row.version += 1
+    if created:
+        # A bulk statement, not one ORM object per row: this runs on every engine step.
+        session.execute(insert(HumanTask), created)
+    # Left READY without a user completing it: an interrupting event or an end event
+    # cancelled it.
+    gone = [task_id for task_id in was_ready if task_id not in is_ready and task_id != completed]
+    if gone:
+        session.execute(
+            update(HumanTask)
+            .where(HumanTask.id.in_(gone), HumanTask.status == READY)
+            .values(status=CANCELLED, completed_at=now, version=HumanTask.version + 1)
+        )
     return created
 
 
 def sync_timers(
-    session: Session, instance: ProcessInstance, snapshot: Snapshot, now: datetime
-) -> list[Timer]:
+    session: Session, instance: ProcessInstance, before: Snapshot, after: Snapshot, now: datetime
+) -> list[dict[str, object]]:
     """Make the pending timer rows equal to the timers the engine waits on.
 
-    A pending row the engine no longer waits on fired if its time had come, and was cancelled
+    A timer the engine no longer waits on fired if its time had come, and was cancelled
     otherwise (its task finished first). A cycle timer gets one row per occurrence.
     """
-    pending = {
-        (row.task_id, row.due_at): row
-        for row in session.scalars(
-            select(Timer).where(Timer.instance_id == instance.id, Timer.status == PENDING)
+    was = {(t.task_id, t.due_at) for t in before.timers}
+    now_waiting = {(t.task_id, t.due_at) for t in after.timers}
+    created: list[dict[str, object]] = [
+        {
+            "id": uuid.uuid4(),
+            "instance_id": instance.id,
+            "case_id": instance.case_id,
+            "task_id": timer.task_id,
+            "bpmn_id": timer.bpmn_id,
+            "name": timer.name,
+            "kind": timer.kind,
+            "attached_to": timer.attached_to,
+            "interrupting": timer.interrupting,
+            "due_at": timer.due_at,
+            "status": PENDING,
+            "created_at": now,
+        }
+        for timer in after.timers
+        if (timer.task_id, timer.due_at) not in was
+    ]
+    if created:
+        session.execute(insert(Timer), created)
+    for task_id, due_at in was - now_waiting:
+        fired = due_at <= now
+        session.execute(
+            update(Timer)
+            .where(
+                Timer.instance_id == instance.id,
+                Timer.task_id == task_id,
+                Timer.due_at == due_at,
+                Timer.status == PENDING,
+            )
+            .values(status=FIRED if fired else CANCELLED, fired_at=now if fired else None)
         )
-    }
-    created = []
-    for timer in snapshot.timers:
-        if pending.pop((timer.task_id, timer.due_at), None) is not None:
-            continue
-        row = Timer(
-            id=uuid.uuid4(),
-            instance_id=instance.id,
-            case_id=instance.case_id,
-            task_id=timer.task_id,
-            bpmn_id=timer.bpmn_id,
-            name=timer.name,
-            kind=timer.kind,
-            attached_to=timer.attached_to,
-            interrupting=timer.interrupting,
-            due_at=timer.due_at,
-            status=PENDING,
-            created_at=now,
-        )
-        session.add(row)
-        created.append(row)
-    for row in pending.values():
-        if row.due_at <= now:
-            row.status = FIRED
-            row.fired_at = now
-        else:
-            row.status = CANCELLED
     return created
 
 
-def sync_awaited_messages(session: Session, instance: ProcessInstance, snapshot: Snapshot) -> None:
-    session.execute(delete(AwaitedMessage).where(AwaitedMessage.instance_id == instance.id))
-    for name in snapshot.awaited_messages:
-        session.add(
-            AwaitedMessage(instance_id=instance.id, message_name=name, case_id=instance.case_id)
+def sync_awaited_messages(
+    session: Session, instance: ProcessInstance, before: Snapshot, after: Snapshot
+) -> None:
+    old, new = set(before.awaited_messages), set(after.awaited_messages)
+    if old - new:
+        session.execute(
+            delete(AwaitedMessage).where(
+                AwaitedMessage.instance_id == instance.id,
+                AwaitedMessage.message_name.in_(old - new),
+            )
+        )
+    if new - old:
+        session.execute(
+            insert(AwaitedMessage),
+            [
+                {"instance_id": instance.id, "message_name": name, "case_id": instance.case_id}
+                for name in sorted(new - old)
+            ],
         )

@@ -56,8 +56,11 @@ def db() -> None:
 def db_upgrade() -> None:
     """Apply every migration to the configured database."""
     services = _services()
-    schema.upgrade(services.engine.db.engine)
-    click.echo(f"database at revision {schema.current_revision(services.engine.db.engine)}")
+    try:
+        schema.upgrade(services.engine.db.engine)
+        click.echo(f"database at revision {schema.current_revision(services.engine.db.engine)}")
+    finally:
+        services.engine.db.dispose()
 
 
 @main.command("validate")
@@ -89,6 +92,8 @@ def deploy_command(paths: tuple[str, ...], as_json: bool) -> None:
     except InvalidDefinition as exc:
         _print_problems(exc.problems, as_json)
         sys.exit(1)
+    finally:
+        services.engine.db.dispose()
     result = {
         "version": deployment.version_id,
         "content_hash": deployment.content_hash,

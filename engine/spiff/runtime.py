@@ -61,7 +61,6 @@ class TaskView:
     lane: str | None
     process_id: str
     due_at: datetime | None
-    data: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -217,8 +216,9 @@ class Runtime:
             if isinstance(event.event_definition, MessageEventDefinition)
         ]
 
-    def task_view(self, workflow: BpmnWorkflow, task_id: UUID) -> TaskView:
-        return _task_view(_find_task(workflow, task_id))
+    def task_data(self, workflow: BpmnWorkflow, task_id: UUID) -> dict[str, Any]:
+        """A copy of a task's data (the process data as that task sees it)."""
+        return copy.deepcopy(_find_task(workflow, task_id).data)
 
     # -- internals --------------------------------------------------------------------------
 
@@ -314,7 +314,6 @@ def _task_view(task: Any) -> TaskView:
         lane=spec.lane,
         process_id=task.workflow.spec.name,
         due_at=_due_of(task),
-        data=copy.deepcopy(task.data),
     )
 
 

@@ -11,15 +11,16 @@ import urllib.request
 from pathlib import Path
 
 from conftest import FIXTURES
-from workflows.app import create_app
+from workflows.app import create_app, services_of
 from workflows.settings import Settings
 
 
 def test_healthz_reports_a_reachable_database(database_url: str, tmp_path: Path) -> None:
     settings = Settings.from_env({"CASEWORK_DATABASE_URL": database_url})
-    client = create_app(settings).test_client()
+    app = create_app(settings)
 
-    response = client.get("/healthz")
+    response = app.test_client().get("/healthz")
+    services_of(app).engine.db.dispose()
 
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "database": "ok"}
@@ -27,9 +28,10 @@ def test_healthz_reports_a_reachable_database(database_url: str, tmp_path: Path)
 
 def test_healthz_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
     url = "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1"
-    client = create_app(Settings.from_env({"CASEWORK_DATABASE_URL": url})).test_client()
+    app = create_app(Settings.from_env({"CASEWORK_DATABASE_URL": url}))
 
-    response = client.get("/healthz")
+    response = app.test_client().get("/healthz")
+    services_of(app).engine.db.dispose()
 
     assert response.status_code == 503
     assert response.get_json()["database"] == "unreachable"
