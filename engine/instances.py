@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import audit, projections
+from engine import audit, deadlines, projections
 from engine.context import Actor, EngineContext
 from engine.errors import Conflict, NotFound
 from engine.forms import CONFIRMATION_SCHEMA, validate_task_data
@@ -76,7 +77,7 @@ def start_instance_in(
     if message is None and not definition.has_plain_start:
         raise Conflict(f"process {process_id!r} is started by a message, not directly")
     profile = _profile(compiled, case)
-    start_data = {**case_start_data(session, case), **data}
+    start_data = {**case_start_data(session, case), "profile": profile.data, **data}
     workflow = ctx.runtime.start(definition, profile, start_data)
     if message is not None:
         ctx.runtime.deliver_message(workflow, message[0], message[1])
@@ -106,7 +107,7 @@ def start_instance_in(
         by_message=message[0] if message else None,
     )
     session.add(instance)
-    _settle(ctx, uow, actor, case, instance, workflow, projections.EMPTY, hops)
+    _settle(ctx, uow, actor, case, instance, workflow, projections.EMPTY, hops, profile=profile)
     return instance
 
 
@@ -168,7 +169,19 @@ def complete_task(
             task=task.bpmn_id,
             changed_fields=audit.changed_fields(previous, data),
         )
-        _settle(ctx, uow, actor, case, instance, workflow, before, 0, completed=task_id)
+        deadlines.task_completed(session, task_id, now)
+        _settle(
+            ctx,
+            uow,
+            actor,
+            case,
+            instance,
+            workflow,
+            before,
+            0,
+            profile=_profile(compiled, case),
+            completed=task_id,
+        )
         uow.commit()
     return task
 
@@ -198,18 +211,35 @@ def deliver_message(
     return instance_id
 
 
-def fire_timers_of(
-    ctx: EngineContext, uow: UnitOfWork, actor: Actor, instance_id: uuid.UUID
-) -> None:
-    """Run an instance whose timers may have come due, inside the caller's unit of work."""
+def fire_instance_timers(
+    ctx: EngineContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    instance_id: uuid.UUID,
+    *,
+    expect: tuple[uuid.UUID, datetime] | None = None,
+) -> str:
+    """Run an instance whose timers may have come due, inside the caller's unit of work.
+
+    Returns ``fired``; ``not yet`` when the engine still waits on ``expect`` (its clock says
+    the timer is not due; nothing is written); or ``ended`` when the instance is no longer
+    active.
+    """
     session = uow.session
     instance = _lock_instance(session, instance_id)
+    if instance.status != ACTIVE:
+        return "ended"
     case = _case(session, instance.case_id)
     compiled = ctx.definitions.compiled(session, instance.version_id)
     workflow = _load(ctx, compiled, instance, case)
     before = ctx.runtime.snapshot(workflow)
     ctx.runtime.fire_timers(workflow)
-    _settle(ctx, uow, actor, case, instance, workflow, before, 0)
+    if expect is not None:
+        waiting = {(t.task_id, t.due_at) for t in ctx.runtime.snapshot(workflow).timers}
+        if expect in waiting:
+            return "not yet"
+    _settle(ctx, uow, actor, case, instance, workflow, before, 0, profile=_profile(compiled, case))
+    return "fired"
 
 
 def case_start_data(session: Session, case: Case) -> dict[str, Any]:
@@ -291,6 +321,7 @@ def _settle(
     before: Snapshot,
     hops: int,
     *,
+    profile: Profile,
     completed: uuid.UUID | None = None,
 ) -> None:
     """Store the instance after an engine run, project it, and hand its thrown messages on.
@@ -322,7 +353,20 @@ def _settle(
     # The instance row first: projection rows refer to it.
     session.flush()
     projections.sync_human_tasks(session, instance, before, snapshot, now, completed=completed)
-    projections.sync_timers(session, instance, before, snapshot, now)
+    new_timers, ended_timers = projections.sync_timers(session, instance, before, snapshot, now)
+    armed = [
+        deadlines.ArmedTimer(
+            row["id"],
+            row["bpmn_id"],
+            row["due_at"],
+            row["attached_to"],
+            ctx.runtime.task_data(workflow, row["task_id"]),
+        )
+        for row in new_timers
+        if profile.deadline_rules_for(row["bpmn_id"])
+    ]
+    deadlines.arm(session, profile, case.id, instance.id, armed, now)
+    deadlines.timers_ended(session, ended_timers, now)
     projections.sync_awaited_messages(session, instance, before, snapshot)
     for message in thrown:
         _route(
@@ -370,7 +414,17 @@ def _route(
             instance_id=instance.id,
             message=name,
         )
-        _settle(ctx, uow, actor, case, instance, workflow, before, hops)
+        _settle(
+            ctx,
+            uow,
+            actor,
+            case,
+            instance,
+            workflow,
+            before,
+            hops,
+            profile=_profile(compiled, case),
+        )
         return instance.id
     route = None if require_waiting else ctx.definitions.newest_start_route(session, name)
     if route is None:

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
+import isodate
 from jsonschema import Draft202012Validator
 
 from engine.calendars import BusinessCalendar
@@ -37,8 +38,83 @@ PROFILE_SCHEMA: dict[str, Any] = {
             },
         },
         "data": {"type": "object"},
+        "ladders": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "reminders": {
+                        "type": "array",
+                        "items": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+                    },
+                    "reminders_from": {"type": "string"},
+                    "reminder_to": {"type": "array", "items": {"type": "string"}},
+                    "steps": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["kind", "to"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "kind": {"enum": ["due", "overdue", "escalation"]},
+                                "after": {"type": "string"},
+                                "to": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        "deadlines": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["timer", "ladder", "title"],
+                "additionalProperties": False,
+                "properties": {
+                    "timer": {"type": "string"},
+                    "ladder": {"type": "string"},
+                    "title": {"type": "string"},
+                    "measure": {"type": "string"},
+                    "clock_start": {"type": "string"},
+                    "when": {"type": "object"},
+                },
+            },
+        },
     },
 }
+
+
+@dataclass(frozen=True)
+class LadderStep:
+    kind: str
+    after: timedelta
+    to: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """DOMAIN §3's escalation ladder as data: reminders at fractions of the duration (for
+    durations of at least ``reminders_from``), then steps relative to the due moment."""
+
+    reminders: tuple[float, ...] = ()
+    reminders_from: timedelta = timedelta(0)
+    reminder_to: tuple[str, ...] = ("assignee",)
+    steps: tuple[LadderStep, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeadlineRule:
+    """Which BPMN timer is which statutory clock (T06, T13…), and how it escalates."""
+
+    id: str
+    timer: str
+    ladder: str
+    title: str
+    measure: str | None = None
+    clock_start: str | None = None
+    when: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,6 +123,11 @@ class Profile:
     name: str
     calendar: BusinessCalendar
     data: dict[str, Any] = field(default_factory=dict)
+    ladders: dict[str, Ladder] = field(default_factory=dict)
+    deadlines: tuple[DeadlineRule, ...] = ()
+
+    def deadline_rules_for(self, timer_bpmn_id: str) -> list[DeadlineRule]:
+        return [rule for rule in self.deadlines if rule.timer == timer_bpmn_id]
 
 
 DEFAULT_PROFILE = Profile(DEFAULT_PROFILE_ID, "Default (UTC, no holidays)", BusinessCalendar("UTC"))
@@ -81,6 +162,8 @@ def parse_profile(path: str, content: bytes) -> tuple[Profile | None, list[Probl
             closures.append(date.fromisoformat(text))
         except ValueError:
             problems.append(Problem(path, f"extra_closures: {text!r} is not a date"))
+    ladders = _ladders(path, raw.get("ladders", {}), problems)
+    deadlines = _deadlines(path, raw.get("deadlines", {}), ladders, problems)
     if problems:
         return None, problems
     calendar = BusinessCalendar(
@@ -90,4 +173,65 @@ def parse_profile(path: str, content: bytes) -> tuple[Profile | None, list[Probl
         tuple(closures),
         tuple(spec.get("not_observed", [])),
     )
-    return Profile(raw["id"], raw.get("name", raw["id"]), calendar, raw.get("data", {})), []
+    profile = Profile(
+        raw["id"], raw.get("name", raw["id"]), calendar, raw.get("data", {}), ladders, deadlines
+    )
+    return profile, []
+
+
+def _duration(path: str, where: str, text: str, problems: list[Problem]) -> timedelta:
+    """A fixed-length ISO duration (hours, minutes, days of 24 h)."""
+    try:
+        value = isodate.parse_duration(text.lstrip("-"))
+    except (isodate.ISO8601Error, ValueError):
+        problems.append(Problem(path, f"{where}: {text!r} is not an ISO 8601 duration"))
+        return timedelta(0)
+    if isinstance(value, isodate.Duration):
+        problems.append(Problem(path, f"{where}: {text!r} has months or years; use days"))
+        return timedelta(0)
+    return -value if text.startswith("-") else value
+
+
+def _ladders(path: str, raw: dict[str, Any], problems: list[Problem]) -> dict[str, Ladder]:
+    ladders = {}
+    for name, spec in raw.items():
+        steps = tuple(
+            LadderStep(
+                step["kind"],
+                _duration(
+                    path, f"ladders/{name}/steps/{i}/after", step.get("after", "PT0S"), problems
+                ),
+                tuple(step["to"]),
+            )
+            for i, step in enumerate(spec.get("steps", []))
+        )
+        ladders[name] = Ladder(
+            tuple(spec.get("reminders", [])),
+            _duration(
+                path, f"ladders/{name}/reminders_from", spec.get("reminders_from", "PT0S"), problems
+            ),
+            tuple(spec.get("reminder_to", ["assignee"])),
+            steps,
+        )
+    return ladders
+
+
+def _deadlines(
+    path: str, raw: dict[str, Any], ladders: dict[str, Ladder], problems: list[Problem]
+) -> tuple[DeadlineRule, ...]:
+    rules = []
+    for deadline_id, spec in raw.items():
+        if spec["ladder"] not in ladders:
+            problems.append(Problem(path, f"deadlines/{deadline_id}: no ladder {spec['ladder']!r}"))
+        rules.append(
+            DeadlineRule(
+                deadline_id,
+                spec["timer"],
+                spec["ladder"],
+                spec["title"],
+                spec.get("measure"),
+                spec.get("clock_start"),
+                tuple(sorted(spec.get("when", {}).items())),
+            )
+        )
+    return tuple(rules)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, insert, update
 from sqlalchemy.orm import Session
@@ -80,15 +81,16 @@ def sync_human_tasks(
 
 def sync_timers(
     session: Session, instance: ProcessInstance, before: Snapshot, after: Snapshot, now: datetime
-) -> list[dict[str, object]]:
-    """Make the pending timer rows equal to the timers the engine waits on.
+) -> tuple[list[dict[str, Any]], list[tuple[uuid.UUID, str]]]:
+    """Make the pending timer rows equal to the timers the engine waits on. Returns the new
+    rows and the (timer id, new status) of the rows that ended.
 
     A timer the engine no longer waits on fired if its time had come, and was cancelled
     otherwise (its task finished first). A cycle timer gets one row per occurrence.
     """
     was = {(t.task_id, t.due_at) for t in before.timers}
     now_waiting = {(t.task_id, t.due_at) for t in after.timers}
-    created: list[dict[str, object]] = [
+    created: list[dict[str, Any]] = [
         {
             "id": uuid.uuid4(),
             "instance_id": instance.id,
@@ -108,19 +110,25 @@ def sync_timers(
     ]
     if created:
         session.execute(insert(Timer), created)
+    ended: list[tuple[uuid.UUID, str]] = []
     for task_id, due_at in was - now_waiting:
         fired = due_at <= now
-        session.execute(
-            update(Timer)
-            .where(
-                Timer.instance_id == instance.id,
-                Timer.task_id == task_id,
-                Timer.due_at == due_at,
-                Timer.status == PENDING,
+        status = FIRED if fired else CANCELLED
+        ended += [
+            (timer_id, status)
+            for timer_id in session.scalars(
+                update(Timer)
+                .where(
+                    Timer.instance_id == instance.id,
+                    Timer.task_id == task_id,
+                    Timer.due_at == due_at,
+                    Timer.status == PENDING,
+                )
+                .values(status=status, fired_at=now if fired else None, claimed_until=None)
+                .returning(Timer.id)
             )
-            .values(status=FIRED if fired else CANCELLED, fired_at=now if fired else None)
-        )
-    return created
+        ]
+    return created, ended
 
 
 def sync_awaited_messages(

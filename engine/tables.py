@@ -162,6 +162,9 @@ class HumanTask(Base):
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(200))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Set when a statutory deadline bounding the task passed with the task still open; the
+    # task stays open and its lateness counts against the deadline's federal measure.
+    overdue_since: Mapped[datetime | None]
 
 
 class Timer(Base):
@@ -184,6 +187,13 @@ class Timer(Base):
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
     fired_at: Mapped[datetime | None]
+    # Claiming and retrying: a worker leases a due timer; a failed run is retried with
+    # backoff and, after the last attempt, becomes an incident.
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class AwaitedMessage(Base):
@@ -223,3 +233,83 @@ class MessageStartRoute(Base):
     version_id: Mapped[int] = mapped_column(ForeignKey("definition_versions.id"), primary_key=True)
     message_name: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
     process_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class Deadline(Base):
+    """One statutory clock (DOMAIN §3: T06, T13…) armed in a case, and how it ended."""
+
+    __tablename__ = "deadlines"
+    __table_args__ = (Index("ix_deadlines_measure", "measure", "status"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    instance_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("process_instances.id"))
+    timer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("timers.id"), unique=True)
+    task_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    deadline_id: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(300))
+    measure: Mapped[str | None] = mapped_column(String(100))
+    started_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))  # open, met, missed, cancelled
+    met_at: Mapped[datetime | None]
+    missed_at: Mapped[datetime | None]
+
+
+class ScheduledAlert(Base):
+    """A rung of a deadline's escalation ladder, waiting for its moment."""
+
+    __tablename__ = "scheduled_alerts"
+    __table_args__ = (Index("ix_scheduled_alerts_due", "status", "due_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    deadline_row_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("deadlines.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # reminder, due, overdue, escalation
+    due_at: Mapped[datetime]
+    recipients: Mapped[list[Any]]
+    status: Mapped[str] = mapped_column(String(16))  # pending, raised, skipped, cancelled
+    claimed_until: Mapped[datetime | None]
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    kind: Mapped[str] = mapped_column(String(16))
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    task_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    deadline_id: Mapped[str | None] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    due_at: Mapped[datetime | None]
+    raised_at: Mapped[datetime] = mapped_column(index=True)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200))
+    acknowledged_at: Mapped[datetime | None]
+
+
+class AlertRecipient(Base):
+    """Who an alert goes to: the ladder's role, and the user it resolved to (when known)."""
+
+    __tablename__ = "alert_recipients"
+    __table_args__ = (Index("ix_alert_recipients_user", "user_id", "alert_id"),)
+
+    alert_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alerts.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(100), primary_key=True)
+    user_id: Mapped[str | None] = mapped_column(String(200))
+
+
+class Incident(Base):
+    """A timer whose engine run kept failing: nothing is dropped, an administrator decides."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    kind: Mapped[str] = mapped_column(String(32))
+    case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    instance_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    timer_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    element_id: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer)
+    opened_at: Mapped[datetime] = mapped_column(index=True)
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(200))

@@ -186,6 +186,7 @@ def compile_bundle(bundle: Bundle, *, check_expressions: bool = True) -> Compile
                 _check_spec(spec, definition.file, locations, problems)
     _check_messages(processes, locations, problems)
     _check_call_cycles(processes, locations, problems)
+    _check_deadline_timers(bundle, processes, profiles, problems)
     if not processes and not problems:
         problems.extend(
             Problem(path, 'no executable process (isExecutable="true") in this file')
@@ -540,6 +541,41 @@ def _check_call_cycles(
 
     for name in calls:
         visit(name, [name])
+
+
+def _check_deadline_timers(
+    bundle: Bundle,
+    processes: dict[str, ProcessDefinition],
+    profiles: dict[str, Profile],
+    problems: list[Problem],
+) -> None:
+    """Every deadline a profile configures must name a timer event of the bundle."""
+    if not profiles:
+        return
+    timers = {
+        task_spec.bpmn_id
+        for definition in processes.values()
+        for spec in _all_specs(definition)
+        for task_spec in spec.task_specs.values()
+        if isinstance(getattr(task_spec, "event_definition", None), TimerEventDefinition)
+    }
+    paths = {p.id: path for path, p in _profile_paths(bundle, profiles)}
+    for profile in profiles.values():
+        for rule in profile.deadlines:
+            if rule.timer not in timers:
+                problems.append(
+                    Problem(
+                        paths.get(profile.id, "-"),
+                        f"deadlines/{rule.id}: no timer event {rule.timer!r} in the bundle",
+                    )
+                )
+
+
+def _profile_paths(bundle: Bundle, profiles: dict[str, Profile]) -> Iterator[tuple[str, Profile]]:
+    for path, content in bundle.of_kind("profile").items():
+        profile, _ = parse_profile(path, content)
+        if profile is not None and profile.id in profiles:
+            yield path, profile
 
 
 def _messages_of(definition: Any) -> Iterator[str]:

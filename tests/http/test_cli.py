@@ -107,7 +107,7 @@ def test_simulate_prints_each_step_and_where_it_stopped(tmp_path: Path) -> None:
         json.dumps(
             {
                 "record_report": {
-                    "received_at": "2025-03-03T15:15:00Z",
+                    "received_at": "2025-03-07T22:00:00Z",
                     "severity": "moderate",
                     "youngest_age": 9,
                 }

@@ -15,11 +15,11 @@ from conftest import CORPORA, DESIGNER, SCREENER
 from engine import queries
 from engine.bundle import Bundle, kind_of
 from engine.cases import open_case
-from engine.context import SYSTEM, EngineContext
+from engine.context import EngineContext
 from engine.deployments import deploy_bundle
 from engine.errors import EngineError, InvalidDefinition
-from engine.instances import complete_task, deliver_message, fire_timers_of, start_instance
-from engine.uow import UnitOfWork
+from engine.instances import complete_task, deliver_message, start_instance
+from engine.timers import fire_due_timers
 
 pytestmark = pytest.mark.skipif(
     not CORPORA.is_dir(), reason="the shared corpora are not beside this checkout"
@@ -77,9 +77,9 @@ def continue_once(ctx: EngineContext, case_id: uuid.UUID, instance_id: uuid.UUID
             ctx.clock.move_to(
                 max(ctx.clock.now(), instance.next_timer_due_at) + timedelta(seconds=1)
             )
-            with UnitOfWork(ctx.db.writer) as uow:
-                fire_timers_of(ctx, uow, SYSTEM, instance_id)
-                uow.commit()
+            report = fire_due_timers(ctx, worker="corpus")
+            if report.errors:
+                return "reloaded, needs data"
         else:
             return "stuck"
     except EngineError:

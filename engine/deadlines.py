@@ -1,0 +1,283 @@
+"""Statutory deadlines: arm them when their BPMN timer is armed, follow how they end, and
+raise the alerts of their escalation ladder at the moments it names.
+
+The ladder is configuration (``bpmn/profiles/<id>.json``), not code. An overdue task stays
+open; the deadline records when it was missed and when the work was done anyway, which is what
+the federal timeliness measures count.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from engine import audit
+from engine.context import SYSTEM, EngineContext
+from engine.profiles import DeadlineRule, Ladder, Profile
+from engine.tables import Alert, AlertRecipient, Case, Deadline, HumanTask, ScheduledAlert
+from engine.uow import UnitOfWork
+
+OPEN, MET, MISSED, CANCELLED = "open", "met", "missed", "cancelled"
+PENDING, RAISED, SKIPPED = "pending", "raised", "skipped"
+LEASE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class ArmedTimer:
+    """What the deadline machinery needs of a newly armed engine timer."""
+
+    timer_id: uuid.UUID
+    bpmn_id: str
+    due_at: datetime
+    attached_to: uuid.UUID | None
+    data: dict[str, Any]
+
+
+def _lookup(data: dict[str, Any], path: str) -> Any:
+    value: Any = data
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def _rule_for(profile: Profile, timer: ArmedTimer) -> DeadlineRule | None:
+    for rule in profile.deadline_rules_for(timer.bpmn_id):
+        if all(_lookup(timer.data, field) == expected for field, expected in rule.when):
+            return rule
+    return None
+
+
+def _clock_start(rule: DeadlineRule, timer: ArmedTimer, armed_at: datetime) -> datetime:
+    if rule.clock_start:
+        value = _lookup(timer.data, rule.clock_start)
+        if isinstance(value, str):
+            try:
+                started = datetime.fromisoformat(value)
+            except ValueError:
+                return armed_at
+            if started.tzinfo is not None:
+                return started
+    return armed_at
+
+
+def ladder_moments(
+    ladder: Ladder, started_at: datetime, due_at: datetime
+) -> list[tuple[str, datetime, tuple[str, ...]]]:
+    """The ladder's rungs as (kind, when, recipient roles)."""
+    span = due_at - started_at
+    moments = []
+    if ladder.reminders and span >= ladder.reminders_from and span > timedelta(0):
+        moments += [
+            ("reminder", started_at + span * fraction, ladder.reminder_to)
+            for fraction in ladder.reminders
+        ]
+    moments += [(step.kind, due_at + step.after, step.to) for step in ladder.steps]
+    return moments
+
+
+def arm(
+    session: Session,
+    profile: Profile,
+    case_id: uuid.UUID,
+    instance_id: uuid.UUID,
+    timers: list[ArmedTimer],
+    now: datetime,
+) -> None:
+    """Create deadline rows and their pending alerts for newly armed timers that a profile
+    rule names. Rungs already in the past when armed (a late start) are not scheduled, except
+    the due, overdue and escalation rungs, which are raised at the next poll."""
+    for timer in timers:
+        rule = _rule_for(profile, timer)
+        if rule is None:
+            continue
+        started_at = _clock_start(rule, timer, now)
+        deadline_row = Deadline(
+            id=uuid.uuid4(),
+            case_id=case_id,
+            instance_id=instance_id,
+            timer_id=timer.timer_id,
+            task_id=timer.attached_to,
+            deadline_id=rule.id,
+            title=rule.title,
+            measure=rule.measure,
+            started_at=started_at,
+            due_at=timer.due_at,
+            status=OPEN,
+        )
+        session.add(deadline_row)
+        session.flush()
+        rows = [
+            {
+                "id": uuid.uuid4(),
+                "deadline_row_id": deadline_row.id,
+                "kind": kind,
+                "due_at": when,
+                "recipients": list(recipients),
+                "status": PENDING,
+            }
+            for kind, when, recipients in ladder_moments(
+                profile.ladders[rule.ladder], started_at, timer.due_at
+            )
+            if kind != "reminder" or when > now
+        ]
+        if rows:
+            session.execute(insert(ScheduledAlert), rows)
+
+
+def timers_ended(session: Session, ended: list[tuple[uuid.UUID, str]], now: datetime) -> None:
+    """Follow the deadlines whose timer fired (missed) or was cancelled (met in time)."""
+    for timer_id, status in ended:
+        deadline_row = session.scalar(select(Deadline).where(Deadline.timer_id == timer_id))
+        if deadline_row is None or deadline_row.status != OPEN:
+            continue
+        if status == "fired":
+            _miss(session, deadline_row)
+        else:
+            deadline_row.status = MET
+            deadline_row.met_at = now
+            session.execute(
+                update(ScheduledAlert)
+                .where(
+                    ScheduledAlert.deadline_row_id == deadline_row.id,
+                    ScheduledAlert.status == PENDING,
+                )
+                .values(status=CANCELLED)
+            )
+
+
+def task_completed(session: Session, task_id: uuid.UUID, now: datetime) -> None:
+    """A task bounded by a missed deadline was done late: record when."""
+    session.execute(
+        update(Deadline)
+        .where(Deadline.task_id == task_id, Deadline.status == MISSED, Deadline.met_at.is_(None))
+        .values(met_at=now)
+    )
+
+
+def _miss(session: Session, deadline_row: Deadline) -> None:
+    deadline_row.status = MISSED
+    deadline_row.missed_at = deadline_row.due_at
+    if deadline_row.task_id is not None:
+        session.execute(
+            update(HumanTask)
+            .where(HumanTask.id == deadline_row.task_id, HumanTask.overdue_since.is_(None))
+            .values(overdue_since=deadline_row.due_at)
+        )
+
+
+def raise_due_alerts(ctx: EngineContext, *, worker: str, batch: int = 100) -> int:
+    """Raise every ladder alert whose moment has come; one unit of work per alert."""
+    raised = 0
+    while True:
+        claimed = _claim_alerts(ctx, batch)
+        if not claimed:
+            return raised
+        for alert_id in claimed:
+            raised += _raise_one(ctx, alert_id)
+
+
+def _claim_alerts(ctx: EngineContext, batch: int) -> list[uuid.UUID]:
+    now = ctx.clock.now()
+    with UnitOfWork(ctx.db.writer) as uow:
+        due = (
+            select(ScheduledAlert.id)
+            .where(
+                ScheduledAlert.status == PENDING,
+                ScheduledAlert.due_at <= now,
+                (ScheduledAlert.claimed_until.is_(None)) | (ScheduledAlert.claimed_until < now),
+            )
+            .order_by(ScheduledAlert.due_at)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        )
+        ids = list(
+            uow.session.scalars(
+                update(ScheduledAlert)
+                .where(ScheduledAlert.id.in_(due.scalar_subquery()))
+                .values(claimed_until=now + LEASE)
+                .returning(ScheduledAlert.id)
+            )
+        )
+        uow.commit()
+    return ids
+
+
+def _raise_one(ctx: EngineContext, alert_id: uuid.UUID) -> int:
+    now = ctx.clock.now()
+    with UnitOfWork(ctx.db.writer) as uow:
+        session = uow.session
+        scheduled = session.get(ScheduledAlert, alert_id, with_for_update=True)
+        if scheduled is None or scheduled.status != PENDING:
+            return 0
+        deadline_row = session.get(Deadline, scheduled.deadline_row_id)
+        assert deadline_row is not None
+        task = session.get(HumanTask, deadline_row.task_id) if deadline_row.task_id else None
+        work_done = deadline_row.status == MET or (task is not None and task.status != "ready")
+        if work_done:
+            scheduled.status = SKIPPED
+            uow.commit()
+            return 0
+        if scheduled.kind in ("overdue", "escalation") and deadline_row.status == OPEN:
+            _miss(session, deadline_row)
+        case = session.get(Case, deadline_row.case_id)
+        assert case is not None
+        alert = Alert(
+            id=uuid.uuid4(),
+            kind=scheduled.kind,
+            case_id=deadline_row.case_id,
+            task_id=deadline_row.task_id,
+            deadline_id=deadline_row.deadline_id,
+            message=_message(scheduled.kind, deadline_row, case),
+            due_at=deadline_row.due_at,
+            raised_at=now,
+        )
+        session.add(alert)
+        session.flush()
+        for role in scheduled.recipients:
+            session.add(
+                AlertRecipient(
+                    alert_id=alert.id, role=role, user_id=_resolve(session, role, case, task)
+                )
+            )
+        scheduled.status = RAISED
+        audit.record(
+            session,
+            at=now,
+            actor_id=SYSTEM.id,
+            actor_role=SYSTEM.role,
+            action="alert.raised",
+            case_id=case.id,
+            task_id=deadline_row.task_id,
+            kind=scheduled.kind,
+            deadline=deadline_row.deadline_id,
+            recipients=list(scheduled.recipients),
+        )
+        uow.commit()
+    return 1
+
+
+def _message(kind: str, deadline_row: Deadline, case: Case) -> str:
+    due = deadline_row.due_at.isoformat()
+    return {
+        "reminder": f"Reminder: {deadline_row.title} for case {case.case_number} is due {due}",
+        "due": f"Due now: {deadline_row.title} for case {case.case_number} ({due})",
+        "overdue": f"OVERDUE: {deadline_row.title} for case {case.case_number} was due {due}",
+        "escalation": (
+            f"ESCALATION: {deadline_row.title} for case {case.case_number} is still not done "
+            f"(due {due})"
+        ),
+    }.get(kind, f"{deadline_row.title} ({case.case_number})")
+
+
+def _resolve(session: Session, role: str, case: Case, task: HumanTask | None) -> str | None:
+    """The user a ladder role means for this case, where casework knows it."""
+    if role == "assignee":
+        return (task.assignee if task is not None else None) or case.assigned_to
+    return None
