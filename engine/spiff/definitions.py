@@ -109,13 +109,17 @@ class _Locations:
             element_id = element.get("id")
             if element_id:
                 self._by_id[element_id].append((path, element.sourceline))
-            if element.tag == f"{{{BPMN_NS}}}sequenceFlow" and element_id:
+            if (
+                element.tag == f"{{{BPMN_NS}}}sequenceFlow"
+                and element_id
+                and element.find(f"{{{BPMN_NS}}}conditionExpression") is not None
+            ):
                 self._flows[(element.get("sourceRef", ""), element.get("targetRef", ""))] = (
                     element_id
                 )
 
     def flow(self, source: str | None, target: str | None) -> str | None:
-        """The id of the sequence flow between two elements, where the diagram has one."""
+        """The id of the conditional sequence flow between two elements, where there is one."""
         return self._flows.get((source or "", target or ""))
 
     def find(
@@ -179,8 +183,8 @@ def compile_bundle(bundle: Bundle, *, check_expressions: bool = True) -> Compile
     forms = _load_forms(bundle, processes, problems)
     profiles = _load_profiles(bundle, problems)
     # Whatever parsed is checked further, so one run reports as much as it can.
-    _check_decision_tables(parser, locations, problems)
     if check_expressions:
+        _check_decision_tables(parser, locations, problems)
         for definition in processes.values():
             for spec in _all_specs(definition):
                 _check_spec(spec, definition.file, locations, problems)

@@ -270,7 +270,8 @@ def _advance(workflow: BpmnWorkflow) -> None:
 
 
 def _script_failure(exc: WorkflowTaskException) -> ScriptFailed:
-    cause = getattr(exc, "exception", None) or exc.__cause__
+    # The engine keeps the original error in different places depending on the path.
+    cause = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
     reason = "error"
     if isinstance(cause, SandboxViolation):
         reason = "refused"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from types import CodeType
@@ -49,16 +50,39 @@ def _size(value: Any) -> int | None:
     return None
 
 
+def _too_long(size: int) -> SandboxViolation:
+    return SandboxViolation(f"result would hold {size} items, more than {MAX_SEQUENCE}")
+
+
 def _guarded_mul(left: Any, right: Any) -> Any:
     for seq, count in ((left, right), (right, left)):
         size = _size(seq)
         if size is not None and isinstance(count, int) and size * count > MAX_SEQUENCE:
-            raise SandboxViolation(f"result would hold more than {MAX_SEQUENCE} items")
+            raise _too_long(size * count)
+    if isinstance(left, int) and isinstance(right, int):
+        if left.bit_length() + right.bit_length() > MAX_INT_BITS:
+            raise SandboxViolation(f"result would exceed {MAX_INT_BITS} bits")
     return left * right
 
 
+def _guarded_add(left: Any, right: Any) -> Any:
+    left_size, right_size = _size(left), _size(right)
+    if left_size is not None and right_size is not None and left_size + right_size > MAX_SEQUENCE:
+        raise _too_long(left_size + right_size)
+    return left + right
+
+
+MAX_MODULAR_BITS = 4096
+
+
 def _guarded_pow(base: Any, exponent: Any, modulus: Any = None) -> Any:
-    if modulus is None and isinstance(base, int) and isinstance(exponent, int) and exponent > 0:
+    if modulus is not None:
+        # Cost grows with the exponent's and the modulus's sizes, in one C call.
+        if any(
+            isinstance(v, int) and v.bit_length() > MAX_MODULAR_BITS for v in (exponent, modulus)
+        ):
+            raise SandboxViolation(f"modular powers are limited to {MAX_MODULAR_BITS}-bit numbers")
+    elif isinstance(base, int) and isinstance(exponent, int) and exponent > 0:
         if abs(base) > 1 and exponent * abs(base).bit_length() > MAX_INT_BITS:
             raise SandboxViolation(f"result would exceed {MAX_INT_BITS} bits")
     return pow(base, exponent) if modulus is None else pow(base, exponent, modulus)
@@ -70,23 +94,33 @@ def _guarded_lshift(left: Any, right: Any) -> Any:
     return left << right
 
 
+_PRINTF_SPEC = re.compile(r"%[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?")
+MAX_WIDTH = 9999
+
+
 def _guarded_mod(left: Any, right: Any) -> Any:
-    # printf-style '*' widths come from the arguments and could ask for any size.
-    if isinstance(left, str | bytes) and ("*" in left if isinstance(left, str) else b"*" in left):
-        raise SandboxViolation("'*' widths in %-formatting are not allowed")
+    # printf-style widths and precisions would let one call build a string of any size.
+    if isinstance(left, str | bytes):
+        text = left if isinstance(left, str) else left.decode("latin-1")
+        for width, precision in _PRINTF_SPEC.findall(text):
+            for value in (width, precision):
+                if value == "*":
+                    raise SandboxViolation("'*' widths in %-formatting are not allowed")
+                if value and int(value) > MAX_WIDTH:
+                    raise SandboxViolation(f"%-format widths above {MAX_WIDTH} are not allowed")
     return left % right
 
 
-_GUARDED_BINOPS: dict[type[ast.operator], Callable[..., Any]] = {
-    ast.Mult: _guarded_mul,
-    ast.Pow: _guarded_pow,
-    ast.LShift: _guarded_lshift,
-    ast.Mod: _guarded_mod,
+_BINOP_NAMES = {
+    ast.Mult: "_mul_",
+    ast.Pow: "_pow_",
+    ast.LShift: "_lshift_",
+    ast.Mod: "_mod_",
+    ast.Add: "_add_",
 }
-_BINOP_NAMES = {ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_", ast.Mod: "_mod_"}
 
 _INPLACE: dict[str, Callable[[Any, Any], Any]] = {
-    "+=": operator.iadd,
+    "+=": _guarded_add,
     "-=": operator.isub,
     "*=": _guarded_mul,
     "/=": operator.itruediv,
@@ -101,20 +135,95 @@ _INPLACE: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 # String methods whose argument is a width: one call could allocate gigabytes.
-_WIDTH_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs"})
+_WIDTH_METHODS = frozenset({"ljust", "rjust", "center", "zfill"})
+
+
+def _is_text(obj: Any) -> bool:
+    return isinstance(obj, str | bytes) or (isinstance(obj, type) and issubclass(obj, str | bytes))
+
+
+def _limit_widths(method: Any) -> Any:
+    def limited(*args: Any) -> Any:
+        if any(isinstance(a, int) and a > MAX_SEQUENCE for a in args):
+            raise SandboxViolation(f"width larger than {MAX_SEQUENCE}")
+        return method(*args)
+
+    return limited
+
+
+def _limit_expandtabs(obj: Any, method: Any) -> Any:
+    def limited(*args: Any, **kwargs: Any) -> Any:
+        text = obj if not isinstance(obj, type) else (args[0] if args else "")
+        size = args[-1] if args and not isinstance(args[-1], str | bytes) else 8
+        tabsize = kwargs.get("tabsize", size)
+        tab = "\t" if isinstance(text, str) else b"\t"
+        if (
+            isinstance(tabsize, int)
+            and (text.count(tab) + 1) * max(tabsize, 1) + len(text) > MAX_SEQUENCE
+        ):
+            raise _too_long(text.count(tab) * tabsize)
+        return method(*args, **kwargs)
+
+    return limited
+
+
+def _limit_join(separator: Any, method: Any) -> Any:
+    def limited(items: Any) -> Any:
+        items = list(items)
+        size = sum(len(i) for i in items if isinstance(i, str | bytes))
+        size += len(separator) * max(len(items) - 1, 0)
+        if size > MAX_SEQUENCE:
+            raise _too_long(size)
+        return method(items)
+
+    return limited
+
+
+def _limit_replace(text: Any, method: Any) -> Any:
+    def limited(old: Any, new: Any, count: int = -1) -> Any:
+        occurrences = len(text) + 1 if not old else text.count(old)
+        if count >= 0:
+            occurrences = min(occurrences, count)
+        size = len(text) + occurrences * max(len(new) - len(old), 0)
+        if size > MAX_SEQUENCE:
+            raise _too_long(size)
+        return method(old, new, count)
+
+    return limited
+
+
+def _limit_to_bytes(method: Any) -> Any:
+    def limited(length: int = 1, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(length, int) and length > MAX_SEQUENCE:
+            raise _too_long(length)
+        return method(length, *args, **kwargs)
+
+    return limited
 
 
 def _guarded_getattr(obj: Any, name: str, default: Any = None) -> Any:
     attribute = safer_getattr(obj, name, default)
-    if isinstance(obj, str | bytes) and name in _WIDTH_METHODS:
-
-        def limited(*args: Any) -> Any:
-            if any(isinstance(a, int) and a > MAX_SEQUENCE for a in args):
-                raise SandboxViolation(f"width larger than {MAX_SEQUENCE}")
-            return attribute(*args)
-
-        return limited
+    if _is_text(obj):
+        if name in _WIDTH_METHODS:
+            return _limit_widths(attribute)
+        if name == "expandtabs":
+            return _limit_expandtabs(obj, attribute)
+        if not isinstance(obj, type):
+            if name == "join":
+                return _limit_join(obj, attribute)
+            if name == "replace":
+                return _limit_replace(obj, attribute)
+        elif name in ("join", "replace"):
+            raise SandboxViolation(f"call {name} on a value, not on the type")
+    if isinstance(obj, int) and name == "to_bytes":
+        return _limit_to_bytes(attribute)
     return attribute
+
+
+def _guarded_sum(items: Any, start: Any = 0) -> Any:
+    if not isinstance(start, int | float):
+        raise SandboxViolation("sum() adds numbers; build lists with comprehensions")
+    return sum(items, start)
 
 
 def _inplacevar(op: str, target: Any, value: Any) -> Any:
@@ -122,6 +231,25 @@ def _inplacevar(op: str, target: Any, value: Any) -> Any:
         return _INPLACE[op](target, value)
     except KeyError:
         raise SandboxViolation(f"operator {op} is not allowed") from None
+
+
+# Builtins RestrictedPython does not offer, named so that validation reports them instead of
+# the script failing with a NameError when it first runs.
+UNAVAILABLE_NAMES = frozenset(
+    {
+        "open", "getattr", "setattr", "delattr", "eval", "exec", "compile", "globals",
+        "locals", "vars", "breakpoint", "exit", "quit", "memoryview", "dir", "help",
+        "bytearray", "bytes",
+    }
+)  # fmt: skip
+# Errors a script may catch. Never BaseException or anything above Exception: the watchdog's
+# interruption must reach the engine.
+CATCHABLE = frozenset(
+    {
+        "Exception", "ArithmeticError", "ZeroDivisionError", "ValueError", "TypeError",
+        "KeyError", "IndexError", "LookupError", "AttributeError", "NameError", "OverflowError",
+    }
+)  # fmt: skip
 
 
 class CaseworkPolicy(RestrictingNodeTransformer):
@@ -152,15 +280,52 @@ class CaseworkPolicy(RestrictingNodeTransformer):
         self.error(node, "class definitions are not allowed in process scripts")
         return node
 
+    def visit_Import(self, node: ast.Import) -> Any:
+        self.error(node, "imports are not allowed in process scripts; use the helper functions")
+        return node
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> Any:
+        self.error(node, "imports are not allowed in process scripts; use the helper functions")
+        return node
+
+    def visit_Name(self, node: ast.Name) -> Any:
+        if isinstance(node.ctx, ast.Load) and node.id in UNAVAILABLE_NAMES:
+            self.error(node, f"{node.id}() is not available in process scripts")
+        return super().visit_Name(node)
+
+    def visit_Try(self, node: ast.Try) -> Any:
+        # The CPU watchdog stops a runaway script by raising inside it; a script must not be
+        # able to catch that, so it may only catch ordinary errors, by name.
+        if node.finalbody:
+            self.error(node, "'finally' is not allowed in process scripts")
+        for handler in node.handlers:
+            caught = handler.type
+            names = caught.elts if isinstance(caught, ast.Tuple) else [caught]
+            if caught is None or not all(
+                isinstance(n, ast.Name) and n.id in CATCHABLE for n in names
+            ):
+                self.error(
+                    handler,
+                    "a script may only catch named errors: " + ", ".join(sorted(CATCHABLE)),
+                )
+        return super().visit_Try(node)
+
+    def visit_TryStar(self, node: Any) -> Any:
+        self.error(node, "'except*' is not allowed in process scripts")
+        return node
+
 
 _ALLOWED_BUILTINS = {
-    name: value for name, value in safe_builtins.items() if name not in {"__build_class__"}
+    name: value
+    for name, value in safe_builtins.items()
+    if name
+    not in {"__build_class__", "BaseException", "GeneratorExit", "KeyboardInterrupt", "SystemExit"}
 }
 _ALLOWED_BUILTINS.update(
     {
         "range": limited_range,
         "pow": _guarded_pow,
-        "sum": sum,
+        "sum": _guarded_sum,
         "min": min,
         "max": max,
         "any": any,
@@ -188,6 +353,7 @@ _GUARDS: dict[str, Any] = {
     "_pow_": _guarded_pow,
     "_lshift_": _guarded_lshift,
     "_mod_": _guarded_mod,
+    "_add_": _guarded_add,
 }
 
 

@@ -4,7 +4,13 @@ SpiffWorkflow has no timeout, and a BPMN script can loop forever. Signals only r
 thread, so instead one daemon thread watches the CPU clock of every guarded thread and, once a
 run is over budget, raises ``BudgetExceeded`` inside that thread (``PyThreadState_SetAsyncExc``).
 ``BudgetExceeded`` derives from ``BaseException`` so that the engine's own ``except Exception``
-blocks cannot swallow it; the guard re-raises at exit in case it was swallowed anyway.
+blocks cannot swallow it (and the sandbox lets scripts catch only named ``Exception``
+subclasses); it is raised again every half second while the run goes on, and once more at exit
+if it was swallowed anyway.
+
+An asynchronous exception can land on any bytecode, so the guarded thread never takes a lock
+while it can be interrupted: it registers and unregisters with atomic dictionary operations,
+waits for any check the watchdog has in flight, and only then clears whatever is pending.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 _POLL_SECONDS = 0.02
+_REFIRE_SECONDS = 0.5
 
 
 class BudgetExceeded(BaseException):
@@ -29,56 +36,71 @@ class _Guard:
     clock_id: int
     deadline: float
     fired: bool = False
+    last_fired: float = 0.0
+
+
+def _interrupt(thread_id: int) -> None:
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread_id), ctypes.py_object(BudgetExceeded)
+    )
+
+
+def _clear_pending(thread_id: int) -> None:
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), None)
 
 
 class _Watchdog:
     def __init__(self) -> None:
-        self._guards: dict[int, _Guard] = {}
-        self._lock = threading.Condition()
+        self.guards: dict[int, _Guard] = {}
+        self.passes = 0  # completed checking passes
+        self.in_pass = False
+        self._wake = threading.Event()
+        self._start_lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
     def add(self, guard: _Guard) -> None:
-        with self._lock:
-            self._guards[guard.thread_id] = guard
+        # Called before the guard is armed: nothing can interrupt this thread yet.
+        with self._start_lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run, name="casework-script-watchdog", daemon=True
                 )
                 self._thread.start()
-            self._lock.notify()
-
-    def remove(self, guard: _Guard) -> None:
-        with self._lock:
-            if self._guards.get(guard.thread_id) is guard:
-                del self._guards[guard.thread_id]
+        self.guards[guard.thread_id] = guard
+        self._wake.set()
 
     def _run(self) -> None:
         while True:
-            with self._lock:
-                while not self._guards:
-                    self._lock.wait()
-                guards = list(self._guards.values())
-            for guard in guards:
+            if not self.guards:
+                self._wake.wait()
+                self._wake.clear()
+                continue
+            self.in_pass = True
+            for guard in list(self.guards.values()):
                 self._check(guard)
+            self.in_pass = False
+            self.passes += 1
             time.sleep(_POLL_SECONDS)
 
     def _check(self, guard: _Guard) -> None:
-        with self._lock:
-            # Checked and fired under the lock: once ``remove`` returns, nothing more is raised.
-            if self._guards.get(guard.thread_id) is not guard:
-                return
-            try:
-                used = time.clock_gettime(guard.clock_id)
-            except OSError:  # the thread is gone
-                del self._guards[guard.thread_id]
-                return
-            if used < guard.deadline:
-                return
+        if self.guards.get(guard.thread_id) is not guard:
+            return
+        try:
+            used = time.clock_gettime(guard.clock_id)
+        except OSError:  # the thread is gone
+            self.guards.pop(guard.thread_id, None)
+            return
+        now = time.monotonic()
+        if used >= guard.deadline and now - guard.last_fired >= _REFIRE_SECONDS:
             guard.fired = True
-            # Keep interrupting until the guard is removed: a swallowed exception must not win.
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(
-                ctypes.c_ulong(guard.thread_id), ctypes.py_object(BudgetExceeded)
-            )
+            guard.last_fired = now
+            _interrupt(guard.thread_id)
+
+    def quiesce(self) -> None:
+        """Wait until no checking pass that may still see an unregistered guard is running."""
+        seen = self.passes
+        while self.in_pass and self.passes == seen:
+            time.sleep(0.0005)
 
 
 _WATCHDOG = _Watchdog()
@@ -91,7 +113,7 @@ def cpu_budget(seconds: float) -> Iterator[None]:
     Raises ``BudgetExceeded`` when the budget is used up. Nested guards keep the outer one.
     """
     thread_id = threading.get_ident()
-    if thread_id in _WATCHDOG._guards:
+    if thread_id in _WATCHDOG.guards:
         yield
         return
     clock_id = time.pthread_getcpuclockid(thread_id)
@@ -106,13 +128,12 @@ def cpu_budget(seconds: float) -> Iterator[None]:
 
 
 def _disarm(guard: _Guard) -> None:
-    # The interruption may land while disarming; retry until the guard is gone and no
-    # exception is left pending for this thread, so none surfaces later in unrelated code.
+    # Every step may itself be interrupted; each is safe to repeat, and none holds a lock.
     while True:
         try:
-            _WATCHDOG.remove(guard)
-            if guard.fired:
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(guard.thread_id), None)
+            _WATCHDOG.guards.pop(guard.thread_id, None)
+            _WATCHDOG.quiesce()
+            _clear_pending(guard.thread_id)
             return
         except BudgetExceeded:
             guard.fired = True

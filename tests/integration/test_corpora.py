@@ -109,4 +109,4 @@ def test_every_corpus_file_deploys_or_is_rejected_and_deployables_run(ctx: Engin
     assert sum(outcomes.values()) == len(corpus_files())
     assert outcomes["continued"] + outcomes["completed"] >= 55, outcomes
     assert outcomes["stuck"] == 0, outcomes
-    assert outcomes["rejected"] <= 112, outcomes
+    assert outcomes["rejected"] <= 114, outcomes

@@ -81,13 +81,13 @@ def refused(env: RestrictedEnvironment, source: str, mode: str = "eval") -> str:
 
 ESCAPES = [
     ("__import__('os').system('id')", '"__import__" is an invalid variable name'),
-    ("open('/etc/passwd').read()", "NameError: name 'open' is not defined"),
+    ("open('/etc/passwd').read()", "open() is not available"),
     ("().__class__.__base__.__subclasses__()", '"__class__" is an invalid attribute name'),
     ("[].__class__.__mro__[-1].__subclasses__()", '"__class__" is an invalid attribute name'),
     ("(x for x in []).gi_frame.f_back", '"gi_frame" is a restricted name'),
     ("(x for x in []).gi_code", '"gi_code" is a restricted name'),
-    ("getattr(1, '__globals__')", "NameError: name 'getattr' is not defined"),
-    ("getattr(now, '__globals__')['__builtins__']", "NameError: name 'getattr'"),
+    ("getattr(1, '__globals__')", "getattr() is not available"),
+    ("getattr(now, '__globals__')['__builtins__']", "getattr() is not available"),
     ("now.__globals__", '"__globals__" is an invalid attribute name'),
     ("now.__closure__[0].cell_contents", '"__closure__" is an invalid attribute name'),
     ("(lambda: 0).__code__.co_consts", '"__code__" is an invalid attribute name'),
@@ -99,17 +99,17 @@ ESCAPES = [
     ("'{x.__class__}'.format_map({'x': 1})", "NotImplementedError: Using the format"),
     ("exec('import os')", "Exec calls are not allowed"),
     ("eval('1')", "Eval calls are not allowed"),
-    ("compile('1', 'x', 'eval')", "NameError: name 'compile' is not defined"),
-    ("globals()", "NameError: name 'globals' is not defined"),
-    ("vars()", "NameError: name 'vars' is not defined"),
-    ("locals()", "NameError: name 'locals' is not defined"),
-    ("dir()", "NameError: name 'dir' is not defined"),
+    ("compile('1', 'x', 'eval')", "compile() is not available"),
+    ("globals()", "globals() is not available"),
+    ("vars()", "vars() is not available"),
+    ("locals()", "locals() is not available"),
+    ("dir()", "dir() is not available"),
     ("__builtins__", '"__builtins__" is an invalid variable name'),
     ("__builtins__['open']('/etc/passwd')", '"__builtins__" is an invalid variable name'),
     ("_getattr_(now, '__globals__')", '"_getattr_" is an invalid variable name'),
     ("__loader__", '"__loader__" is an invalid variable name'),
     ("breakpoint()", '"breakpoint" is a reserved name'),
-    ("help()", "NameError: name 'help' is not defined"),
+    ("help()", "help() is not available"),
     ("input()", "NameError: name 'input' is not defined"),
 ]
 
@@ -122,12 +122,12 @@ def test_an_expression_reaching_for_the_system_or_private_attributes_is_refused(
 
 
 SIZE_BOMBS = [
-    ("'a' * 10**10", "result would hold more than"),
-    ("10**10 * 'a'", "result would hold more than"),
-    ("b'a' * 10**10", "result would hold more than"),
-    ("[0] * 10**10", "result would hold more than"),
-    ("(0,) * 10**10", "result would hold more than"),
-    ("[0] * 999999 * 999999", "result would hold more than"),
+    ("'a' * 10**10", "more than 1000000"),
+    ("10**10 * 'a'", "more than 1000000"),
+    ("b'a' * 10**10", "more than 1000000"),
+    ("[0] * 10**10", "more than 1000000"),
+    ("(0,) * 10**10", "more than 1000000"),
+    ("[0] * 999999 * 999999", "more than 1000000"),
     ("2 ** 10**8", "bits"),
     ("pow(2, 10**8)", "bits"),
     ("(-3) ** 10**8", "bits"),
@@ -136,7 +136,7 @@ SIZE_BOMBS = [
     ("'x'.rjust(10**10)", "width larger than"),
     ("'x'.center(10**10)", "width larger than"),
     ("'1'.zfill(10**10)", "width larger than"),
-    ("'a\\tb'.expandtabs(10**10)", "width larger than"),
+    ("'a\\tb'.expandtabs(10**10)", "more than 1000000"),
     ("b'x'.ljust(10**10)", "width larger than"),
     ("'%*d' % (10**9, 1)", "'*' widths"),
     ("'%.*f' % (10**9, 1.0)", "'*' widths"),
@@ -166,9 +166,9 @@ def test_an_expression_asking_for_a_gigantic_object_in_one_call_is_refused_befor
 # -- hostile scripts --------------------------------------------------------------------------
 
 HOSTILE_SCRIPTS = [
-    ("import os\nos.system('id')", "ImportError"),
-    ("from os import system\nsystem('id')", "ImportError"),
-    ("import subprocess", "ImportError"),
+    ("import os\nos.system('id')", "imports are not allowed"),
+    ("from os import system\nsystem('id')", "imports are not allowed"),
+    ("import subprocess", "imports are not allowed"),
     ("class Escape:\n    pass", "class definitions are not allowed"),
     ("class Escape(Exception):\n    x = 1", "class definitions are not allowed"),
     ("exec('import os')", "Exec calls are not allowed"),
@@ -186,16 +186,16 @@ HOSTILE_SCRIPTS = [
         '"gi_frame" is a restricted name',
     ),
     ("x = [].__class__.__base__.__subclasses__()", '"__class__" is an invalid attribute name'),
-    ("with open('/etc/passwd') as f:\n    secret = f.read()", "NameError: name 'open'"),
-    ("secret = open('/etc/passwd').read()", "NameError: name 'open'"),
-    ("setattr(now, '__globals__', {})", "TypeError"),
-    ("delattr(now, '__doc__')", "TypeError"),
-    ("x = 'a'\nx *= 10**10", "result would hold more than"),
-    ("x = [0]\nx *= 10**10", "result would hold more than"),
+    ("with open('/etc/passwd') as f:\n    secret = f.read()", "open() is not available"),
+    ("secret = open('/etc/passwd').read()", "open() is not available"),
+    ("setattr(now, '__globals__', {})", "setattr() is not available"),
+    ("delattr(now, '__doc__')", "delattr() is not available"),
+    ("x = 'a'\nx *= 10**10", "more than 1000000"),
+    ("x = [0]\nx *= 10**10", "more than 1000000"),
     ("x = 2\nx **= 10**8", "bits"),
     ("x = 1\nx <<= 10**9", "bits"),
     ("x = '%*d'\nx %= (10**9, 1)", "'*' widths"),
-    ("x = 'a'\nx *= 999999\nx *= 2", "result would hold more than"),
+    ("x = 'a'\nx *= 999999\nx *= 2", "more than 1000000"),
     ("for i in range(10**9):\n    pass", "range() object would be to large"),
 ]
 
@@ -268,7 +268,7 @@ def test_an_expression_that_does_not_parse_is_an_objection_not_an_exception() ->
     assert check_script("x = 1" + " + 1" * 100_000) != []
 
 
-# -- what the guards do not (yet) cover -------------------------------------------------------
+# -- one-call allocations the watchdog could not interrupt ----------------------------------------
 
 SIZE_BYPASSES = [
     # printf-style formatting with a literal (not '*') width or precision
@@ -290,13 +290,6 @@ SIZE_BYPASSES = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="size guards cover only *, **, <<, '%*' and width methods on instances; these one-call "
-    "allocations exceed MAX_SEQUENCE unchecked (scaled up, e.g. '%10000000000d' % 1, they ask for "
-    "gigabytes in a single C call the CPU watchdog cannot interrupt)",
-)
 @pytest.mark.parametrize("source", SIZE_BYPASSES)
 def test_no_single_call_builds_a_sequence_beyond_the_limit(
     env: RestrictedEnvironment, source: str
@@ -306,12 +299,6 @@ def test_no_single_call_builds_a_sequence_beyond_the_limit(
     assert not outcome.ran, f"{source!r} built {len(outcome.value)} items (limit {MAX_SEQUENCE})"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="pow() with a modulus is not guarded: pow(3, pow(2, 200), pow(10, 25000)) runs ~2 s of "
-    "CPU in one uninterruptible C call (the exponent pow(2, 50000) is allowed too: ~10 minutes)",
-)
 def test_a_modular_power_too_costly_to_interrupt_is_refused_or_stopped_within_budget(
     env: RestrictedEnvironment,
 ) -> None:
