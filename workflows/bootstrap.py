@@ -8,6 +8,7 @@ from engine.clock import Clock, SystemClock
 from engine.context import EngineContext
 from engine.db import connect
 from engine.spiff.runtime import Runtime
+from engine.timers import TimerPolicy
 from engine.versions import DefinitionRegistry
 from workflows.settings import Settings
 
@@ -16,6 +17,7 @@ from workflows.settings import Settings
 class Services:
     settings: Settings
     engine: EngineContext
+    timer_policy: TimerPolicy
 
 
 def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Services:
@@ -24,4 +26,5 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Services:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = connect(settings.database_url)
     runtime = Runtime(clock, cpu_seconds=settings.script_cpu_seconds)
-    return Services(settings, EngineContext(db, runtime, DefinitionRegistry(), clock))
+    policy = TimerPolicy(max_attempts=settings.timer_max_attempts)
+    return Services(settings, EngineContext(db, runtime, DefinitionRegistry(), clock), policy)

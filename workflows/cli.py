@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -165,6 +166,86 @@ def simulate_command(
         click.echo(f"  {line}")
 
 
+@main.command("worker")
+def worker_command() -> None:
+    """Fire due timers and raise deadline alerts until stopped (SIGTERM stops it cleanly)."""
+    from workflows.scheduler import run_worker
+
+    services = _services()
+    try:
+        run_worker(services)
+    finally:
+        services.engine.db.dispose()
+
+
+@main.command("fire-timers")
+def fire_timers_command() -> None:
+    """One pass: fire every due timer, raise every due alert, then exit."""
+    from engine.timers import fire_due_timers
+    from workflows.scheduler import worker_name
+
+    services = _services()
+    try:
+        report = fire_due_timers(
+            services.engine, worker=worker_name(), policy=services.timer_policy
+        )
+    finally:
+        services.engine.db.dispose()
+    click.echo(
+        f"fired {report.fired}, alerts {report.alerts}, retried {report.retried}, "
+        f"failed {report.failed}, not yet {report.not_yet}"
+    )
+
+
+@main.group("incidents", invoke_without_command=True)
+@click.pass_context
+def incidents_group(context: click.Context) -> None:
+    """Timers that kept failing, for an administrator to look at (lists the open ones)."""
+    if context.invoked_subcommand is not None:
+        return
+    from sqlalchemy import select
+
+    from engine.tables import Incident
+
+    services = _services()
+    try:
+        with services.engine.db.reader() as session:
+            rows = session.scalars(
+                select(Incident).where(Incident.resolved_at.is_(None)).order_by(Incident.opened_at)
+            ).all()
+    finally:
+        services.engine.db.dispose()
+    for row in rows:
+        click.echo(
+            f"{row.id}  {row.opened_at.isoformat()}  case {row.case_id}  {row.element_id}  "
+            f"after {row.attempts} attempts: {row.error}"
+        )
+    click.echo(f"{len(rows)} open incident(s)", err=True)
+
+
+@incidents_group.command("retry")
+@click.argument("incident_id")
+def incidents_retry(incident_id: str) -> None:
+    """Put an incident's timer back in the queue (after fixing its cause)."""
+    import uuid
+
+    from engine.timers import retry_incident
+
+    services = _services()
+    try:
+        retry_incident(services.engine, uuid.UUID(incident_id), CLI_ACTOR.id)
+    except EngineError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    finally:
+        services.engine.db.dispose()
+    click.echo("queued again")
+
+
+def _stop_serving(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 @main.command("run")
 @click.option("--host", default=None, help="Address to listen on.")
 @click.option("--port", default=None, type=int, help="Port to listen on.")
@@ -186,12 +267,18 @@ def run_command(host: str | None, port: int | None) -> None:
         except InvalidDefinition as exc:
             _print_problems(exc.problems, False)
             click.echo(f"{settings.bpmn_dir} was not deployed; fix the problems above", err=True)
+    from workflows.scheduler import background_scheduler
+
     app = create_app(settings, services)
     server = make_server(settings.host, settings.port, app, threaded=True)
+    scheduler = background_scheduler(services)
+    scheduler.start()
+    signal.signal(signal.SIGTERM, _stop_serving)
     click.echo(f"casework is running at http://{settings.host}:{settings.port}/")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
+        scheduler.shutdown(wait=True)
         server.server_close()

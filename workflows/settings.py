@@ -16,6 +16,8 @@ class Settings:
     script_cpu_seconds: float = 2.0
     host: str = "127.0.0.1"
     port: int = 8000
+    timer_poll_seconds: float = 1.0
+    timer_max_attempts: int = 5
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Self:
@@ -29,6 +31,8 @@ class Settings:
             script_cpu_seconds=float(env.get("CASEWORK_SCRIPT_CPU_SECONDS", "2")),
             host=env.get("CASEWORK_HOST", "127.0.0.1"),
             port=int(env.get("CASEWORK_PORT", "8000")),
+            timer_poll_seconds=float(env.get("CASEWORK_TIMER_POLL_SECONDS", "1")),
+            timer_max_attempts=int(env.get("CASEWORK_TIMER_MAX_ATTEMPTS", "5")),
         )
 
     def with_overrides(self, **changes: object) -> Self:

@@ -1,0 +1,82 @@
+"""The metronome: APScheduler ticks the timer poll (and, later, webhook delivery).
+
+Correctness lives in the database claims, not here: the job store is in memory, each job runs
+one instance at a time and coalesces missed runs, and any number of worker processes may tick
+against the same database.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+from datetime import UTC, datetime
+from types import FrameType
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from engine.timers import fire_due_timers
+from workflows.bootstrap import Services
+
+log = logging.getLogger(__name__)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def tick_timers(services: Services, worker: str) -> None:
+    report = fire_due_timers(services.engine, worker=worker, policy=services.timer_policy)
+    if report.fired or report.alerts or report.retried or report.failed:
+        log.info(
+            "timers fired=%d alerts=%d retried=%d failed=%d not_yet=%d",
+            report.fired,
+            report.alerts,
+            report.retried,
+            report.failed,
+            report.not_yet,
+        )
+
+
+def add_jobs(scheduler: BaseScheduler, services: Services, worker: str) -> None:
+    # The first tick runs at once: timers that came due while nothing ran fire at start.
+    scheduler.add_job(
+        tick_timers,
+        "interval",
+        seconds=services.settings.timer_poll_seconds,
+        args=(services, worker),
+        id="fire_due_timers",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+        next_run_time=datetime.now(UTC),
+    )
+
+
+def background_scheduler(services: Services) -> BackgroundScheduler:
+    """For ``casework run``: the ticks in a thread beside the web server."""
+    scheduler = BackgroundScheduler(timezone="UTC")
+    add_jobs(scheduler, services, worker_name())
+    return scheduler
+
+
+def run_worker(services: Services) -> None:
+    """For ``casework worker``: block, ticking, until SIGTERM or SIGINT."""
+    scheduler = BlockingScheduler(timezone="UTC")
+    add_jobs(scheduler, services, worker_name())
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %d: finishing the running tick, then stopping", signum)
+        if scheduler.running:
+            scheduler.shutdown(wait=False)  # the blocking start() returns
+        else:
+            raise SystemExit(0)  # nothing has been dispatched yet
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("worker %s polling every %ss", worker_name(), services.settings.timer_poll_seconds)
+    scheduler.start()
+    log.info("worker stopped")
