@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import multiprocessing
 
-from race_support import complete_in_child
 from sqlalchemy import func, select
 
+from child_processes import complete_in_child
 from conftest import SCREENER
 from engine import queries
 from engine.cases import open_case

@@ -1,4 +1,4 @@
-"""Code run in the child processes of the completion race (importable by name, as the
+"""Code run in child processes by the race and worker tests (importable by name, as the
 spawn start method requires)."""
 
 from __future__ import annotations
@@ -34,4 +34,22 @@ def complete_in_child(
             results.put((task_id, "won"))
         except Conflict:
             results.put((task_id, "conflict"))
+    db.dispose()
+
+
+def fire_in_child(url: str, now: datetime, worker: str, barrier: Any, results: Any) -> None:
+    """A worker process: fire due timers until none is left."""
+    from engine.timers import TimerPolicy, fire_due_timers
+
+    db = connect(url)
+    clock = ManualClock(now)
+    ctx = EngineContext(db, Runtime(clock), DefinitionRegistry(), clock)
+    barrier.wait(timeout=60)
+    fired = 0
+    while True:
+        report = fire_due_timers(ctx, worker=worker, policy=TimerPolicy(batch=100))
+        fired += report.fired
+        if report.fired == 0 and report.skipped == 0 and report.not_yet == 0:
+            break
+    results.put((worker, fired, report.errors))
     db.dispose()
