@@ -151,7 +151,7 @@ def workflow_start_event(workflow: object) -> object:
     from SpiffWorkflow.bpmn import BpmnEvent
     from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 
-    payload = {"priority": "P1_24H", "response_window": "PT24H"}
+    payload = {"priority": "P1_24H", "response_due": "2030-01-01T00:00:00+00:00"}
     return BpmnEvent(MessageEventDefinition("investigation_requested"), payload)
 
 

@@ -131,9 +131,13 @@ def arm(
             session.execute(insert(ScheduledAlert), rows)
 
 
-def timers_ended(session: Session, ended: list[tuple[uuid.UUID, str]], now: datetime) -> None:
+def timers_ended(
+    session: Session, profile: Profile, ended: list[tuple[uuid.UUID, str, str]], now: datetime
+) -> None:
     """Follow the deadlines whose timer fired (missed) or was cancelled (met in time)."""
-    for timer_id, status in ended:
+    for timer_id, bpmn_id, status in ended:
+        if not profile.deadline_rules_for(bpmn_id):
+            continue  # no deadline can hang on this timer: no need to look
         deadline_row = session.scalar(select(Deadline).where(Deadline.timer_id == timer_id))
         if deadline_row is None or deadline_row.status != OPEN:
             continue

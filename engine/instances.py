@@ -169,7 +169,8 @@ def complete_task(
             task=task.bpmn_id,
             changed_fields=audit.changed_fields(previous, data),
         )
-        deadlines.task_completed(session, task_id, now)
+        if task.overdue_since is not None:
+            deadlines.task_completed(session, task_id, now)
         _settle(
             ctx,
             uow,
@@ -366,7 +367,7 @@ def _settle(
         if profile.deadline_rules_for(row["bpmn_id"])
     ]
     deadlines.arm(session, profile, case.id, instance.id, armed, now)
-    deadlines.timers_ended(session, ended_timers, now)
+    deadlines.timers_ended(session, profile, ended_timers, now)
     projections.sync_awaited_messages(session, instance, before, snapshot)
     for message in thrown:
         _route(

@@ -81,7 +81,7 @@ def sync_human_tasks(
 
 def sync_timers(
     session: Session, instance: ProcessInstance, before: Snapshot, after: Snapshot, now: datetime
-) -> tuple[list[dict[str, Any]], list[tuple[uuid.UUID, str]]]:
+) -> tuple[list[dict[str, Any]], list[tuple[uuid.UUID, str, str]]]:
     """Make the pending timer rows equal to the timers the engine waits on. Returns the new
     rows and the (timer id, new status) of the rows that ended.
 
@@ -110,13 +110,13 @@ def sync_timers(
     ]
     if created:
         session.execute(insert(Timer), created)
-    ended: list[tuple[uuid.UUID, str]] = []
+    ended: list[tuple[uuid.UUID, str, str]] = []
     for task_id, due_at in was - now_waiting:
         fired = due_at <= now
         status = FIRED if fired else CANCELLED
         ended += [
-            (timer_id, status)
-            for timer_id in session.scalars(
+            (timer_id, bpmn_id, status)
+            for timer_id, bpmn_id in session.execute(
                 update(Timer)
                 .where(
                     Timer.instance_id == instance.id,
@@ -125,8 +125,8 @@ def sync_timers(
                     Timer.status == PENDING,
                 )
                 .values(status=status, fired_at=now if fired else None, claimed_until=None)
-                .returning(Timer.id)
-            )
+                .returning(Timer.id, Timer.bpmn_id)
+            ).all()
         ]
     return created, ended
 

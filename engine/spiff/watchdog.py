@@ -10,7 +10,8 @@ if it was swallowed anyway.
 
 An asynchronous exception can land on any bytecode, so the guarded thread never takes a lock
 while it can be interrupted: it registers and unregisters with atomic dictionary operations,
-waits for any check the watchdog has in flight, and only then clears whatever is pending.
+waits for any check the watchdog has in flight, and only then lets whatever is still pending
+surface where it is caught.
 """
 
 from __future__ import annotations
@@ -45,8 +46,14 @@ def _interrupt(thread_id: int) -> None:
     )
 
 
-def _clear_pending(thread_id: int) -> None:
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), None)
+def _drain_pending() -> None:
+    """Let an interruption still pending for this thread surface here and now.
+
+    (Clearing it with ``PyThreadState_SetAsyncExc(id, NULL)`` instead would leave CPython's
+    eval-breaker flag set for good, slowing every later bytecode of the process.)
+    """
+    for _ in range(1000):
+        pass
 
 
 class _Watchdog:
@@ -133,7 +140,8 @@ def _disarm(guard: _Guard) -> None:
         try:
             _WATCHDOG.guards.pop(guard.thread_id, None)
             _WATCHDOG.quiesce()
-            _clear_pending(guard.thread_id)
+            if guard.fired:
+                _drain_pending()
             return
         except BudgetExceeded:
             guard.fired = True
