@@ -140,7 +140,8 @@ def run(url: str, workers: int, burst: int, lone: int, poll: float, template: Te
         time.sleep(0.1)
     lone_late = lateness(ctx, start)
     print(
-        f"{workers} worker(s)  {lone} lone timers: lateness p50 {percentile(lone_late, 0.5):.2f} s, "
+        f"{workers} worker(s)  {lone} lone timers: "
+        f"lateness p50 {percentile(lone_late, 0.5):.2f} s, "
         f"p99 {percentile(lone_late, 0.99):.2f} s   (poll every {poll} s; target p99 < 2 s)"
     )
     stop.set()
@@ -182,7 +183,8 @@ def main() -> None:
     with ctx.db.engine.begin() as connection:
         connection.execute(text("ANALYZE"))
     print(
-        f"{args.pending} pending timers over as many instances: {time.perf_counter() - started:.1f} s"
+        f"{args.pending} pending timers over as many instances: "
+        f"{time.perf_counter() - started:.1f} s"
     )
     empty_poll(ctx)
     for workers in (1, 2):
