@@ -113,22 +113,24 @@ def arm(
         )
         session.add(deadline_row)
         session.flush()
-        rows = [
-            {
-                "id": uuid.uuid4(),
-                "deadline_row_id": deadline_row.id,
-                "kind": kind,
-                "due_at": when,
-                "recipients": list(recipients),
-                "status": PENDING,
-            }
-            for kind, when, recipients in ladder_moments(
-                profile.ladders[rule.ladder], started_at, timer.due_at
-            )
-            if kind != "reminder" or when > now
-        ]
-        if rows:
-            session.execute(insert(ScheduledAlert), rows)
+        schedule(session, deadline_row, profile.ladders[rule.ladder], now)
+
+
+def schedule(session: Session, row: Deadline, ladder: Ladder, now: datetime) -> None:
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "deadline_row_id": row.id,
+            "kind": kind,
+            "due_at": when,
+            "recipients": list(recipients),
+            "status": PENDING,
+        }
+        for kind, when, recipients in ladder_moments(ladder, row.started_at, row.due_at)
+        if kind != "reminder" or when > now
+    ]
+    if rows:
+        session.execute(insert(ScheduledAlert), rows)
 
 
 def timers_ended(
@@ -154,6 +156,23 @@ def timers_ended(
                 )
                 .values(status=CANCELLED)
             )
+
+
+def instance_cancelled(session: Session, instance_id: uuid.UUID) -> None:
+    """The instance was ended from outside (its case closed): nothing of it is due any more."""
+    open_rows = select(Deadline.id).where(
+        Deadline.instance_id == instance_id, Deadline.status == OPEN
+    )
+    session.execute(
+        update(ScheduledAlert)
+        .where(ScheduledAlert.deadline_row_id.in_(open_rows), ScheduledAlert.status == PENDING)
+        .values(status=CANCELLED)
+    )
+    session.execute(
+        update(Deadline)
+        .where(Deadline.instance_id == instance_id, Deadline.status == OPEN)
+        .values(status=CANCELLED)
+    )
 
 
 def task_completed(session: Session, task_id: uuid.UUID, now: datetime) -> None:

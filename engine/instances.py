@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from engine import audit, deadlines, projections
@@ -20,12 +20,20 @@ from engine.context import Actor, EngineContext
 from engine.errors import Conflict, NotFound
 from engine.forms import CONFIRMATION_SCHEMA, validate_task_data
 from engine.profiles import Profile
-from engine.spiff.definitions import CompiledBundle, ProcessDefinition
+from engine.spiff.definitions import HOST_MESSAGES, CompiledBundle, ProcessDefinition
 from engine.spiff.runtime import Snapshot, Workflow
-from engine.tables import AwaitedMessage, Case, CasePerson, HumanTask, ProcessInstance
+from engine.tables import (
+    Allegation,
+    AwaitedMessage,
+    Case,
+    CasePerson,
+    HumanTask,
+    ProcessInstance,
+    Timer,
+)
 from engine.uow import UnitOfWork
 
-ACTIVE, COMPLETED = "active", "completed"
+ACTIVE, COMPLETED, CANCELLED = "active", "completed", "cancelled"
 # A message that starts or resumes an instance that throws again, and so on: a chain longer
 # than this is a loop in the design, not a case.
 MAX_MESSAGE_HOPS = 25
@@ -243,6 +251,33 @@ def fire_instance_timers(
     return "fired"
 
 
+def reschedule(
+    ctx: EngineContext,
+    uow: UnitOfWork,
+    instance_id: uuid.UUID,
+    timer_id: uuid.UUID,
+    due_at: datetime,
+) -> Profile:
+    """Move one pending timer of an instance, in the caller's unit of work. Returns the
+    instance's jurisdiction profile."""
+    session = uow.session
+    instance = _lock_instance(session, instance_id)
+    timer = session.get(Timer, timer_id, with_for_update=True)
+    if timer is None or timer.status != projections.PENDING:
+        raise Conflict("the deadline's timer is no longer pending")
+    case = _case(session, instance.case_id)
+    compiled = ctx.definitions.compiled(session, instance.version_id)
+    workflow = _load(ctx, compiled, instance, case)
+    ctx.runtime.reschedule_timer(workflow, timer.task_id, due_at)
+    instance.state = ctx.runtime.dump(workflow)
+    instance.updated_at = ctx.clock.now()
+    timer.due_at = due_at
+    timer.next_attempt_at = None
+    pending = ctx.runtime.snapshot(workflow).timers
+    instance.next_timer_due_at = min((t.due_at for t in pending), default=None)
+    return _profile(compiled, case)
+
+
 def case_start_data(session: Session, case: Case) -> dict[str, Any]:
     """What every instance of a case starts with: its ids and its children (for per-child
     work). Other case facts stay in the case record and are not copied."""
@@ -251,10 +286,22 @@ def case_start_data(session: Session, case: Case) -> dict[str, Any]:
         .where(CasePerson.case_id == case.id, CasePerson.role == "child")
         .order_by(CasePerson.name, CasePerson.id)
     ).all()
+    allegations = session.scalars(
+        select(Allegation).where(Allegation.case_id == case.id).order_by(Allegation.id)
+    ).all()
     return {
         "case_id": str(case.id),
         "case_number": case.case_number,
         "profile_id": case.profile_id,
+        "allegations": [
+            {
+                "allegation_id": str(a.id),
+                "victim_id": str(a.victim_id),
+                "perpetrator_id": str(a.perpetrator_id) if a.perpetrator_id else None,
+                "type": a.maltreatment_type,
+            }
+            for a in allegations
+        ],
         "children": [
             {
                 "person_id": str(child.id),
@@ -385,7 +432,12 @@ def _route(
     hops: int,
     *,
     require_waiting: bool,
+    origin: uuid.UUID | None = None,
 ) -> uuid.UUID:
+    command = HOST_COMMANDS.get(name)
+    if command is not None:
+        command(ctx, uow, actor, case, payload, origin)
+        return origin or case.id
     if hops > MAX_MESSAGE_HOPS:
         raise Conflict(
             f"message {name!r} passed {MAX_MESSAGE_HOPS} instances: a loop in the design"
@@ -445,3 +497,98 @@ def _route(
         hops=hops,
     )
     return started.id
+
+
+# -- messages addressed to casework itself -----------------------------------------------------
+
+
+def _close_case(
+    ctx: EngineContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    case: Case,
+    payload: Any,
+    origin: uuid.UUID | None,
+) -> None:
+    """``casework.close_case``: the case is closed and every other phase still running ends."""
+    session = uow.session
+    now = ctx.clock.now()
+    case.status = "closed"
+    case.closed_at = now
+    case.updated_at = now
+    others = session.scalars(
+        select(ProcessInstance.id).where(
+            ProcessInstance.case_id == case.id,
+            ProcessInstance.status == ACTIVE,
+            ProcessInstance.id != origin,
+        )
+    ).all()
+    for instance_id in others:
+        cancel_instance(session, instance_id, now)
+    reason = payload.get("reason") if isinstance(payload, dict) else None
+    audit.record(
+        session,
+        at=now,
+        actor_id=actor.id,
+        actor_role=actor.role,
+        action="case.closed",
+        case_id=case.id,
+        instance_id=origin,
+        reason=reason,
+        cancelled_instances=[str(i) for i in others],
+    )
+
+
+def _mark_sensitive(
+    ctx: EngineContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    case: Case,
+    payload: Any,
+    origin: uuid.UUID | None,
+) -> None:
+    """``casework.mark_sensitive``: access to the case narrows to its assignees and the
+    security group (DOMAIN §5)."""
+    now = ctx.clock.now()
+    case.sensitive = True
+    case.updated_at = now
+    reason = payload.get("reason") if isinstance(payload, dict) else None
+    audit.record(
+        uow.session,
+        at=now,
+        actor_id=actor.id,
+        actor_role=actor.role,
+        action="case.marked_sensitive",
+        case_id=case.id,
+        instance_id=origin,
+        reason=reason,
+    )
+
+
+HOST_COMMANDS = {
+    "casework.close_case": _close_case,
+    "casework.mark_sensitive": _mark_sensitive,
+}
+assert set(HOST_COMMANDS) == HOST_MESSAGES
+
+
+def cancel_instance(session: Session, instance_id: uuid.UUID, now: datetime) -> None:
+    """End an instance where it stands: its open tasks, timers, awaited messages and the
+    deadlines hanging on them are cancelled; its state is kept for the record."""
+    session.execute(
+        update(ProcessInstance)
+        .where(ProcessInstance.id == instance_id)
+        .values(status=CANCELLED, completed_at=now, updated_at=now, next_timer_due_at=None)
+    )
+    session.execute(
+        update(HumanTask)
+        .where(HumanTask.instance_id == instance_id, HumanTask.status == projections.READY)
+        .values(status=projections.CANCELLED, completed_at=now, version=HumanTask.version + 1)
+    )
+    session.execute(
+        update(Timer)
+        .where(Timer.instance_id == instance_id, Timer.status == projections.PENDING)
+        .values(status=projections.CANCELLED, claimed_until=None)
+    )
+    session.execute(delete(AwaitedMessage).where(AwaitedMessage.instance_id == instance_id))
+    deadlines.instance_cancelled(session, instance_id)

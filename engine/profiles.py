@@ -57,7 +57,7 @@ PROFILE_SCHEMA: dict[str, Any] = {
                             "required": ["kind", "to"],
                             "additionalProperties": False,
                             "properties": {
-                                "kind": {"enum": ["due", "overdue", "escalation"]},
+                                "kind": {"enum": ["reminder", "due", "overdue", "escalation"]},
                                 "after": {"type": "string"},
                                 "to": {"type": "array", "items": {"type": "string"}, "minItems": 1},
                             },
@@ -96,7 +96,9 @@ class LadderStep:
 @dataclass(frozen=True)
 class Ladder:
     """DOMAIN §3's escalation ladder as data: reminders at fractions of the duration (for
-    durations of at least ``reminders_from``), then steps relative to the due moment."""
+    durations of at least ``reminders_from``), then steps relative to the due moment (a negative
+    ``after`` is before it: a reminder five days ahead is ``{"kind": "reminder",
+    "after": "-P5D"}``)."""
 
     reminders: tuple[float, ...] = ()
     reminders_from: timedelta = timedelta(0)

@@ -46,6 +46,9 @@ from engine.spiff.decisions import (
 from engine.spiff.sandbox import check_expression, check_script
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+# Messages addressed to casework itself (close the case, mark it sensitive), not to a process.
+HOST_MESSAGE_PREFIX = "casework."
+HOST_MESSAGES = frozenset({"casework.close_case", "casework.mark_sensitive"})
 
 # lxml validators keep per-call state on the schema object.
 _XSD_LOCK = threading.Lock()
@@ -502,6 +505,18 @@ def _check_messages(
                     elif isinstance(task_spec, CatchingEvent):
                         caught.add(message)
     for message, places in thrown.items():
+        if message.startswith(HOST_MESSAGE_PREFIX):
+            if message not in HOST_MESSAGES:
+                for element_id, file in places:
+                    known = ", ".join(sorted(HOST_MESSAGES))
+                    problems.append(
+                        locations.problem(
+                            f"{message!r} is not a casework command (known: {known})",
+                            element_id,
+                            file,
+                        )
+                    )
+            continue
         if message not in caught:
             for element_id, file in places:
                 problems.append(

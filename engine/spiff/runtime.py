@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -185,6 +185,22 @@ class Runtime:
     def fire_timers(self, workflow: BpmnWorkflow) -> None:
         with self._run():
             _advance(workflow)
+
+    def reschedule_timer(self, workflow: BpmnWorkflow, task_id: UUID, due_at: datetime) -> None:
+        """Move a waiting date or duration timer to a new due instant.
+
+        The engine fixes a timer's due instant when it is armed and keeps it in the waiting
+        task; an approved extension rewrites that value (cycles cannot be moved).
+        """
+        task = _find_task(workflow, task_id)
+        definition = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(definition, TimerEventDefinition) or isinstance(
+            definition, CycleTimerEventDefinition
+        ):
+            raise Conflict(f"task {task_id} is not a date or duration timer")
+        if task.state != TaskState.WAITING:
+            raise Conflict(f"timer {task.task_spec.bpmn_id} is no longer waiting")
+        task.internal_data["event_value"] = due_at.astimezone(UTC).isoformat()
 
     # -- what the host reads ----------------------------------------------------------------
 
