@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -67,8 +67,16 @@ def _clock_start(rule: DeadlineRule, timer: ArmedTimer, armed_at: datetime) -> d
     return armed_at
 
 
+def _offset(due_at: datetime, after: timedelta, zone: tzinfo) -> datetime:
+    # Whole days count local calendar days (five days before 23:59 is 23:59, across a
+    # daylight-saving change too); hours and minutes are elapsed time.
+    if after % timedelta(days=1) == timedelta(0):
+        return (due_at.astimezone(zone) + after).astimezone(UTC)
+    return due_at + after
+
+
 def ladder_moments(
-    ladder: Ladder, started_at: datetime, due_at: datetime
+    ladder: Ladder, started_at: datetime, due_at: datetime, zone: tzinfo = UTC
 ) -> list[tuple[str, datetime, tuple[str, ...]]]:
     """The ladder's rungs as (kind, when, recipient roles)."""
     span = due_at - started_at
@@ -78,7 +86,7 @@ def ladder_moments(
             ("reminder", started_at + span * fraction, ladder.reminder_to)
             for fraction in ladder.reminders
         ]
-    moments += [(step.kind, due_at + step.after, step.to) for step in ladder.steps]
+    moments += [(step.kind, _offset(due_at, step.after, zone), step.to) for step in ladder.steps]
     return moments
 
 
@@ -113,10 +121,12 @@ def arm(
         )
         session.add(deadline_row)
         session.flush()
-        schedule(session, deadline_row, profile.ladders[rule.ladder], now)
+        schedule(session, deadline_row, profile, rule.ladder, now)
 
 
-def schedule(session: Session, row: Deadline, ladder: Ladder, now: datetime) -> None:
+def schedule(
+    session: Session, row: Deadline, profile: Profile, ladder_name: str, now: datetime
+) -> None:
     rows = [
         {
             "id": uuid.uuid4(),
@@ -126,7 +136,9 @@ def schedule(session: Session, row: Deadline, ladder: Ladder, now: datetime) -> 
             "recipients": list(recipients),
             "status": PENDING,
         }
-        for kind, when, recipients in ladder_moments(ladder, row.started_at, row.due_at)
+        for kind, when, recipients in ladder_moments(
+            profile.ladders[ladder_name], row.started_at, row.due_at, profile.calendar.zone
+        )
         if kind != "reminder" or when > now
     ]
     if rows:
@@ -242,7 +254,8 @@ def _raise_one(ctx: EngineContext, alert_id: uuid.UUID) -> int:
         deadline_row = session.get(Deadline, scheduled.deadline_row_id)
         assert deadline_row is not None
         task = session.get(HumanTask, deadline_row.task_id) if deadline_row.task_id else None
-        work_done = deadline_row.status == MET or (task is not None and task.status != "ready")
+        # Done means completed; a task an interrupting deadline cancelled is the lateness itself.
+        work_done = deadline_row.status == MET or (task is not None and task.status == "completed")
         if work_done:
             scheduled.status = SKIPPED
             uow.commit()

@@ -59,7 +59,7 @@ def extend_deadline(
             .values(status=deadlines.CANCELLED)
         )
         rule = next(r for r in profile.deadlines if r.id == deadline_id)
-        deadlines.schedule(session, row, profile.ladders[rule.ladder], now)
+        deadlines.schedule(session, row, profile, rule.ladder, now)
         if row.task_id is not None:
             session.execute(
                 update(HumanTask)

@@ -352,7 +352,9 @@ def _due_of(task: Any) -> datetime | None:
         for sibling in split.children
         if (view := _timer_view(sibling)) is not None and sibling.state == TaskState.WAITING
     ]
-    return min(dues) if dues else None
+    # Several timers may bound a task (a reminder on the 20th, the month's end): its due date
+    # is the last of them; earlier ones are warnings on the way.
+    return max(dues) if dues else None
 
 
 def _timer_view(task: Any) -> TimerView | None:

@@ -193,7 +193,7 @@ def test_duration_date_and_cycle_timers_and_an_interrupting_boundary(
     fire_due_timers(ctx, worker="w1")
     [work] = queries.ready_tasks(ctx.db, case_id=case.id)
     armed = ctx.clock.now()
-    assert work.due_at == armed + timedelta(hours=6)  # the earliest bounding timer
+    assert work.due_at == armed + timedelta(days=2)  # the last bounding timer
 
     for _ in range(3):  # three nudges, one row each, every six hours
         ctx.clock.advance(timedelta(hours=6, seconds=1))
