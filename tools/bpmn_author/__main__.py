@@ -9,7 +9,7 @@ import argparse
 import json
 from pathlib import Path
 
-from tools.bpmn_author import cps, forms, profile, tables
+from tools.bpmn_author import cps, forms, lifecycle, profile, tables
 
 
 def main() -> None:
@@ -21,6 +21,7 @@ def main() -> None:
     for build in cps.ALL:
         process = build()
         (out / f"{process.id}.bpmn").write_text(process.to_xml())
+    (out / "lifecycle.bpmn").write_text(lifecycle.lifecycle())
     for name, build_table in tables.ALL.items():
         (out / f"{name}.dmn").write_text(build_table())
     for task_id, schema in forms.FORMS.items():
