@@ -39,8 +39,16 @@ WORKER = Actor("cal.caseworker", "caseworker")
 ANSWERS = {
     "record_visit": {"visited_on": None, "location": "child_residence", "child_seen_alone": True},
     "hold_periodic_review": {"reviewed_on": None},
-    "hold_permanency_hearing": {"hearing_held_on": None, "final_order": False, "parental_rights_terminated": False},
-    "initial_permanency_hearing": {"hearing_held_on": None, "final_order": False, "parental_rights_terminated": False},
+    "hold_permanency_hearing": {
+        "hearing_held_on": None,
+        "final_order": False,
+        "parental_rights_terminated": False,
+    },
+    "initial_permanency_hearing": {
+        "hearing_held_on": None,
+        "final_order": False,
+        "parental_rights_terminated": False,
+    },
     "obtain_tmc_order": {"tmc_order_on": None},
 }
 
@@ -74,7 +82,12 @@ def main() -> None:
         case = open_case(
             ctx,
             WORKER,
-            {"profile_id": "us-tx", "people": [{"ref": "a", "role": "child", "name": "Ana", "birth_date": "2016-04-04"}]},
+            {
+                "profile_id": "us-tx",
+                "people": [
+                    {"ref": "a", "role": "child", "name": "Ana", "birth_date": "2016-04-04"}
+                ],
+            },
         )
         deliver_message(
             ctx, WORKER, case.id, "removal_requested",
@@ -90,7 +103,9 @@ def main() -> None:
                 totals[name] = totals.get(name, 0) + count
         elapsed = time.perf_counter() - started
         with db.reader() as session:
-            rows = session.scalars(select(ProcessInstance).where(ProcessInstance.case_id == case.id)).all()
+            rows = session.scalars(
+                select(ProcessInstance).where(ProcessInstance.case_id == case.id)
+            ).all()
             record = session.get(Case, case.id)
             assert record is not None
         largest = max(rows, key=lambda r: len(r.state))
@@ -110,7 +125,9 @@ def main() -> None:
         for row in rows:
             per.setdefault(row.process_id, []).append(len(row.state))
         for process_id, sizes in sorted(per.items()):
-            print(f"  {process_id:<20} {len(sizes):>3} instance(s), largest {max(sizes) / 1024:7.1f} KB")
+            print(
+                f"  {process_id:<20} {len(sizes):>3} instance(s), largest {max(sizes) / 1024:7.1f} KB"
+            )
         print(
             f"largest instance: {largest.process_id} {len(largest.state) / 1024:.1f} KB (target < 250 KB); "
             f"load median {statistics.median(loads):.2f} ms (target < 10 ms)"

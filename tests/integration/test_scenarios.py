@@ -517,14 +517,24 @@ def test_scenario_11_reunification_and_closure_gates(ctx: EngineContext, cps: De
 def test_a_designer_changes_a_response_window_and_the_next_case_follows(
     ctx: EngineContext, cps: Deployment, tmp_path: Path
 ) -> None:
-    before = reported(ctx, texas(2025, 3, 3, 9, 0), [("Lia", "2021-11-02")], indicators={"physical_abuse": True, "ap_access_24h": True})
+    before = reported(
+        ctx,
+        texas(2025, 3, 3, 9, 0),
+        [("Lia", "2021-11-02")],
+        indicators={"physical_abuse": True, "ap_access_24h": True},
+    )
     edited = tmp_path / "bpmn"
     shutil.copytree(ROOT / "bpmn", edited)
     table = edited / "priority.dmn"
     table.write_text(table.read_text().replace("<text>24</text>", "<text>12</text>"))
 
     second = deploy_bundle(ctx, DESIGNER, read_bundle([edited]))
-    after = reported(ctx, texas(2025, 3, 3, 10, 0), [("Max", "2021-11-02")], indicators={"physical_abuse": True, "ap_access_24h": True})
+    after = reported(
+        ctx,
+        texas(2025, 3, 3, 10, 0),
+        [("Max", "2021-11-02")],
+        indicators={"physical_abuse": True, "ap_access_24h": True},
+    )
 
     assert second.version_id == cps.version_id + 1
     assert after.task("first_contact").due_at == texas(2025, 3, 3, 22, 0)  # 12 hours now
