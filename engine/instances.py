@@ -400,7 +400,9 @@ def _settle(
         )
     # The instance row first: projection rows refer to it.
     session.flush()
-    projections.sync_human_tasks(session, instance, before, snapshot, now, completed=completed)
+    projections.sync_human_tasks(
+        session, case, instance, before, snapshot, now, completed=completed
+    )
     new_timers, ended_timers = projections.sync_timers(session, instance, before, snapshot, now)
     armed = [
         deadlines.ArmedTimer(

@@ -16,7 +16,8 @@ from sqlalchemy import delete, insert, update
 from sqlalchemy.orm import Session
 
 from engine.spiff.runtime import Snapshot
-from engine.tables import AwaitedMessage, HumanTask, ProcessInstance, Timer
+from engine.assignment import assign_new_tasks
+from engine.tables import AwaitedMessage, Case, HumanTask, ProcessInstance, Timer
 
 READY, COMPLETED, CANCELLED = "ready", "completed", "cancelled"
 PENDING, FIRED = "pending", "fired"
@@ -26,6 +27,7 @@ EMPTY = Snapshot([], [], [], False, [])
 
 def sync_human_tasks(
     session: Session,
+    case: Case,
     instance: ProcessInstance,
     before: Snapshot,
     after: Snapshot,
@@ -58,6 +60,7 @@ def sync_human_tasks(
                 "bpmn_id": task.bpmn_id,
                 "name": task.name,
                 "role": task.lane,
+                "assignee": None,
                 "status": READY,
                 "created_at": now,
                 "due_at": task.due_at,
@@ -65,6 +68,7 @@ def sync_human_tasks(
             }
         )
     if created:
+        assign_new_tasks(session, case, created)
         # A bulk statement, not one ORM object per row: this runs on every engine step.
         session.execute(insert(HumanTask), created)
     # Left READY without a user completing it: an interrupting event or an end event

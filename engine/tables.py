@@ -92,6 +92,7 @@ class Case(Base):
     assigned_to: Mapped[str | None] = mapped_column(String(200), index=True)
     team: Mapped[str | None] = mapped_column(String(200), index=True)
     opened_at: Mapped[datetime]
+    opened_by: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
 
@@ -162,6 +163,8 @@ class HumanTask(Base):
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(200))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    draft_saved_by: Mapped[str | None] = mapped_column(String(200))
     # Set when a statutory deadline bounding the task passed with the task still open; the
     # task stays open and its lateness counts against the deadline's federal measure.
     overdue_since: Mapped[datetime | None]
@@ -313,3 +316,69 @@ class Incident(Base):
     opened_at: Mapped[datetime] = mapped_column(index=True)
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(100), index=True)
+    supervisor_id: Mapped[str | None] = mapped_column(String(200))
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    roles: Mapped[list[Any]]
+    team_id: Mapped[str | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    unit: Mapped[str | None] = mapped_column(String(100))
+    security_group: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class ApiToken(Base):
+    """Bearer tokens are stored as their SHA-256: a token is 32 random bytes, so a fast hash
+    is enough and the database never holds one that works."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class Contact(Base):
+    """The contacts log of a case: visits, calls, attempts."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    occurred_at: Mapped[datetime]
+    contact_type: Mapped[str] = mapped_column(String(32))
+    location: Mapped[str] = mapped_column(String(64))
+    participants: Mapped[list[Any]]
+    narrative: Mapped[str] = mapped_column(Text)
+    attempted_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime]
+
+
+class TaskComment(Base):
+    __tablename__ = "task_comments"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    task_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("human_tasks.id"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"))
+    author: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime]
+    text: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,204 @@
+"""Users, teams, roles and API tokens, and the principal a request acts as.
+
+Roles are DOMAIN §1's: a lane in a BPMN diagram names the role whose holders may take its
+tasks. Passwords are hashed by the web layer; bearer tokens are random and stored as SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from engine import audit
+from engine.context import Actor, EngineContext
+from engine.errors import Conflict, InvalidInput, NotFound
+from engine.tables import ApiToken, Team, User
+from engine.uow import UnitOfWork
+
+ROLES = (
+    "intake_screener",
+    "intake_supervisor",
+    "investigator",
+    "ongoing_caseworker",
+    "supervisor",
+    "program_director",
+    "attorney",
+    "process_designer",
+    "administrator",
+    "auditor",
+)
+INTAKE_ROLES = frozenset({"intake_screener", "intake_supervisor"})
+WORKER_ROLES = frozenset({"investigator", "ongoing_caseworker", "attorney"})
+SUPERVISING_ROLES = frozenset({"supervisor", "intake_supervisor", "program_director"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking, with what they may do."""
+
+    id: str
+    display_name: str
+    roles: frozenset[str]
+    team_id: str | None = None
+    unit: str | None = None
+    security_group: bool = False
+    supervised_teams: frozenset[str] = frozenset()
+
+    def has(self, *roles: str) -> bool:
+        return any(role in self.roles for role in roles)
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.id, ",".join(sorted(self.roles)) or None)
+
+    def acting_as(self, role: str | None) -> Actor:
+        return Actor(self.id, role if role in self.roles else self.actor.role)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def principal_of(session: Session, user: User) -> Principal:
+    supervised = frozenset(
+        session.scalars(select(Team.id).where(Team.supervisor_id == user.id)).all()
+    )
+    return Principal(
+        user.id,
+        user.display_name,
+        frozenset(user.roles),
+        user.team_id,
+        user.unit,
+        user.security_group,
+        supervised,
+    )
+
+
+def authenticate_token(ctx: EngineContext, token: str) -> Principal | None:
+    """The principal a bearer token belongs to, or None (unknown, revoked, inactive user)."""
+    with ctx.db.reader() as session:
+        row = session.execute(
+            select(ApiToken, User)
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None))
+        ).first()
+        if row is None or not row[1].active:
+            return None
+        return principal_of(session, row[1])
+
+
+def load_principal(ctx: EngineContext, user_id: str) -> Principal | None:
+    with ctx.db.reader() as session:
+        user = session.get(User, user_id)
+        if user is None or not user.active:
+            return None
+        return principal_of(session, user)
+
+
+def password_hash_of(ctx: EngineContext, user_id: str) -> str | None:
+    with ctx.db.reader() as session:
+        user = session.get(User, user_id)
+        return user.password_hash if user is not None and user.active else None
+
+
+def create_team(ctx: EngineContext, actor: Actor, team_id: str, name: str, unit: str) -> None:
+    with UnitOfWork(ctx.db.writer) as uow:
+        if uow.session.get(Team, team_id) is not None:
+            raise Conflict(f"team {team_id} exists")
+        uow.session.add(Team(id=team_id, name=name, unit=unit))
+        audit.record(
+            uow.session, at=ctx.clock.now(), actor_id=actor.id, actor_role=actor.role,
+            action="team.created", team=team_id, unit=unit,
+        )  # fmt: skip
+        uow.commit()
+
+
+def create_user(
+    ctx: EngineContext,
+    actor: Actor,
+    user_id: str,
+    display_name: str,
+    roles: list[str],
+    *,
+    team_id: str | None = None,
+    unit: str | None = None,
+    security_group: bool = False,
+    password_hash: str | None = None,
+) -> None:
+    unknown = sorted(set(roles) - set(ROLES))
+    if unknown or not roles:
+        raise InvalidInput(f"unknown roles {unknown}; known: {', '.join(ROLES)}")
+    with UnitOfWork(ctx.db.writer) as uow:
+        session = uow.session
+        if session.get(User, user_id) is not None:
+            raise Conflict(f"user {user_id} exists")
+        team = session.get(Team, team_id) if team_id else None
+        if team_id and team is None:
+            raise NotFound(f"no team {team_id}")
+        session.add(
+            User(
+                id=user_id,
+                display_name=display_name,
+                roles=sorted(set(roles)),
+                team_id=team_id,
+                unit=unit or (team.unit if team else None),
+                security_group=security_group,
+                password_hash=password_hash,
+                active=True,
+                created_at=ctx.clock.now(),
+            )
+        )
+        session.flush()
+        if team is not None and "supervisor" in roles and team.supervisor_id is None:
+            team.supervisor_id = user_id
+        audit.record(
+            session, at=ctx.clock.now(), actor_id=actor.id, actor_role=actor.role,
+            action="user.created", user=user_id, roles=sorted(roles), team=team_id,
+        )  # fmt: skip
+        uow.commit()
+
+
+def issue_token(ctx: EngineContext, actor: Actor, user_id: str, label: str = "api") -> str:
+    """A new bearer token for a user. It is shown once; only its hash is kept."""
+    token = "cw_" + secrets.token_urlsafe(32)
+    with UnitOfWork(ctx.db.writer) as uow:
+        if uow.session.get(User, user_id) is None:
+            raise NotFound(f"no user {user_id}")
+        uow.session.add(
+            ApiToken(
+                id=uuid.uuid4(),
+                user_id=user_id,
+                token_hash=token_hash(token),
+                label=label,
+                created_at=ctx.clock.now(),
+            )
+        )
+        audit.record(
+            uow.session, at=ctx.clock.now(), actor_id=actor.id, actor_role=actor.role,
+            action="token.issued", user=user_id, label=label,
+        )  # fmt: skip
+        uow.commit()
+    return token
+
+
+def revoke_tokens(
+    ctx: EngineContext, actor: Actor, user_id: str, at: datetime | None = None
+) -> int:
+    with UnitOfWork(ctx.db.writer) as uow:
+        revoked = uow.session.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=at or ctx.clock.now())
+        ).rowcount
+        audit.record(
+            uow.session, at=ctx.clock.now(), actor_id=actor.id, actor_role=actor.role,
+            action="token.revoked", user=user_id, tokens=revoked,
+        )  # fmt: skip
+        uow.commit()
+    return int(revoked or 0)
