@@ -567,7 +567,40 @@ def _mark_sensitive(
     )
 
 
+SETTABLE_STATUSES = frozenset({"screened_out"})
+
+
+def _set_status(
+    ctx: EngineContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    case: Case,
+    payload: Any,
+    origin: uuid.UUID | None,
+) -> None:
+    """``casework.set_status``: a process records where the case stands (a report screened out
+    at intake is then visible to intake staff only)."""
+    status = payload.get("status") if isinstance(payload, dict) else None
+    if status not in SETTABLE_STATUSES:
+        raise Conflict(f"casework.set_status: {status!r} is not one of {sorted(SETTABLE_STATUSES)}")
+    now = ctx.clock.now()
+    case.status = status
+    case.updated_at = now
+    audit.record(
+        uow.session,
+        at=now,
+        actor_id=actor.id,
+        actor_role=actor.role,
+        action="case.status_set",
+        case_id=case.id,
+        instance_id=origin,
+        status=status,
+        reason=payload.get("reason"),
+    )
+
+
 HOST_COMMANDS = {
+    "casework.set_status": _set_status,
     "casework.close_case": _close_case,
     "casework.mark_sensitive": _mark_sensitive,
 }

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import delete, insert, update
 from sqlalchemy.orm import Session
 
-from engine.spiff.runtime import Snapshot
 from engine.assignment import assign_new_tasks
+from engine.spiff.runtime import Snapshot
 from engine.tables import AwaitedMessage, Case, HumanTask, ProcessInstance, Timer
 
 READY, COMPLETED, CANCELLED = "ready", "completed", "cancelled"

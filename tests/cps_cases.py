@@ -30,7 +30,7 @@ TEXAS = ZoneInfo("America/Chicago")
 SCREENER = Actor("sam.screener", "intake_screener")
 SUPERVISOR = Actor("sue.supervisor", "supervisor")
 INVESTIGATOR = Actor("ivy.investigator", "investigator")
-CASEWORKER = Actor("cal.caseworker", "caseworker")
+CASEWORKER = Actor("cal.caseworker", "ongoing_caseworker")
 ATTORNEY = Actor("ada.attorney", "attorney")
 
 

@@ -48,7 +48,7 @@ from engine.spiff.sandbox import check_expression, check_script
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 # Messages addressed to casework itself (close the case, mark it sensitive), not to a process.
 HOST_MESSAGE_PREFIX = "casework."
-HOST_MESSAGES = frozenset({"casework.close_case", "casework.mark_sensitive"})
+HOST_MESSAGES = frozenset({"casework.close_case", "casework.mark_sensitive", "casework.set_status"})
 
 # lxml validators keep per-call state on the schema object.
 _XSD_LOCK = threading.Lock()

@@ -374,7 +374,7 @@ def services() -> Process:
     p = Process(
         "services",
         "In-home services",
-        ["caseworker", "supervisor"],
+        ["ongoing_caseworker", "supervisor"],
         "S6-S7 (TX FBSS): ten-day contacts, the family plan of service, monitoring and a risk "
         "reassessment; each service period is its own instance and hands over to the next.",
     )
@@ -393,7 +393,7 @@ def services() -> Process:
     p.end("ten_day_alerted", "Late contacts alerted")
     p.user("family_plan", "Write the family plan of service")
     p.user("approve_family_plan", "Approve the family plan", lane="supervisor")
-    p.user("monitor_services", "Monitor services and visit", lane="caseworker")
+    p.user("monitor_services", "Monitor services and visit", lane="ongoing_caseworker")
     p.user("reassess_risk", "Reassess risk")
     p.xor("reassessment_outcome", "Risk reduced?")
     p.end(
@@ -431,7 +431,7 @@ def substitute_care() -> Process:
     p = Process(
         "substitute_care",
         "Substitute care and the court track",
-        ["caseworker", "attorney", "supervisor"],
+        ["ongoing_caseworker", "attorney", "supervisor"],
         "S8-S9 (TX): after a removal, the statutory clocks of the placement and the court "
         "calendar run in parallel; monthly visits, periodic reviews and permanency hearings "
         "run as chains of short instances.",
@@ -471,7 +471,7 @@ dismissal_due = end_of_day(dismissal_on)
         lane="attorney",
     )
     p.parallel("split_court", "", lane="attorney")
-    p.user("file_service_plan", "File the service plan", lane="caseworker")
+    p.user("file_service_plan", "File the service plan", lane="ongoing_caseworker")
     p.boundary_timer(
         "service_plan_deadline", "Service plan due", "file_service_plan", date="service_plan_due"
     )
@@ -516,7 +516,7 @@ entered_care_on = adjudication_on if is_before(adjudication_on, sixty_days) else
         "permanency_planning_started",
         '{"entered_care_on": entered_care_on, "removal_date": removal_date}',
     )
-    p.user("medical_exam", "Medical exam after removal", lane="caseworker")
+    p.user("medical_exam", "Medical exam after removal", lane="ongoing_caseworker")
     p.boundary_timer("medical_deadline", "Medical exam due", "medical_exam", date="medical_due")
     p.user("notify_relatives", "Notify adult relatives")
     p.boundary_timer(
@@ -527,12 +527,12 @@ entered_care_on = adjudication_on if is_before(adjudication_on, sixty_days) else
         "reasonable_efforts_deadline", "Reasonable-efforts finding due", "reasonable_efforts_finding",
         date="case_plan_due",
     )  # fmt: skip
-    p.user("federal_case_plan", "Write the case plan", lane="caseworker")
+    p.user("federal_case_plan", "Write the case plan", lane="ongoing_caseworker")
     p.boundary_timer(
         "case_plan_deadline", "Case plan due", "federal_case_plan", date="case_plan_due"
     )
     p.user("approve_case_plan", "Approve the case plan", lane="supervisor")
-    p.user("schedule_initial_services", "Schedule initial services", lane="caseworker")
+    p.user("schedule_initial_services", "Schedule initial services", lane="ongoing_caseworker")
     p.boundary_timer(
         "services_deadline",
         "Initial services due",
@@ -547,7 +547,7 @@ entered_care_on = adjudication_on if is_before(adjudication_on, sixty_days) else
         "start_reviews", "Schedule the first periodic review", "review_due",
         '{"due": end_of_day(add_months(removal_date, 6))}',
     )  # fmt: skip
-    p.parallel("join_care", "", lane="caseworker")
+    p.parallel("join_care", "", lane="ongoing_caseworker")
     p.end("care_clocks_done", "Removal deadlines done")
 
     p.chain("removal_received", "removal_dates", "split_care")
@@ -599,7 +599,7 @@ def monthly_visit() -> Process:
     p = Process(
         "monthly_visit",
         "Monthly caseworker visit",
-        ["caseworker", "supervisor"],
+        ["ongoing_caseworker", "supervisor"],
         "T27: one instance per calendar month of care. A visit in the month makes it compliant; "
         "TX wants the first three months' visits in the child's residence. At month end the "
         "next month opens.",
@@ -640,11 +640,11 @@ visit_compliant = True
 visited_in_residence = location == "child_residence"
 residence_rule_broken = residence_required and not visited_in_residence
 """,
-        lane="caseworker",
+        lane="ongoing_caseworker",
     )
     p.xor("residence_check", "In the residence as required?")
     p.user("review_visit_location", "Review a visit outside the residence", lane="supervisor")
-    p.xor("visit_checked", "", lane="caseworker")
+    p.xor("visit_checked", "", lane="ongoing_caseworker")
     p.end("month_compliant", "Month compliant")
     p.wait("month_over", "Month over", date="month_end_due")
     p.end(
@@ -674,7 +674,7 @@ def periodic_review() -> Process:
     p = Process(
         "periodic_review",
         "Periodic case review",
-        ["supervisor", "caseworker"],
+        ["supervisor", "ongoing_caseworker"],
         "T28: a review at least every six months of care; each review schedules the next.",
     )
     p.start("review_opened", "Review due", message="review_due", variable="review")
@@ -697,7 +697,7 @@ def permanency_hearing() -> Process:
     p = Process(
         "permanency_hearing",
         "Permanency hearing",
-        ["attorney", "caseworker"],
+        ["attorney", "ongoing_caseworker"],
         "T31/T36: subsequent permanency hearings (TX: every 120 days before the final order, "
         "then within 90 days of a TPR order or 6 months, and every 6 months after).",
     )
@@ -741,7 +741,7 @@ def permanency() -> Process:
     p = Process(
         "permanency",
         "Permanency planning",
-        ["caseworker", "attorney", "supervisor"],
+        ["ongoing_caseworker", "attorney", "supervisor"],
         "S10: concurrent planning from the day the child entered foster care: the federal "
         "permanency hearing clock, the 15-of-22-months TPR rule (D7), the reunification "
         "assessment and decision (D8), and the youth's transition plan.",
@@ -778,13 +778,13 @@ transition_needed = oldest >= 14
     p.xor("tpr_outcome", "File TPR?", lane="attorney")
     p.user("file_tpr", "File the TPR petition or document an exception", lane="attorney")
     p.boundary_timer("tpr_deadline", "15 of 22 months reached", "file_tpr", date="tpr_due")
-    p.xor("reunification_check", "Reunification a goal?", lane="caseworker")
+    p.xor("reunification_check", "Reunification a goal?", lane="ongoing_caseworker")
     p.user("schedule_permanency_hearing", "Schedule the permanency hearing", lane="attorney")
     p.script(
         "reunification_due_date",
         "Reunification assessment due 30 days before the hearing",
         "reunification_due = end_of_day(add_days(hearing_on, -30))",
-        lane="caseworker",
+        lane="ongoing_caseworker",
     )
     p.user("assess_reunification", "Assess reunification")
     p.boundary_timer(
@@ -801,7 +801,7 @@ transition_needed = oldest >= 14
         '{"reason": "reunified", "court_involved": True}',
     )  # fmt: skip
     p.user("change_permanency_goal", "Make the concurrent plan primary", lane="supervisor")
-    p.xor("transition_check", "Youth near 18?", lane="caseworker")
+    p.xor("transition_check", "Youth near 18?", lane="ongoing_caseworker")
     p.user("transition_plan", "Write the 90-day transition plan")
     p.boundary_timer(
         "transition_deadline", "Transition plan due", "transition_plan", date="transition_due"
@@ -861,7 +861,7 @@ def closure() -> Process:
     p = Process(
         "closure",
         "Case closure",
-        ["supervisor", "caseworker", "attorney"],
+        ["supervisor", "ongoing_caseworker", "attorney"],
         "S11: closure waits for the supervisor's approval, the court order terminating "
         "jurisdiction when a court is involved, and the family closure meeting within 15 days.",
     )
@@ -883,11 +883,11 @@ meeting_due = end_of_day(add_days(decided_on, 15))
     p.xor("court_check", "Court involved?", lane="attorney")
     p.user("file_court_order", "File the order terminating jurisdiction", lane="attorney")
     p.xor("court_done", "", lane="attorney")
-    p.user("family_closure_meeting", "Hold the family closure meeting", lane="caseworker")
+    p.user("family_closure_meeting", "Hold the family closure meeting", lane="ongoing_caseworker")
     p.boundary_timer(
         "meeting_deadline", "Closure meeting due", "family_closure_meeting", date="meeting_due"
     )
-    p.end("meeting_alerted", "Late meeting alerted", lane="caseworker")
+    p.end("meeting_alerted", "Late meeting alerted", lane="ongoing_caseworker")
     p.parallel("join_closure", "", lane="supervisor")
     p.xor("closure_outcome", "Closure approved?", lane="supervisor")
     p.end(
