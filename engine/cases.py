@@ -127,6 +127,7 @@ def open_case(
             team=data.get("team"),
             assigned_to=data.get("assigned_to"),
             opened_at=now,
+            opened_by=actor.id,
             updated_at=now,
         )
         session.add(case)

@@ -19,7 +19,16 @@ from sqlalchemy.orm import Session
 from engine import audit
 from engine.context import SYSTEM, EngineContext
 from engine.profiles import DeadlineRule, Ladder, Profile
-from engine.tables import Alert, AlertRecipient, Case, Deadline, HumanTask, ScheduledAlert
+from engine.tables import (
+    Alert,
+    AlertRecipient,
+    Case,
+    Deadline,
+    HumanTask,
+    ScheduledAlert,
+    Team,
+    User,
+)
 from engine.uow import UnitOfWork
 
 OPEN, MET, MISSED, CANCELLED = "open", "met", "missed", "cancelled"
@@ -313,7 +322,21 @@ def _message(kind: str, deadline_row: Deadline, case: Case) -> str:
 
 
 def _resolve(session: Session, role: str, case: Case, task: HumanTask | None) -> str | None:
-    """The user a ladder role means for this case, where casework knows it."""
+    """The user a ladder role means for this case: the task's assignee or the case worker, the
+    team's supervisor, the unit's program director, the team's attorney."""
     if role == "assignee":
         return (task.assignee if task is not None else None) or case.assigned_to
+    team = session.get(Team, case.team) if case.team else None
+    if team is None:
+        return None
+    if role == "supervisor":
+        return team.supervisor_id
+    candidates = session.scalars(select(User).where(User.active.is_(True)).order_by(User.id)).all()
+    for user in candidates:
+        if role not in user.roles:
+            continue
+        if role == "program_director" and user.unit == team.unit:
+            return user.id
+        if role != "program_director" and user.team_id == team.id:
+            return user.id
     return None

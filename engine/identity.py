@@ -113,9 +113,14 @@ def create_team(ctx: EngineContext, actor: Actor, team_id: str, name: str, unit:
             raise Conflict(f"team {team_id} exists")
         uow.session.add(Team(id=team_id, name=name, unit=unit))
         audit.record(
-            uow.session, at=ctx.clock.now(), actor_id=actor.id, actor_role=actor.role,
-            action="team.created", team=team_id, unit=unit,
-        )  # fmt: skip
+            uow.session,
+            at=ctx.clock.now(),
+            actor_id=actor.id,
+            actor_role=actor.role,
+            action="team.created",
+            team=team_id,
+            unit=unit,
+        )
         uow.commit()
 
 
@@ -158,9 +163,15 @@ def create_user(
         if team is not None and "supervisor" in roles and team.supervisor_id is None:
             team.supervisor_id = user_id
         audit.record(
-            session, at=ctx.clock.now(), actor_id=actor.id, actor_role=actor.role,
-            action="user.created", user=user_id, roles=sorted(roles), team=team_id,
-        )  # fmt: skip
+            session,
+            at=ctx.clock.now(),
+            actor_id=actor.id,
+            actor_role=actor.role,
+            action="user.created",
+            user=user_id,
+            roles=sorted(roles),
+            team=team_id,
+        )
         uow.commit()
 
 
@@ -180,9 +191,14 @@ def issue_token(ctx: EngineContext, actor: Actor, user_id: str, label: str = "ap
             )
         )
         audit.record(
-            uow.session, at=ctx.clock.now(), actor_id=actor.id, actor_role=actor.role,
-            action="token.issued", user=user_id, label=label,
-        )  # fmt: skip
+            uow.session,
+            at=ctx.clock.now(),
+            actor_id=actor.id,
+            actor_role=actor.role,
+            action="token.issued",
+            user=user_id,
+            label=label,
+        )
         uow.commit()
     return token
 
@@ -197,8 +213,13 @@ def revoke_tokens(
             .values(revoked_at=at or ctx.clock.now())
         ).rowcount
         audit.record(
-            uow.session, at=ctx.clock.now(), actor_id=actor.id, actor_role=actor.role,
-            action="token.revoked", user=user_id, tokens=revoked,
-        )  # fmt: skip
+            uow.session,
+            at=ctx.clock.now(),
+            actor_id=actor.id,
+            actor_role=actor.role,
+            action="token.revoked",
+            user=user_id,
+            tokens=revoked,
+        )
         uow.commit()
     return int(revoked or 0)

@@ -126,8 +126,10 @@ def complete_task(
     data: dict[str, Any],
     *,
     expected_version: int | None = None,
+    taker: str | None = None,
 ) -> HumanTask:
-    """Complete a ready human task with form data and run the process on.
+    """Complete a ready human task with form data and run the process on. With ``taker``,
+    the task must be unassigned or assigned to that user (it becomes theirs).
 
     Raises NotFound, Conflict (not ready, already done, stale ``expected_version``, or a
     concurrent completion won) or InvalidTaskData (field errors); nothing changes then.
@@ -154,6 +156,10 @@ def complete_task(
             raise Conflict(
                 f"task {task_id} is at version {task.version}, not {expected_version}; reload it"
             )
+        if taker is not None:
+            if task.assignee not in (None, taker):
+                raise Conflict(f"task {task_id} is assigned to {task.assignee}")
+            task.assignee = taker
         compiled = ctx.definitions.compiled(session, instance.version_id)
         validate_task_data(compiled.form(task.bpmn_id) or CONFIRMATION_SCHEMA, data)
         workflow = _load(ctx, compiled, instance, case)

@@ -232,6 +232,16 @@ class Runtime:
             if isinstance(event.event_definition, MessageEventDefinition)
         ]
 
+    def completed_elements(self, workflow: BpmnWorkflow) -> list[str]:
+        """The BPMN elements the instance has passed through (for drawing its path)."""
+        return sorted(
+            {
+                task.task_spec.bpmn_id
+                for task in _all_tasks(workflow)
+                if task.state == TaskState.COMPLETED and task.task_spec.bpmn_id
+            }
+        )
+
     def task_data(self, workflow: BpmnWorkflow, task_id: UUID) -> dict[str, Any]:
         """A copy of a task's data (the process data as that task sees it)."""
         return copy.deepcopy(_find_task(workflow, task_id).data)

@@ -237,19 +237,43 @@ def _inplacevar(op: str, target: Any, value: Any) -> Any:
 # the script failing with a NameError when it first runs.
 UNAVAILABLE_NAMES = frozenset(
     {
-        "open", "getattr", "setattr", "delattr", "eval", "exec", "compile", "globals",
-        "locals", "vars", "breakpoint", "exit", "quit", "memoryview", "dir", "help",
-        "bytearray", "bytes",
+        "open",
+        "getattr",
+        "setattr",
+        "delattr",
+        "eval",
+        "exec",
+        "compile",
+        "globals",
+        "locals",
+        "vars",
+        "breakpoint",
+        "exit",
+        "quit",
+        "memoryview",
+        "dir",
+        "help",
+        "bytearray",
+        "bytes",
     }
-)  # fmt: skip
+)
 # Errors a script may catch. Never BaseException or anything above Exception: the watchdog's
 # interruption must reach the engine.
 CATCHABLE = frozenset(
     {
-        "Exception", "ArithmeticError", "ZeroDivisionError", "ValueError", "TypeError",
-        "KeyError", "IndexError", "LookupError", "AttributeError", "NameError", "OverflowError",
+        "Exception",
+        "ArithmeticError",
+        "ZeroDivisionError",
+        "ValueError",
+        "TypeError",
+        "KeyError",
+        "IndexError",
+        "LookupError",
+        "AttributeError",
+        "NameError",
+        "OverflowError",
     }
-)  # fmt: skip
+)
 
 
 class CaseworkPolicy(RestrictingNodeTransformer):

@@ -1,0 +1,333 @@
+"""Tasks as caseworkers and supervisors handle them: worklists, a task with its form, claim,
+unclaim, (re)assign, comment, save a draft, complete. Only a holder of the lane's role, on a
+case they may see, takes or completes a task; supervisors assign within their teams."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+
+from engine import audit
+from engine.access import readable_case, redact, supervises, visible_cases
+from engine.context import EngineContext
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
+from engine.forms import CONFIRMATION_SCHEMA
+from engine.identity import Principal
+from engine.instances import complete_task
+from engine.tables import Case, Deadline, HumanTask, ProcessInstance, TaskComment, User
+from engine.uow import UnitOfWork
+
+VIEWS = ("mine", "queue", "team", "overdue", "all")
+
+
+def task_json(task: HumanTask, case: Case, now: datetime) -> dict[str, Any]:
+    return {
+        "id": str(task.id),
+        "case_id": str(task.case_id),
+        "case_number": case.case_number,
+        "process_id": task.process_id,
+        "element_id": task.bpmn_id,
+        "name": task.name,
+        "role": task.role,
+        "assignee": task.assignee,
+        "status": task.status,
+        "created_at": task.created_at.isoformat(),
+        "due_at": task.due_at.isoformat() if task.due_at else None,
+        "overdue": task.status == "ready"
+        and (task.overdue_since is not None or (task.due_at is not None and task.due_at < now)),
+        "version": task.version,
+    }
+
+
+@dataclass(frozen=True)
+class Worklist:
+    view: str = "mine"
+    due_within_days: int | None = None
+    case_id: uuid.UUID | None = None
+    offset: int = 0
+    limit: int = 50
+
+
+def worklist(
+    ctx: EngineContext, principal: Principal, wanted: Worklist
+) -> tuple[list[dict[str, Any]], int]:
+    """Ready tasks, soonest due first: ``mine`` (assigned to me), ``queue`` (unassigned, in my
+    roles), ``team`` (my teams' — supervisors), ``overdue``, ``all`` (everything I may see)."""
+    if wanted.view not in VIEWS:
+        raise InvalidInput(f"view must be one of {', '.join(VIEWS)}")
+    now = ctx.clock.now()
+    query: Select[Any] = (
+        select(HumanTask, Case)
+        .join(Case, Case.id == HumanTask.case_id)
+        .where(HumanTask.status == "ready", visible_cases(principal))
+    )
+    if wanted.view == "mine":
+        query = query.where(HumanTask.assignee == principal.id)
+    elif wanted.view == "queue":
+        query = query.where(
+            HumanTask.assignee.is_(None), HumanTask.role.in_(sorted(principal.roles))
+        )
+    elif wanted.view == "team":
+        if not principal.supervised_teams and not principal.has("program_director"):
+            raise Forbidden("the team view is for supervisors and program directors")
+        if principal.supervised_teams:
+            query = query.where(Case.team.in_(sorted(principal.supervised_teams)))
+    elif wanted.view == "overdue":
+        query = query.where(or_(HumanTask.due_at < now, HumanTask.overdue_since.is_not(None)))
+    if wanted.due_within_days is not None:
+        query = query.where(HumanTask.due_at <= now + timedelta(days=wanted.due_within_days))
+    if wanted.case_id is not None:
+        query = query.where(HumanTask.case_id == wanted.case_id)
+    with ctx.db.reader() as session:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = session.execute(
+            query.order_by(
+                HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id
+            )
+            .offset(wanted.offset)
+            .limit(wanted.limit)
+        ).all()
+        return [task_json(t, c, now) for t, c in rows], total
+
+
+def _task_and_case(
+    session: Any, principal: Principal, task_id: uuid.UUID
+) -> tuple[HumanTask, Case]:
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound(f"no task {task_id}")
+    return task, readable_case(session, principal, task.case_id)
+
+
+def task_detail(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) -> dict[str, Any]:
+    """A task with its form, current data (redacted), deadline, draft and comments."""
+    with ctx.db.reader() as session:
+        task, case = _task_and_case(session, principal, task_id)
+        instance = session.get(ProcessInstance, task.instance_id)
+        assert instance is not None
+        compiled = ctx.definitions.compiled(session, instance.version_id)
+        result = task_json(task, case, ctx.clock.now())
+        result["form"] = compiled.form(task.bpmn_id) or CONFIRMATION_SCHEMA
+        data: dict[str, Any] = {}
+        if task.status == "ready" and instance.status == "active":
+            definition = compiled.process(instance.process_id)
+            profile = compiled.profile(case.profile_id)
+            if definition is not None and profile is not None:
+                workflow = ctx.runtime.load(definition, profile, instance.state)
+                data = ctx.runtime.task_data(workflow, task.id)
+        fields = set(result["form"].get("properties", {}))
+        result["data"] = redact(
+            principal, {k: v for k, v in data.items() if k in fields or k == "reporter"}
+        )
+        result["context"] = redact(
+            principal, {k: v for k, v in data.items() if k not in fields and _plain(v)}
+        )
+        result["draft"] = task.draft
+        deadline = session.scalar(
+            select(Deadline).where(Deadline.task_id == task.id).order_by(Deadline.due_at)
+        )
+        result["deadline"] = (
+            {
+                "id": deadline.deadline_id,
+                "title": deadline.title,
+                "due_at": deadline.due_at.isoformat(),
+                "status": deadline.status,
+            }
+            if deadline
+            else None
+        )
+        result["comments"] = [
+            {"author": c.author, "at": c.at.isoformat(), "text": c.text}
+            for c in session.scalars(
+                select(TaskComment).where(TaskComment.task_id == task.id).order_by(TaskComment.at)
+            )
+        ]
+    return result
+
+
+def _plain(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool) or value is None
+
+
+def _ready(task: HumanTask) -> None:
+    if task.status != "ready":
+        raise Conflict(f"task {task.id} is {task.status}")
+
+
+def _may_take(principal: Principal, task: HumanTask) -> None:
+    if task.role not in principal.roles:
+        raise Forbidden(f"this task is for the {task.role} role")
+
+
+def _change(
+    ctx: EngineContext,
+    principal: Principal,
+    task_id: uuid.UUID,
+    action: str,
+    apply: Any,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    now = ctx.clock.now()
+    with UnitOfWork(ctx.db.writer) as uow:
+        session = uow.session
+        found = session.execute(
+            select(HumanTask)
+            .where(HumanTask.id == task_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalar_one_or_none()
+        if found is None:
+            raise NotFound(f"no task {task_id}")
+        case = readable_case(session, principal, found.case_id)
+        _ready(found)
+        if expected_version is not None and found.version != expected_version:
+            raise Conflict(f"task {task_id} is at version {found.version}, not {expected_version}")
+        details = apply(session, found, case) or {}
+        found.version += 1
+        audit.record(
+            session,
+            at=now,
+            actor_id=principal.id,
+            actor_role=principal.actor.role,
+            action=action,
+            case_id=case.id,
+            instance_id=found.instance_id,
+            task_id=found.id,
+            **details,
+        )
+        uow.commit()
+        return task_json(found, case, now)
+
+
+def claim(
+    ctx: EngineContext,
+    principal: Principal,
+    task_id: uuid.UUID,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    def apply(session: Any, task: HumanTask, case: Case) -> None:
+        _may_take(principal, task)
+        if task.assignee not in (None, principal.id):
+            raise Conflict(f"task {task.id} is assigned to {task.assignee}")
+        task.assignee = principal.id
+
+    return _change(ctx, principal, task_id, "task.claimed", apply, expected_version)
+
+
+def unclaim(
+    ctx: EngineContext,
+    principal: Principal,
+    task_id: uuid.UUID,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    def apply(session: Any, task: HumanTask, case: Case) -> None:
+        if task.assignee != principal.id and not supervises(session, principal, case):
+            raise Forbidden("only the assignee or a supervisor can give a task back")
+        task.assignee = None
+
+    return _change(ctx, principal, task_id, "task.unclaimed", apply, expected_version)
+
+
+def assign(
+    ctx: EngineContext,
+    principal: Principal,
+    task_id: uuid.UUID,
+    user_id: str,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    def apply(session: Any, task: HumanTask, case: Case) -> dict[str, Any]:
+        if not supervises(session, principal, case):
+            raise Forbidden("assigning tasks is for the case's supervisor or program director")
+        user = session.get(User, user_id)
+        if user is None or not user.active:
+            raise InvalidInput(f"no active user {user_id}")
+        if task.role not in user.roles:
+            raise InvalidInput(f"{user_id} does not hold the {task.role} role")
+        previous = task.assignee
+        task.assignee = user_id
+        if task.role in ("investigator", "ongoing_caseworker"):
+            case.assigned_to = user_id  # the case follows its worker
+        return {"from": previous, "to": user_id}
+
+    return _change(ctx, principal, task_id, "task.assigned", apply, expected_version)
+
+
+def comment(
+    ctx: EngineContext, principal: Principal, task_id: uuid.UUID, text: str
+) -> dict[str, Any]:
+    if not text.strip() or len(text) > 8000:
+        raise InvalidInput("a comment needs 1 to 8000 characters")
+
+    def apply(session: Any, task: HumanTask, case: Case) -> None:
+        session.add(
+            TaskComment(
+                id=uuid.uuid4(),
+                task_id=task.id,
+                case_id=case.id,
+                author=principal.id,
+                at=ctx.clock.now(),
+                text=text,
+            )
+        )
+
+    return _change(ctx, principal, task_id, "task.commented", apply)
+
+
+def save_draft(
+    ctx: EngineContext,
+    principal: Principal,
+    task_id: uuid.UUID,
+    data: dict[str, Any],
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise InvalidInput("a draft is a JSON object")
+
+    def apply(session: Any, task: HumanTask, case: Case) -> dict[str, Any]:
+        _may_take(principal, task)
+        if task.assignee not in (None, principal.id):
+            raise Conflict(f"task {task.id} is assigned to {task.assignee}")
+        task.draft = data
+        task.draft_saved_by = principal.id
+        return {"fields": sorted(data)}
+
+    return _change(ctx, principal, task_id, "task.draft_saved", apply, expected_version)
+
+
+def complete(
+    ctx: EngineContext,
+    principal: Principal,
+    task_id: uuid.UUID,
+    data: dict[str, Any],
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    """Complete a task as this principal: their role must hold the lane, the case be visible,
+    and the task be theirs or unassigned."""
+    with ctx.db.reader() as session:
+        task, case = _task_and_case(session, principal, task_id)
+        _may_take(principal, task)
+    done = complete_task(
+        ctx,
+        principal.acting_as(task.role),
+        task_id,
+        data,
+        expected_version=expected_version,
+        taker=principal.id,
+    )
+    return task_json(done, case, ctx.clock.now())
+
+
+def case_tasks(
+    ctx: EngineContext, principal: Principal, case_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    with ctx.db.reader() as session:
+        case = readable_case(session, principal, case_id)
+        rows = session.scalars(
+            select(HumanTask).where(HumanTask.case_id == case.id).order_by(HumanTask.created_at)
+        )
+        now = ctx.clock.now()
+        return [task_json(t, case, now) for t in rows]
