@@ -2,19 +2,41 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response, jsonify
 
 from workflows.bootstrap import Services, bootstrap
-from workflows.http import health
+from workflows.http import api, auth, health, metrics, problems
+from workflows.http.operations import openapi
 from workflows.settings import Settings
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
     """Build the web app. Tests pass ``settings`` (and may pass prebuilt ``services``)."""
     settings = settings or (services.settings if services else Settings.from_env())
     app = Flask(__name__)
-    app.extensions["casework"] = services or bootstrap(settings)
+    app.config.update(
+        SECRET_KEY=settings.session_secret(),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
+        JSON_SORT_KEYS=False,
+    )
+    services = services or bootstrap(settings)
+    app.extensions["casework"] = services
+    problems.register(app)
+    auth.register(app)
+    metrics.register(app, services.engine)
     app.register_blueprint(health.bp)
+    app.register_blueprint(api.bp)
+    document = openapi([api.api], "casework API", "1")
+
+    @app.get("/api/openapi.json")
+    def openapi_document() -> Response:
+        return jsonify(document)
+
     return app
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import signal
 import sys
 from datetime import UTC, datetime
@@ -44,8 +43,9 @@ def _print_problems(problems: list[Problem], as_json: bool) -> None:
 @click.group()
 def main() -> None:
     """casework: child-protective-services cases run on BPMN."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("spiff").setLevel(logging.WARNING)
+    from workflows.logs import configure
+
+    configure(Settings.from_env().log_format)
 
 
 @main.group()
@@ -246,6 +246,157 @@ def _stop_serving(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
+@main.group("users")
+def users_group() -> None:
+    """People and their access."""
+
+
+@users_group.command("add")
+@click.argument("user_id")
+@click.option("--name", "display_name", default=None, help="Display name.")
+@click.option("--role", "roles", multiple=True, required=True, help="A role; repeat for more.")
+@click.option("--team", default=None, help="Team id.")
+@click.option("--unit", default=None, help="Unit (for program directors).")
+@click.option(
+    "--security-group", is_flag=True, help="Member of the security group (sensitive cases)."
+)
+@click.option("--password", default=None, help="A password for the web pages (else none).")
+def users_add(
+    user_id: str,
+    display_name: str | None,
+    roles: tuple[str, ...],
+    team: str | None,
+    unit: str | None,
+    security_group: bool,
+    password: str | None,
+) -> None:
+    """Add a user and print an API token for them (shown once)."""
+    from werkzeug.security import generate_password_hash
+
+    from engine.identity import create_user, issue_token
+
+    services = _services()
+    try:
+        create_user(
+            services.engine,
+            CLI_ACTOR,
+            user_id,
+            display_name or user_id,
+            list(roles),
+            team_id=team,
+            unit=unit,
+            security_group=security_group,
+            password_hash=generate_password_hash(password) if password else None,
+        )
+        token = issue_token(services.engine, CLI_ACTOR, user_id, "cli")
+    except EngineError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    finally:
+        services.engine.db.dispose()
+    click.echo(token)
+
+
+@users_group.command("token")
+@click.argument("user_id")
+@click.option("--label", default="cli")
+def users_token(user_id: str, label: str) -> None:
+    """Issue another API token for a user (shown once)."""
+    from engine.identity import issue_token
+
+    services = _services()
+    try:
+        click.echo(issue_token(services.engine, CLI_ACTOR, user_id, label))
+    except EngineError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    finally:
+        services.engine.db.dispose()
+
+
+@users_group.command("revoke")
+@click.argument("user_id")
+def users_revoke(user_id: str) -> None:
+    """Revoke every API token of a user."""
+    from engine.identity import revoke_tokens
+
+    services = _services()
+    try:
+        click.echo(f"revoked {revoke_tokens(services.engine, CLI_ACTOR, user_id)} token(s)")
+    finally:
+        services.engine.db.dispose()
+
+
+@main.group("teams")
+def teams_group() -> None:
+    """Teams and units."""
+
+
+@teams_group.command("add")
+@click.argument("team_id")
+@click.option("--name", required=True)
+@click.option("--unit", required=True)
+def teams_add(team_id: str, name: str, unit: str) -> None:
+    """Add a team; its first supervisor added to it becomes its supervisor."""
+    from engine.identity import create_team
+
+    services = _services()
+    try:
+        create_team(services.engine, CLI_ACTOR, team_id, name, unit)
+    except EngineError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    finally:
+        services.engine.db.dispose()
+    click.echo(f"team {team_id} added")
+
+
+@main.command("serve")
+@click.option("--host", default=None)
+@click.option("--port", default=None, type=int)
+@click.option("--workers", default=2, type=int, help="gunicorn worker processes.")
+def serve_command(host: str | None, port: int | None, workers: int) -> None:
+    """Production web server: gunicorn with N workers (run `casework worker` beside it)."""
+    import os
+
+    settings = Settings.from_env()
+    bind = f"{host or settings.host}:{port or settings.port}"
+    os.execvp(  # noqa: S606 - replaces this process with gunicorn on purpose
+        sys.executable,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--bind",
+            bind,
+            "--access-logfile",
+            "-",
+            "workflows.app:create_app()",
+        ],
+    )
+
+
+@main.command("demo")
+def demo_command() -> None:
+    """Seed the demo agency (once) and print its credentials."""
+    from workflows.demo import seed
+
+    services = _services()
+    try:
+        schema.upgrade(services.engine.db.engine)
+        _print_credentials(seed(services))
+    finally:
+        services.engine.db.dispose()
+
+
+def _print_credentials(credentials: list[dict[str, str]]) -> None:
+    click.echo("demo accounts (user / password / API token):")
+    for row in credentials:
+        click.echo(f"  {row['user']:<18} {row['password']:<14} {row['token']}   [{row['roles']}]")
+
+
 @main.command("run")
 @click.option("--host", default=None, help="Address to listen on.")
 @click.option("--port", default=None, type=int, help="Port to listen on.")
@@ -267,8 +418,11 @@ def run_command(host: str | None, port: int | None) -> None:
         except InvalidDefinition as exc:
             _print_problems(exc.problems, False)
             click.echo(f"{settings.bpmn_dir} was not deployed; fix the problems above", err=True)
+    from workflows.demo import seed
     from workflows.scheduler import background_scheduler
 
+    if not settings.no_demo:
+        _print_credentials(seed(services))
     app = create_app(settings, services)
     server = make_server(settings.host, settings.port, app, threaded=True)
     scheduler = background_scheduler(services)

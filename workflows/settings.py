@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Self
@@ -18,6 +19,10 @@ class Settings:
     port: int = 8000
     timer_poll_seconds: float = 1.0
     timer_max_attempts: int = 5
+    secret_key: str = ""
+    secure_cookies: bool = False
+    log_format: str = "text"
+    no_demo: bool = False
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Self:
@@ -33,7 +38,23 @@ class Settings:
             port=int(env.get("CASEWORK_PORT", "8000")),
             timer_poll_seconds=float(env.get("CASEWORK_TIMER_POLL_SECONDS", "1")),
             timer_max_attempts=int(env.get("CASEWORK_TIMER_MAX_ATTEMPTS", "5")),
+            secret_key=env.get("CASEWORK_SECRET_KEY", ""),
+            secure_cookies=env.get("CASEWORK_SECURE_COOKIES", "false").lower() == "true",
+            log_format=env.get("CASEWORK_LOG_FORMAT", "text"),
+            no_demo=env.get("CASEWORK_NO_DEMO", "false").lower() == "true",
         )
+
+    def session_secret(self) -> str:
+        """The key that signs session cookies: CASEWORK_SECRET_KEY, or one kept in the data
+        folder (created once) so that an embedded install survives restarts."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
 
     def with_overrides(self, **changes: object) -> Self:
         return replace(self, **changes)  # type: ignore[arg-type]

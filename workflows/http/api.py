@@ -1,0 +1,616 @@
+"""The JSON API under ``/api/v1``: thin views over the engine's use cases."""
+
+from __future__ import annotations
+
+import io
+import uuid
+import zipfile
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from engine import casefile, oversight, work
+from engine.access import require
+from engine.bundle import bundle_from_files
+from engine.deployments import deploy_bundle
+from engine.errors import FieldError, InvalidDefinition, InvalidInput, InvalidTaskData, Problem
+from engine.versions import validate
+from workflows.http import schemas as s
+from workflows.http.operations import (
+    PAGE,
+    Api,
+    page_args,
+    paged,
+    paged_schema,
+    principal,
+    query_param,
+)
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+api = Api(bp, "/api/v1")
+
+MAX_ZIP_BYTES = 50 * 1024 * 1024
+MAX_ZIP_FILES = 500
+
+
+def engine() -> Any:
+    return current_app.extensions["casework"].engine
+
+
+def _ok(body: Any, status: int = 200) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def _flag(name: str) -> bool | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    if raw.lower() in ("true", "1", "yes"):
+        return True
+    if raw.lower() in ("false", "0", "no"):
+        return False
+    raise InvalidTaskData(
+        "invalid query", [FieldError(f"/{name}", "must be true or false", "type")]
+    )
+
+
+def _if_match() -> int | None:
+    header = request.headers.get("If-Match")
+    if not header:
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidInput("If-Match must carry the task's version, as its ETag gives it") from None
+
+
+def _task_response(body: dict[str, Any], status: int = 200) -> Response:
+    response = _ok(body, status)
+    response.headers["ETag"] = f'"{body["version"]}"'
+    return response
+
+
+# -- who am I -------------------------------------------------------------------------------
+
+
+@api.operation("get", "/me", summary="The signed-in user", tag="identity", response=s.ME)
+def me() -> Response:
+    who = principal()
+    return _ok(
+        {
+            "id": who.id,
+            "display_name": who.display_name,
+            "roles": sorted(who.roles),
+            "team_id": who.team_id,
+            "unit": who.unit,
+            "supervised_teams": sorted(who.supervised_teams),
+        }
+    )
+
+
+# -- intake and cases ---------------------------------------------------------------------
+
+
+@api.operation(
+    "post",
+    "/intakes",
+    summary="File a hotline report: opens a case and starts intake",
+    tag="cases",
+    body=casefile.INTAKE_SCHEMA,
+    response=s.OPENED,
+    status=201,
+    errors=(403, 422),
+)
+def file_intake() -> Response:
+    opened = casefile.file_intake(engine(), principal(), g.body)
+    return _ok({"id": str(opened.id), "case_number": opened.case_number}, 201)
+
+
+@api.operation(
+    "get",
+    "/cases",
+    summary="Cases I may see",
+    tag="cases",
+    response=paged_schema(s.CASE),
+    query=[
+        query_param("status", description="open, screened_out, closed"),
+        query_param("assignee"),
+        query_param("team"),
+        query_param("overdue", "boolean", "only cases with an overdue task"),
+        query_param("text", description="case number, summary or a person's name"),
+        *PAGE,
+    ],
+)
+def list_cases() -> Response:
+    page, per_page, offset = page_args()
+    items, total = casefile.list_cases(
+        engine(),
+        principal(),
+        status=request.args.get("status"),
+        assignee=request.args.get("assignee"),
+        team=request.args.get("team"),
+        overdue=_flag("overdue"),
+        text=request.args.get("text"),
+        offset=offset,
+        limit=per_page,
+    )
+    return _ok(paged(items, total, page, per_page))
+
+
+@api.operation(
+    "get",
+    "/cases/{case_id}",
+    summary="A case file",
+    tag="cases",
+    response=s.CASE_FILE,
+    errors=(404,),
+)
+def get_case(case_id: uuid.UUID) -> Response:
+    return _ok(casefile.case_file(engine(), principal(), case_id))
+
+
+@api.operation(
+    "get",
+    "/cases/{case_id}/timeline",
+    summary="Tasks, decisions, alerts, contacts and audit, in order",
+    tag="cases",
+    response={"type": "array", "items": s.TIMELINE_EVENT},
+    errors=(404,),
+)
+def case_timeline(case_id: uuid.UUID) -> Response:
+    return _ok(casefile.timeline(engine(), principal(), case_id))
+
+
+@api.operation(
+    "get",
+    "/cases/{case_id}/people",
+    summary="The people of a case (reporter redacted by role)",
+    tag="cases",
+    response={"type": "array", "items": s.PERSON},
+    errors=(404,),
+)
+def case_people(case_id: uuid.UUID) -> Response:
+    return _ok(casefile.people(engine(), principal(), case_id))
+
+
+@api.operation(
+    "get",
+    "/cases/{case_id}/allegations",
+    summary="Allegations, one per victim-perpetrator pair",
+    tag="cases",
+    response={"type": "array", "items": s.ALLEGATION},
+    errors=(404,),
+)
+def case_allegations(case_id: uuid.UUID) -> Response:
+    return _ok(casefile.allegations(engine(), principal(), case_id))
+
+
+@api.operation(
+    "get",
+    "/cases/{case_id}/contacts",
+    summary="The contacts log",
+    tag="cases",
+    response={"type": "array", "items": s.CONTACT},
+    errors=(404,),
+)
+def case_contacts(case_id: uuid.UUID) -> Response:
+    return _ok(casefile.contacts(engine(), principal(), case_id))
+
+
+@api.operation(
+    "post",
+    "/cases/{case_id}/contacts",
+    summary="Record a contact",
+    tag="cases",
+    body=casefile.CONTACT_SCHEMA,
+    response=s.CONTACT,
+    status=201,
+    errors=(404, 422),
+)
+def add_contact(case_id: uuid.UUID) -> Response:
+    return _ok(casefile.record_contact(engine(), principal(), case_id, g.body), 201)
+
+
+@api.operation(
+    "get",
+    "/cases/{case_id}/position",
+    summary="Where each phase stands (for the diagram view)",
+    tag="cases",
+    response={"type": "array", "items": s.POSITION},
+    errors=(404,),
+)
+def case_position(case_id: uuid.UUID) -> Response:
+    return _ok(casefile.position(engine(), principal(), case_id))
+
+
+@api.operation(
+    "get",
+    "/cases/{case_id}/tasks",
+    summary="All tasks of a case",
+    tag="tasks",
+    response={"type": "array", "items": s.TASK},
+    errors=(404,),
+)
+def case_tasks(case_id: uuid.UUID) -> Response:
+    return _ok(work.case_tasks(engine(), principal(), case_id))
+
+
+# -- tasks ------------------------------------------------------------------------------------
+
+
+@api.operation(
+    "get",
+    "/tasks",
+    summary="Worklists, soonest due first",
+    tag="tasks",
+    response=paged_schema(s.TASK),
+    errors=(403,),
+    query=[
+        query_param("view", description="mine, queue, team, overdue or all", enum=list(work.VIEWS)),
+        query_param(
+            "due_within", "integer", "only tasks due within this many days", minimum=0, maximum=3650
+        ),
+        query_param("case_id", description="only this case's tasks", format="uuid"),
+        *PAGE,
+    ],
+)
+def worklist() -> Response:
+    page, per_page, offset = page_args()
+    due_within = request.args.get("due_within")
+    case_id = request.args.get("case_id")
+    try:
+        wanted = work.Worklist(
+            view=request.args.get("view", "mine"),
+            due_within_days=int(due_within) if due_within is not None else None,
+            case_id=uuid.UUID(case_id) if case_id else None,
+            offset=offset,
+            limit=per_page,
+        )
+    except ValueError:
+        raise InvalidTaskData(
+            "invalid query",
+            [FieldError("/", "due_within must be a number, case_id a UUID", "type")],
+        ) from None
+    if wanted.due_within_days is not None and not 0 <= wanted.due_within_days <= 3650:
+        raise InvalidTaskData(
+            "invalid query", [FieldError("/due_within", "must be between 0 and 3650", "range")]
+        )
+    items, total = work.worklist(engine(), principal(), wanted)
+    return _ok(paged(items, total, page, per_page))
+
+
+@api.operation(
+    "get",
+    "/tasks/{task_id}",
+    summary="A task with its form, data and deadline",
+    tag="tasks",
+    response=s.TASK_DETAIL,
+    errors=(404,),
+)
+def get_task(task_id: uuid.UUID) -> Response:
+    return _task_response(work.task_detail(engine(), principal(), task_id))
+
+
+@api.operation(
+    "post",
+    "/tasks/{task_id}/claim",
+    summary="Take a task",
+    tag="tasks",
+    response=s.TASK,
+    errors=(403, 404, 409),
+)
+def claim(task_id: uuid.UUID) -> Response:
+    return _task_response(work.claim(engine(), principal(), task_id, _if_match()))
+
+
+@api.operation(
+    "post",
+    "/tasks/{task_id}/unclaim",
+    summary="Give a task back to its queue",
+    tag="tasks",
+    response=s.TASK,
+    errors=(403, 404, 409),
+)
+def unclaim(task_id: uuid.UUID) -> Response:
+    return _task_response(work.unclaim(engine(), principal(), task_id, _if_match()))
+
+
+@api.operation(
+    "post",
+    "/tasks/{task_id}/assign",
+    summary="Assign or reassign a task (supervisors)",
+    tag="tasks",
+    body=s.ASSIGN_BODY,
+    response=s.TASK,
+    errors=(403, 404, 409, 422),
+)
+def assign(task_id: uuid.UUID) -> Response:
+    return _task_response(
+        work.assign(engine(), principal(), task_id, g.body["user_id"], _if_match())
+    )
+
+
+@api.operation(
+    "post",
+    "/tasks/{task_id}/comments",
+    summary="Comment on a task",
+    tag="tasks",
+    body=s.COMMENT_BODY,
+    response=s.TASK,
+    status=201,
+    errors=(404, 409, 422),
+)
+def comment(task_id: uuid.UUID) -> Response:
+    return _task_response(work.comment(engine(), principal(), task_id, g.body["text"]), 201)
+
+
+@api.operation(
+    "put",
+    "/tasks/{task_id}/draft",
+    summary="Save the form as a draft",
+    tag="tasks",
+    body=s.ANY_OBJECT,
+    response=s.TASK,
+    errors=(403, 404, 409, 422),
+)
+def save_draft(task_id: uuid.UUID) -> Response:
+    return _task_response(work.save_draft(engine(), principal(), task_id, g.body, _if_match()))
+
+
+@api.operation(
+    "post",
+    "/tasks/{task_id}/complete",
+    summary="Complete a task with its form data (If-Match: the task's version)",
+    tag="tasks",
+    body=s.ANY_OBJECT,
+    response=s.TASK,
+    errors=(403, 404, 409, 422),
+)
+def complete(task_id: uuid.UUID) -> Response:
+    body = work.complete(engine(), principal(), task_id, g.body, _if_match())
+    metrics = current_app.extensions.get("casework_metrics")
+    if metrics is not None:
+        metrics.task_completed(body["process_id"])
+    return _task_response(body)
+
+
+# -- alerts and caseload -------------------------------------------------------------------------
+
+
+@api.operation(
+    "get",
+    "/alerts",
+    summary="My alerts, newest first",
+    tag="alerts",
+    response=paged_schema(s.ALERT),
+    query=[query_param("open", "boolean", "only unacknowledged alerts"), *PAGE],
+)
+def alerts() -> Response:
+    page, per_page, offset = page_args()
+    items, total = oversight.my_alerts(
+        engine(), principal(), open_only=bool(_flag("open")), offset=offset, limit=per_page
+    )
+    return _ok(paged(items, total, page, per_page))
+
+
+@api.operation(
+    "post",
+    "/alerts/{alert_id}/acknowledge",
+    summary="Acknowledge an alert",
+    tag="alerts",
+    response=s.ALERT,
+    errors=(404, 409),
+)
+def acknowledge(alert_id: uuid.UUID) -> Response:
+    return _ok(oversight.acknowledge(engine(), principal(), alert_id))
+
+
+@api.operation(
+    "get",
+    "/caseload",
+    summary="Caseload per worker and the teams' timeliness measures",
+    tag="alerts",
+    response=s.CASELOAD,
+    errors=(403,),
+)
+def caseload() -> Response:
+    return _ok(oversight.caseload(engine(), principal()))
+
+
+# -- definitions --------------------------------------------------------------------------------
+
+UPLOAD = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "files": {"type": "array", "items": {"type": "string", "format": "binary"}}
+                },
+            }
+        },
+        "application/zip": {"schema": {"type": "string", "format": "binary"}},
+    },
+}
+
+
+def _uploaded_files() -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    if request.mimetype == "application/zip":
+        return _unzip(request.get_data())
+    for upload in request.files.getlist("files"):
+        name = upload.filename or ""
+        content = upload.read()
+        if name.lower().endswith(".zip"):
+            files.update(_unzip(content))
+        elif name:
+            files[name] = content
+    if not files:
+        raise InvalidDefinition(
+            [Problem("-", "send the bundle's files as multipart 'files' or one zip")]
+        )
+    return files
+
+
+def _unzip(content: bytes) -> dict[str, bytes]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except zipfile.BadZipFile:
+        raise InvalidDefinition([Problem("-", "not a zip archive")]) from None
+    entries = [e for e in archive.infolist() if not e.is_dir()]
+    if len(entries) > MAX_ZIP_FILES or sum(e.file_size for e in entries) > MAX_ZIP_BYTES:
+        raise InvalidDefinition([Problem("-", "the archive is too large")])
+    return {e.filename: archive.read(e) for e in entries}
+
+
+@api.operation(
+    "get",
+    "/definitions",
+    summary="Deployed versions",
+    tag="definitions",
+    response={"type": "array", "items": s.VERSION},
+    errors=(403,),
+)
+def versions() -> Response:
+    return _ok(oversight.definition_versions(engine(), principal()))
+
+
+@api.operation(
+    "get",
+    "/definitions/{version_id}/files/{path}",
+    summary="Download a file of a version",
+    tag="definitions",
+    response={"type": "string"},
+    content_type="application/octet-stream",
+    errors=(403, 404),
+)
+def version_file(version_id: int, path: str) -> Response:
+    content = oversight.definition_file(engine(), principal(), version_id, path)
+    mimetype = "application/json" if path.endswith(".json") else "application/xml"
+    return Response(content, mimetype=mimetype)
+
+
+@api.operation(
+    "post",
+    "/definitions/validate",
+    summary="Check an upload; nothing is deployed",
+    tag="definitions",
+    response=s.VALIDATION,
+    errors=(403,),
+    extra_request=UPLOAD,
+)
+def validate_upload() -> Response:
+    require(principal(), "process_designer", "administrator")
+    try:
+        problems = validate(bundle_from_files(_uploaded_files()))
+    except InvalidDefinition as exc:
+        problems = exc.problems
+    return _ok({"valid": not problems, "problems": [p.as_dict() for p in problems]})
+
+
+@api.operation(
+    "post",
+    "/definitions",
+    summary="Deploy an upload as a new version (422 and nothing deployed on any problem)",
+    tag="definitions",
+    response=s.DEPLOYED,
+    status=201,
+    errors=(403, 422),
+    extra_request=UPLOAD,
+)
+def deploy() -> Response:
+    who = principal()
+    require(who, "process_designer", "administrator")
+    deployment = deploy_bundle(engine(), who.actor, bundle_from_files(_uploaded_files()))
+    body = {
+        "version": deployment.version_id,
+        "content_hash": deployment.content_hash,
+        "processes": deployment.process_ids,
+        "created": deployment.created,
+    }
+    return _ok(body, 201 if deployment.created else 200)
+
+
+# -- messages and audit --------------------------------------------------------------------------
+
+
+@api.operation(
+    "post",
+    "/messages/{name}",
+    summary="Deliver a message to the instance of a case awaiting it",
+    tag="messages",
+    body=s.MESSAGE_BODY,
+    response=s.MESSAGE_RESULT,
+    errors=(403, 404, 409, 422),
+)
+def send_message(name: str) -> Response:
+    body = g.body
+    result = oversight.send_message(
+        engine(),
+        principal(),
+        name,
+        case_id=uuid.UUID(body["case_id"]) if "case_id" in body else None,
+        case_number=body.get("case_number"),
+        payload=body.get("payload"),
+    )
+    return _ok(result)
+
+
+def _instant_arg(name: str) -> datetime | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise InvalidTaskData(
+            "invalid query",
+            [FieldError(f"/{name}", "must be an ISO 8601 instant with a zone", "format")],
+        )
+    return value
+
+
+@api.operation(
+    "get",
+    "/audit",
+    summary="The audit log (auditors)",
+    tag="audit",
+    response=paged_schema(s.AUDIT_EVENT),
+    errors=(403,),
+    query=[
+        query_param("case_id", format="uuid"),
+        query_param("actor"),
+        query_param("action"),
+        query_param("since", format="date-time"),
+        query_param("until", format="date-time"),
+        *PAGE,
+    ],
+)
+def audit_log() -> Response:
+    page, per_page, offset = page_args()
+    case_id = request.args.get("case_id")
+    try:
+        case = uuid.UUID(case_id) if case_id else None
+    except ValueError:
+        raise InvalidTaskData(
+            "invalid query", [FieldError("/case_id", "must be a UUID", "format")]
+        ) from None
+    items, total = oversight.audit_log(
+        engine(),
+        principal(),
+        case_id=case,
+        actor=request.args.get("actor"),
+        action=request.args.get("action"),
+        since=_instant_arg("since"),
+        until=_instant_arg("until"),
+        offset=offset,
+        limit=per_page,
+    )
+    return _ok(paged(items, total, page, per_page))

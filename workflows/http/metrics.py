@@ -1,0 +1,123 @@
+"""``/metrics`` in Prometheus format: request counts and latency of this process, and gauges
+read from the database (shared by every web and worker process): timers, lateness, tasks,
+incidents."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Flask, Response, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+
+from engine.context import EngineContext
+from engine.tables import HumanTask, Incident, Timer
+
+
+class DatabaseCollector(Collector):
+    def __init__(self, ctx: EngineContext) -> None:
+        self.ctx = ctx
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        now = self.ctx.clock.now()
+        with self.ctx.db.reader() as session:
+            by_status = dict(
+                session.execute(select(Timer.status, func.count()).group_by(Timer.status)).all()
+            )
+            recent = session.execute(
+                select(Timer.fired_at, Timer.due_at)
+                .where(Timer.status == "fired", Timer.fired_at.is_not(None))
+                .order_by(Timer.fired_at.desc())
+                .limit(1000)
+            ).all()
+            ready = session.scalar(select(func.count()).where(HumanTask.status == "ready")) or 0
+            overdue = (
+                session.scalar(
+                    select(func.count()).where(HumanTask.status == "ready", HumanTask.due_at < now)
+                )
+                or 0
+            )
+            incidents = (
+                session.scalar(select(func.count()).where(Incident.resolved_at.is_(None))) or 0
+            )
+        timers = GaugeMetricFamily("casework_timers", "Timers by status", labels=["status"])
+        for status, count in sorted(by_status.items()):
+            timers.add_metric([status], count)
+        yield timers
+        lateness = sorted((fired - due).total_seconds() for fired, due in recent)
+        gauge = GaugeMetricFamily(
+            "casework_timer_lateness_seconds",
+            "Lateness of the last 1000 fired timers",
+            labels=["quantile"],
+        )
+        for quantile in (0.5, 0.99):
+            value = (
+                lateness[min(len(lateness) - 1, int(len(lateness) * quantile))] if lateness else 0.0
+            )
+            gauge.add_metric([str(quantile)], value)
+        yield gauge
+        yield GaugeMetricFamily("casework_tasks_ready", "Ready human tasks", value=ready)
+        yield GaugeMetricFamily(
+            "casework_tasks_overdue", "Ready human tasks past their due date", value=overdue
+        )
+        yield GaugeMetricFamily("casework_incidents_open", "Open timer incidents", value=incidents)
+
+
+class Metrics:
+    def __init__(self, ctx: EngineContext) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "casework_http_requests",
+            "HTTP requests",
+            ["method", "endpoint", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "casework_http_request_seconds",
+            "HTTP request latency",
+            ["endpoint"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.completions = Counter(
+            "casework_task_completions",
+            "Tasks completed through the API",
+            ["process"],
+            registry=self.registry,
+        )
+        self.registry.register(DatabaseCollector(ctx))
+
+    def task_completed(self, process_id: str) -> None:
+        self.completions.labels(process_id).inc()
+
+
+def register(app: Flask, ctx: EngineContext) -> None:
+    metrics = Metrics(ctx)
+    app.extensions["casework_metrics"] = metrics
+
+    @app.before_request
+    def start_timer() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def observe(response: Response) -> Response:
+        endpoint = request.endpoint or "unknown"
+        metrics.requests.labels(request.method, endpoint, str(response.status_code)).inc()
+        started: Any = getattr(g, "started", None)
+        if started is not None:
+            metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
+        return response
+
+    @app.get("/metrics")
+    def metrics_view() -> Response:
+        return Response(generate_latest(metrics.registry), mimetype=CONTENT_TYPE_LATEST)

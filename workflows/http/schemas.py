@@ -1,0 +1,266 @@
+"""JSON Schemas of the API's responses (and the bodies not defined by the engine)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+STR = {"type": "string"}
+NSTR = {"type": ["string", "null"]}
+INSTANT = {"type": "string", "format": "date-time"}
+NINSTANT = {"type": ["string", "null"], "format": "date-time"}
+INT = {"type": "integer"}
+BOOL = {"type": "boolean"}
+OBJ = {"type": "object"}
+
+
+def obj(required: list[str], **properties: Any) -> dict[str, Any]:
+    return {"type": "object", "required": required, "properties": properties}
+
+
+CASE = obj(
+    ["id", "case_number", "status", "profile_id", "sensitive", "opened_at"],
+    id={"type": "string", "format": "uuid"},
+    case_number=STR,
+    status=STR,
+    profile_id=STR,
+    summary=STR,
+    sensitive=BOOL,
+    team=NSTR,
+    assigned_to=NSTR,
+    opened_at=INSTANT,
+    closed_at=NINSTANT,
+    children=INT,
+    open_tasks=INT,
+    overdue_tasks=INT,
+)
+PERSON = obj(
+    ["id", "role", "name"],
+    id=STR,
+    role=STR,
+    name=NSTR,
+    birth_date={"type": ["string", "null"], "format": "date"},
+    details=OBJ,
+)
+ALLEGATION = obj(
+    ["id", "victim_id", "type"],
+    id=STR,
+    victim_id=STR,
+    perpetrator_id=NSTR,
+    type=STR,
+    narrative=STR,
+    incident_date=NSTR,
+    severity=NSTR,
+    disposition=NSTR,
+)
+PROCESS = obj(
+    ["instance_id", "process_id", "version_id", "status"],
+    instance_id=STR,
+    process_id=STR,
+    version_id=INT,
+    status=STR,
+    started_at=INSTANT,
+    next_timer_due_at=NINSTANT,
+)
+CASE_FILE = {
+    **CASE,
+    "properties": {
+        **CASE["properties"],
+        "people": {"type": "array", "items": PERSON},
+        "allegations": {"type": "array", "items": ALLEGATION},
+        "processes": {"type": "array", "items": PROCESS},
+    },
+}
+CONTACT = obj(
+    ["id", "occurred_at", "type", "location", "narrative", "recorded_by"],
+    id=STR,
+    occurred_at=INSTANT,
+    type=STR,
+    location=STR,
+    participants={"type": "array", "items": STR},
+    narrative=STR,
+    attempted_only=BOOL,
+    recorded_by=STR,
+    recorded_at=INSTANT,
+)
+TIMELINE_EVENT = obj(["at", "kind", "action"], at=INSTANT, kind=STR, action=STR)
+POSITION = obj(
+    ["instance_id", "process_id", "version_id", "status", "active", "completed", "pending_timers"],
+    instance_id=STR,
+    process_id=STR,
+    version_id=INT,
+    status=STR,
+    active={"type": "array", "items": STR},
+    completed={"type": "array", "items": STR},
+    pending_timers={
+        "type": "array",
+        "items": obj(["element_id", "due_at"], element_id=STR, name=STR, due_at=INSTANT),
+    },
+)
+TASK = obj(
+    [
+        "id",
+        "case_id",
+        "case_number",
+        "process_id",
+        "element_id",
+        "name",
+        "status",
+        "created_at",
+        "version",
+    ],
+    id={"type": "string", "format": "uuid"},
+    case_id={"type": "string", "format": "uuid"},
+    case_number=STR,
+    process_id=STR,
+    element_id=STR,
+    name=STR,
+    role=NSTR,
+    assignee=NSTR,
+    status=STR,
+    created_at=INSTANT,
+    due_at=NINSTANT,
+    overdue=BOOL,
+    version=INT,
+)
+TASK_DETAIL = {
+    **TASK,
+    "properties": {
+        **TASK["properties"],
+        "form": OBJ,
+        "data": OBJ,
+        "context": OBJ,
+        "draft": {"type": ["object", "null"]},
+        "deadline": {
+            "type": ["object", "null"],
+            "properties": {"id": STR, "title": STR, "due_at": INSTANT, "status": STR},
+        },
+        "comments": {
+            "type": "array",
+            "items": obj(["author", "at", "text"], author=STR, at=INSTANT, text=STR),
+        },
+    },
+}
+ALERT = obj(
+    ["id", "kind", "case_id", "message", "raised_at"],
+    id=STR,
+    kind=STR,
+    case_id=STR,
+    case_number=STR,
+    task_id=NSTR,
+    deadline_id=NSTR,
+    message=STR,
+    due_at=NINSTANT,
+    raised_at=INSTANT,
+    acknowledged_by=NSTR,
+    acknowledged_at=NINSTANT,
+)
+SHARE = obj(
+    ["measure", "on_time", "total", "share"],
+    measure=STR,
+    on_time=INT,
+    total=INT,
+    share={"type": ["number", "null"]},
+    description=STR,
+)
+CASELOAD = obj(
+    ["teams", "workers", "measures"],
+    teams={"type": "array", "items": STR},
+    workers={
+        "type": "array",
+        "items": obj(
+            ["user_id", "open_cases", "children", "overdue_tasks", "due_this_week"],
+            user_id=STR,
+            name=STR,
+            team=NSTR,
+            roles={"type": "array", "items": STR},
+            open_cases=INT,
+            children=INT,
+            overdue_tasks=INT,
+            due_this_week=INT,
+        ),
+    },
+    measures=obj(
+        ["initiation_timeliness", "caseworker_visits"],
+        initiation_timeliness=SHARE,
+        caseworker_visits=SHARE,
+    ),
+)
+VERSION = obj(
+    ["id", "content_hash", "process_ids", "deployed_at", "files"],
+    id=INT,
+    content_hash=STR,
+    process_ids={"type": "array", "items": STR},
+    deployed_at=INSTANT,
+    deployed_by=STR,
+    files={"type": "array", "items": STR},
+    active_instances=INT,
+)
+DEPLOYED = obj(
+    ["version", "content_hash", "processes", "created"],
+    version=INT,
+    content_hash=STR,
+    processes={"type": "array", "items": STR},
+    created=BOOL,
+)
+VALIDATION = obj(
+    ["valid", "problems"],
+    valid=BOOL,
+    problems={
+        "type": "array",
+        "items": obj(
+            ["file", "message"],
+            file=STR,
+            line={"type": ["integer", "null"]},
+            element_id=NSTR,
+            message=STR,
+        ),
+    },
+)
+AUDIT_EVENT = obj(
+    ["id", "at", "actor", "action"],
+    id=INT,
+    at=INSTANT,
+    actor=STR,
+    actor_role=NSTR,
+    action=STR,
+    case_id=NSTR,
+    instance_id=NSTR,
+    task_id=NSTR,
+    details=OBJ,
+)
+OPENED = obj(["id", "case_number"], id={"type": "string", "format": "uuid"}, case_number=STR)
+MESSAGE_BODY = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "case_id": {"type": "string", "format": "uuid"},
+        "case_number": {"type": "string", "minLength": 1, "maxLength": 64},
+        "payload": {},
+    },
+    "oneOf": [{"required": ["case_id"]}, {"required": ["case_number"]}],
+}
+MESSAGE_RESULT = obj(
+    ["case_id", "instance_id", "message"], case_id=STR, instance_id=STR, message=STR
+)
+ASSIGN_BODY = {
+    "type": "object",
+    "required": ["user_id"],
+    "additionalProperties": False,
+    "properties": {"user_id": {"type": "string", "minLength": 1, "maxLength": 200}},
+}
+COMMENT_BODY = {
+    "type": "object",
+    "required": ["text"],
+    "additionalProperties": False,
+    "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 8000}},
+}
+ANY_OBJECT = {"type": "object"}
+ME = obj(
+    ["id", "display_name", "roles"],
+    id=STR,
+    display_name=STR,
+    roles={"type": "array", "items": STR},
+    team_id=NSTR,
+    unit=NSTR,
+    supervised_teams={"type": "array", "items": STR},
+)
