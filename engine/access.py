@@ -14,8 +14,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy.orm import Session, aliased
 
 from engine.errors import Forbidden, NotFound
 from engine.identity import INTAKE_ROLES, SUPERVISING_ROLES, WORKER_ROLES, Principal
@@ -26,9 +26,14 @@ REDACTED = "[redacted]"
 
 
 def _assigned(principal: Principal) -> ColumnElement[bool]:
+    # Aliased and correlated to Case only: the filter is also used in queries over tasks.
+    task = aliased(HumanTask)
     return or_(
         Case.assigned_to == principal.id,
-        exists().where(HumanTask.case_id == Case.id, HumanTask.assignee == principal.id),
+        select(task.id)
+        .where(task.case_id == Case.id, task.assignee == principal.id)
+        .correlate(Case)
+        .exists(),
     )
 
 
@@ -39,11 +44,14 @@ def visible_cases(principal: Principal) -> ColumnElement[bool]:
         general += [
             Case.status == SCREENED_OUT,
             Case.opened_by == principal.id,
-            exists().where(
+            select(ProcessInstance.id)
+            .where(
                 ProcessInstance.case_id == Case.id,
                 ProcessInstance.process_id == "intake",
                 ProcessInstance.status == "active",
-            ),
+            )
+            .correlate(Case)
+            .exists(),
         ]
     if principal.roles & (WORKER_ROLES | SUPERVISING_ROLES):
         general.append(and_(Case.status != SCREENED_OUT, _assigned(principal)))

@@ -167,6 +167,7 @@ def test_scenario_4_screen_out_needs_a_supervisor(ctx: EngineContext, cps: Deplo
 
     assert case.processes() == {"intake": ["completed"]}
     assert case.tasks() == []
+    assert case.record().status == "screened_out"
 
 
 def test_scenario_5_conditionally_safe_plan_expires_and_blocks_closure(

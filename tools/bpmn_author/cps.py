@@ -88,11 +88,20 @@ initiate_by = add_hours(received_at, response_hours)
         '"response_due": response_due, "initiate_by": initiate_by, '
         '"response_hours": response_hours, "child_fatality": child_fatality}',
     )
-    p.end("closed_at_intake", "Closed at intake", lane="intake_supervisor")
+    screened_out = '{"status": "screened_out", "reason": screening_decision}'
+    p.end(
+        "closed_at_intake",
+        "Screened out",
+        lane="intake_supervisor",
+        message="casework.set_status",
+        payload=screened_out,
+    )
     p.end(
         "no_investigation",
         "No investigation (linked, transferred or information)",
         lane="intake_screener",
+        message="casework.set_status",
+        payload=screened_out,
     )
 
     p.chain("report_received", "record_report", "prepare_screening", "screen", "screening_outcome")

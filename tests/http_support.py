@@ -1,0 +1,78 @@
+"""An agency (teams, people, tokens) on the shipped process, for the HTTP tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from engine.context import Actor, EngineContext
+
+SETUP = Actor("setup", "administrator")
+PEOPLE = [
+    # id, roles, team, unit, security group
+    ("sam", ["intake_screener"], "north", None, False),
+    ("sue", ["supervisor", "intake_supervisor"], "north", None, False),
+    ("ivy", ["investigator"], "north", None, False),
+    ("ian", ["investigator"], "north", None, False),
+    ("cal", ["ongoing_caseworker"], "north", None, False),
+    ("amy", ["attorney"], "north", None, False),
+    ("zed", ["investigator"], "south", None, False),
+    ("sol", ["supervisor"], "south", None, False),
+    ("pat", ["program_director"], None, "region-1", False),
+    ("sec", ["investigator"], "south", None, True),
+    ("dana", ["process_designer"], None, None, False),
+    ("alex", ["administrator"], None, None, False),
+    ("olga", ["auditor"], None, None, False),
+]
+
+
+@dataclass
+class Agency:
+    ctx: EngineContext
+    app: Flask
+    client: FlaskClient
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def headers(self, user: str | None, **extra: str) -> dict[str, str]:
+        headers = dict(extra)
+        if user is not None:
+            headers["Authorization"] = f"Bearer {self.tokens[user]}"
+        return headers
+
+    def get(self, user: str | None, path: str, **kwargs: Any) -> Any:
+        return self.client.get(path, headers=self.headers(user), **kwargs)
+
+    def post(self, user: str | None, path: str, json: Any = None, **kwargs: Any) -> Any:
+        headers = self.headers(user, **kwargs.pop("headers", {}))
+        return self.client.post(path, json=json, headers=headers, **kwargs)
+
+    def put(self, user: str | None, path: str, json: Any = None, **kwargs: Any) -> Any:
+        return self.client.put(
+            path, json=json, headers=self.headers(user, **kwargs.pop("headers", {})), **kwargs
+        )
+
+
+def hotline_report(**extra: Any) -> dict[str, Any]:
+    return {
+        "team": "north",
+        "summary": "bruises on a toddler's face",
+        "reporter": {"name": "Rita Reporter", "contact": "555-0100", "relationship": "neighbour"},
+        "children": [{"name": "Lia", "birth_date": "2022-01-05"}],
+        "caregivers": [{"name": "Maria"}],
+        "alleged_perpetrators": [{"name": "Rob", "relationship": "mother's boyfriend"}],
+        "allegations": [{"victim": 0, "perpetrator": 0, "type": "PHAB", "narrative": "bruises"}],
+        **extra,
+    }
+
+
+RECORD_REPORT = {
+    "received_at": "2025-03-03T15:15:00+00:00",
+    "channel": "phone",
+    "narrative": "bruises on the face",
+    "screening": {"jurisdiction": "THIS"},
+    "indicators": {"physical_abuse": True, "ap_access_24h": True},
+    "reporter": {"name": "Rita Reporter", "anonymous": False},
+}
