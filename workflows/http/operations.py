@@ -157,9 +157,13 @@ def query_param(
     }
 
 
+LAST_PAGE = 1_000_000
+MAX_PER_PAGE = 200
 PAGE = [
-    query_param("page", "integer", "page number, from 1", minimum=1, default=1),
-    query_param("per_page", "integer", "items per page", minimum=1, maximum=200, default=50),
+    query_param("page", "integer", "page number, from 1", minimum=1, maximum=LAST_PAGE, default=1),
+    query_param(
+        "per_page", "integer", "items per page", minimum=1, maximum=MAX_PER_PAGE, default=50
+    ),
 ]
 
 
@@ -167,7 +171,7 @@ def page_args() -> tuple[int, int, int]:
     """(page, per_page, offset) from the query string, checked."""
     errors = []
     values = {}
-    for name, default, high in (("page", 1, 1_000_000), ("per_page", 50, 200)):
+    for name, default, high in (("page", 1, LAST_PAGE), ("per_page", 50, MAX_PER_PAGE)):
         raw = request.args.get(name, str(default))
         try:
             value = int(raw)
@@ -226,7 +230,10 @@ def openapi(apis: list[Api], title: str, version: str) -> dict[str, Any]:
             problem_ref = {
                 "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
             }
-            for status in sorted({*op.errors, *((401,) if op.auth else ()), 400}):
+            # Anything that reads a body or a query string can answer 422 with field errors.
+            checked_input = (422,) if op.body is not None or op.query else ()
+            auth_errors = (401,) if op.auth else ()
+            for status in sorted({*op.errors, *auth_errors, *checked_input, 400}):
                 responses[str(status)] = {"description": "problem", "content": problem_ref}
             operation: dict[str, Any] = {
                 "summary": op.summary,
