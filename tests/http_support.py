@@ -14,6 +14,7 @@ SETUP = Actor("setup", "administrator")
 PEOPLE = [
     # id, roles, team, unit, security group
     ("sam", ["intake_screener"], "north", None, False),
+    ("sid", ["intake_screener"], "north", None, False),
     ("sue", ["supervisor", "intake_supervisor"], "north", None, False),
     ("ivy", ["investigator"], "north", None, False),
     ("ian", ["investigator"], "north", None, False),

@@ -245,3 +245,14 @@ def test_health_metrics_and_the_openapi_document(agency: Agency) -> None:
     assert 'casework_timers{status="pending"} 1.0' in metrics
     assert "casework_http_request_seconds_bucket" in metrics
     assert json.loads(agency.client.get("/healthz").data)["status"] == "ok"
+
+
+def test_nul_characters_are_refused_with_the_field_named(agency: Agency) -> None:
+    refused = agency.post("sam", "/api/v1/intakes", hotline_report(summary="bruises\x00"))
+    in_query = agency.get("sue", "/api/v1/cases?text=a%00b")
+
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json["errors"]] == ["/summary"]
+    assert in_query.status_code == 422
+    with agency.ctx.db.reader() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 0

@@ -5,7 +5,7 @@ and the OpenAPI description all come from the same declaration, so the document 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,7 +105,7 @@ class Api:
         flask_path = path.replace("{", "<").replace("}", ">")
         for name in ("case_id", "task_id", "alert_id"):
             flask_path = flask_path.replace(f"<{name}>", f"<uuid:{name}>")
-        flask_path = flask_path.replace("<version_id>", "<int:version_id>").replace(
+        flask_path = flask_path.replace("<version_id>", f"<int(max={MAX_ID}):version_id>").replace(
             "<path>", "<path:path>"
         )
 
@@ -114,6 +114,7 @@ class Api:
             def wrapped(**kwargs: Any) -> Any:
                 if op.auth and getattr(g, "principal", None) is None:
                     raise Unauthorized("sign in or send a bearer token")
+                _refuse_nul_characters(kwargs)
                 if op.body is not None:
                     g.body = _checked_body(op.body)
                 return view(**kwargs)
@@ -124,6 +125,38 @@ class Api:
             return wrapped
 
         return decorate
+
+
+def _refuse_nul_characters(path_values: dict[str, Any]) -> None:
+    """A NUL character is never meaningful in case data and PostgreSQL cannot store it in text or
+    JSON: refuse it wherever it comes in (path, query string, JSON body) with the field named."""
+    errors = [
+        FieldError(f"/{name}", "must not contain NUL characters", "characters")
+        for name, value in [*path_values.items(), *request.args.items(multi=True)]
+        if isinstance(value, str) and "\x00" in value
+    ]
+    if request.is_json:
+        errors += [
+            FieldError(pointer, "must not contain NUL characters", "characters")
+            for pointer in _nul_pointers(request.get_json(silent=True), "")
+        ]
+    if errors:
+        raise InvalidTaskData("the request contains NUL characters", errors)
+
+
+def _nul_pointers(value: Any, pointer: str) -> Iterator[str]:
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield pointer or "/"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            escaped = str(key).replace("~", "~0").replace("/", "~1")
+            if "\x00" in str(key):
+                yield f"{pointer}/{escaped}"
+            yield from _nul_pointers(item, f"{pointer}/{escaped}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _nul_pointers(item, f"{pointer}/{index}")
 
 
 def _checked_body(schema: dict[str, Any]) -> Any:
@@ -157,6 +190,7 @@ def query_param(
     }
 
 
+MAX_ID = 2**31 - 1  # the database's integer keys
 LAST_PAGE = 1_000_000
 MAX_PER_PAGE = 200
 PAGE = [
@@ -265,7 +299,7 @@ def _path_schema(name: str) -> dict[str, Any]:
     if name in ("case_id", "task_id", "alert_id"):
         return {"type": "string", "format": "uuid"}
     if name == "version_id":
-        return {"type": "integer", "minimum": 1}
+        return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
     return {"type": "string", "minLength": 1}
 
 
