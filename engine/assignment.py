@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine import outbox
 from engine.tables import Case, User
 
 # A lane whose tasks make the case someone's: the first such task assigns the case.
@@ -47,6 +48,16 @@ def assign_new_tasks(session: Session, case: Case, rows: list[dict[str, Any]]) -
         if not _holds(session, case.assigned_to, role) and role in CASE_OWNING_LANES and case.team:
             chosen = _least_loaded(session, case.team, role)
             if chosen is not None:
+                outbox.publish(
+                    session,
+                    "case.assigned",
+                    row["created_at"],
+                    case_id=case.id,
+                    case_number=case.case_number,
+                    assigned_to=chosen,
+                    previous=case.assigned_to,
+                    team=case.team,
+                )
                 case.assigned_to = chosen
         if _holds(session, case.assigned_to, role):
             row["assignee"] = case.assigned_to

@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import audit
+from engine import audit, outbox
 from engine.context import Actor, EngineContext
 from engine.errors import Conflict, FieldError, InvalidInput, InvalidTaskData
 from engine.instances import start_instance_in
@@ -167,6 +167,16 @@ def open_case(
             case_number=case_number,
             people=len(people),
             allegations=len(data.get("allegations", [])),
+        )
+        outbox.publish(
+            session,
+            "case.opened",
+            now,
+            case_id=case.id,
+            case_number=case_number,
+            status=case.status,
+            team=case.team,
+            profile_id=case.profile_id,
         )
         if start_process is not None:
             start_instance_in(ctx, uow, actor, case, start_process, {})

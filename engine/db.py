@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine import outbox
+
 
 @dataclass(frozen=True)
 class Database:
@@ -42,12 +44,10 @@ def connect(url: str, *, pool_size: int = 5) -> Database:
     else:
         writer = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         reader = writer
-    return Database(
-        url,
-        sessionmaker(writer, expire_on_commit=False),
-        sessionmaker(reader, expire_on_commit=False),
-        writer,
-    )
+    writers = sessionmaker(writer, expire_on_commit=False)
+    # Events queued by a unit of work are written by its commit (see engine.outbox).
+    outbox.attach(writers)
+    return Database(url, writers, sessionmaker(reader, expire_on_commit=False), writer)
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:

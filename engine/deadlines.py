@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from engine import audit
+from engine import audit, outbox
 from engine.context import SYSTEM, EngineContext
 from engine.profiles import DeadlineRule, Ladder, Profile
 from engine.tables import (
@@ -208,6 +208,15 @@ def task_completed(session: Session, task_id: uuid.UUID, now: datetime) -> None:
 def _miss(session: Session, deadline_row: Deadline) -> None:
     deadline_row.status = MISSED
     deadline_row.missed_at = deadline_row.due_at
+    outbox.publish(
+        session,
+        "deadline.missed",
+        deadline_row.due_at,
+        case_id=deadline_row.case_id,
+        deadline_id=deadline_row.deadline_id,
+        due_at=deadline_row.due_at,
+        measure=deadline_row.measure,
+    )
     if deadline_row.task_id is not None:
         session.execute(
             update(HumanTask)
@@ -302,6 +311,17 @@ def _raise_one(ctx: EngineContext, alert_id: uuid.UUID) -> int:
             task_id=deadline_row.task_id,
             kind=scheduled.kind,
             deadline=deadline_row.deadline_id,
+            recipients=list(scheduled.recipients),
+        )
+        outbox.publish(
+            session,
+            "alert.raised",
+            now,
+            case_id=case.id,
+            alert_id=alert.id,
+            kind=scheduled.kind,
+            deadline_id=deadline_row.deadline_id,
+            due_at=deadline_row.due_at,
             recipients=list(scheduled.recipients),
         )
         uow.commit()

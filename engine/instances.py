@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from engine import audit, deadlines, projections
+from engine import audit, deadlines, outbox, projections
 from engine.context import Actor, EngineContext
 from engine.errors import Conflict, NotFound
 from engine.forms import CONFIRMATION_SCHEMA, validate_task_data
@@ -37,6 +37,9 @@ ACTIVE, COMPLETED, CANCELLED = "active", "completed", "cancelled"
 # A message that starts or resumes an instance that throws again, and so on: a chain longer
 # than this is a loop in the design, not a case.
 MAX_MESSAGE_HOPS = 25
+
+# Intake's end is where a report is screened in or out (DOMAIN S1-S2).
+INTAKE_PROCESS = "intake"
 
 
 @dataclass(frozen=True)
@@ -182,6 +185,17 @@ def complete_task(
             task_id=task.id,
             task=task.bpmn_id,
             changed_fields=audit.changed_fields(previous, data),
+        )
+        outbox.publish(
+            session,
+            "task.completed",
+            now,
+            case_id=case.id,
+            task_id=task.id,
+            process_id=task.process_id,
+            element_id=task.bpmn_id,
+            role=task.role,
+            completed_by=actor.id,
         )
         if task.overdue_since is not None:
             deadlines.task_completed(session, task_id, now)
@@ -404,6 +418,27 @@ def _settle(
             instance_id=instance.id,
             process_id=instance.process_id,
         )
+        if instance.process_id == INTAKE_PROCESS:
+            outbox.publish(
+                session,
+                "case.screened",
+                now,
+                case_id=case.id,
+                case_number=case.case_number,
+                decision="screened_out" if case.status == "screened_out" else "screened_in",
+            )
+    already_decided = {d.task_id for d in before.decisions}
+    for decision in snapshot.decisions:
+        if decision.task_id not in already_decided:
+            outbox.publish(
+                session,
+                "decision.made",
+                now,
+                case_id=case.id,
+                process_id=decision.process_id,
+                element_id=decision.bpmn_id,
+                outputs=decision.outputs,
+            )
     # The instance row first: projection rows refer to it.
     session.flush()
     projections.sync_human_tasks(
@@ -544,6 +579,9 @@ def _close_case(
         instance_id=origin,
         reason=reason,
         cancelled_instances=[str(i) for i in others],
+    )
+    outbox.publish(
+        session, "case.closed", now, case_id=case.id, case_number=case.case_number, reason=reason
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
 
-from engine import audit
+from engine import audit, outbox
 from engine.access import readable_case, require
 from engine.context import EngineContext
 from engine.errors import Conflict, Forbidden, NotFound
@@ -113,6 +113,14 @@ def acknowledge(ctx: EngineContext, principal: Principal, alert_id: uuid.UUID) -
             case_id=alert.case_id,
             alert=str(alert.id),
             kind=alert.kind,
+        )
+        outbox.publish(
+            session,
+            "alert.acknowledged",
+            now,
+            case_id=alert.case_id,
+            alert_id=alert.id,
+            by=principal.id,
         )
         uow.commit()
         return _alert(alert, case, [recipient])

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, insert, update
 from sqlalchemy.orm import Session
 
+from engine import outbox
 from engine.assignment import assign_new_tasks
 from engine.spiff.runtime import Snapshot
 from engine.tables import AwaitedMessage, Case, HumanTask, ProcessInstance, Timer
@@ -71,6 +72,20 @@ def sync_human_tasks(
         assign_new_tasks(session, case, created)
         # A bulk statement, not one ORM object per row: this runs on every engine step.
         session.execute(insert(HumanTask), created)
+        for row in created:
+            outbox.publish(
+                session,
+                "task.created",
+                now,
+                case_id=instance.case_id,
+                task_id=row["id"],
+                process_id=row["process_id"],
+                element_id=row["bpmn_id"],
+                name=row["name"],
+                role=row["role"],
+                assignee=row["assignee"],
+                due_at=row["due_at"],
+            )
     # Left READY without a user completing it: an interrupting event or an end event
     # cancelled it.
     gone = [task_id for task_id in was_ready if task_id not in is_ready and task_id != completed]

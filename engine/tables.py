@@ -18,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -382,3 +383,116 @@ class TaskComment(Base):
     author: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime]
     text: Mapped[str] = mapped_column(Text)
+
+
+# -- webhooks -----------------------------------------------------------------------------------
+
+
+class OutboxEvent(Base):
+    """Something that happened, written in the same commit as the change it reports."""
+
+    __tablename__ = "outbox_events"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    topic: Mapped[str] = mapped_column(String(64), index=True)
+    case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    payload: Mapped[dict[str, Any]]
+
+
+class WebhookSubscription(Base):
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    url: Mapped[str] = mapped_column(String(2000))
+    topics: Mapped[list[Any]]
+    description: Mapped[str] = mapped_column(String(300), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    secret: Mapped[str] = mapped_column(String(200))
+    # After a rotation the old secret keeps signing beside the new one until this instant.
+    previous_secret: Mapped[str | None] = mapped_column(String(200))
+    previous_secret_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200))
+    disabled_at: Mapped[datetime | None]
+    disabled_reason: Mapped[str | None] = mapped_column(String(300))
+
+
+class WebhookDelivery(Base):
+    """One event for one subscription: the outbox row a worker claims, posts and retries."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_queue", "subscription_id", "status", "seq"),
+    )
+
+    # Creation order, which deliveries of one subscription keep.
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    # The webhook-id header: the same on every retry and replay, so receivers can deduplicate.
+    message_id: Mapped[str] = mapped_column(String(64), index=True)
+    subscription_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhook_subscriptions.id"))
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("outbox_events.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    leased_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class WebhookAttempt(Base):
+    """The delivery log: one row per POST."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    delivery_seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("webhook_deliveries.seq"),
+        index=True,
+    )
+    attempted_at: Mapped[datetime]
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    latency_ms: Mapped[float] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class InboundSource(Base):
+    """Another system allowed to send events in, with its secret and its routes: which of its
+    event types becomes which BPMN message, for which case."""
+
+    __tablename__ = "inbound_sources"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    description: Mapped[str] = mapped_column(String(300), default="")
+    secret: Mapped[str] = mapped_column(String(200))
+    previous_secret: Mapped[str | None] = mapped_column(String(200))
+    previous_secret_until: Mapped[datetime | None]
+    routes: Mapped[dict[str, Any]]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class InboundEvent(Base):
+    """Every signed event received, applied or refused: the idempotency record and the place to
+    inspect what another system sent."""
+
+    __tablename__ = "inbound_events"
+
+    source_id: Mapped[str] = mapped_column(ForeignKey("inbound_sources.id"), primary_key=True)
+    webhook_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    event_type: Mapped[str | None] = mapped_column(String(100))
+    case_number: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    response_status: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]]
+    body: Mapped[str] = mapped_column(Text)

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from engine import audit
+from engine import audit, outbox
 from engine.context import SYSTEM, EngineContext
 from engine.deadlines import raise_due_alerts
 from engine.errors import Conflict, EngineError, NotFound, ScriptFailed
@@ -139,6 +139,15 @@ def _fire_one(
                     instance_id=timer.instance_id,
                     timer=timer.bpmn_id,
                     due_at=timer.due_at.isoformat(),
+                )
+                outbox.publish(
+                    uow.session,
+                    "timer.fired",
+                    ctx.clock.now(),
+                    case_id=timer.case_id,
+                    instance_id=timer.instance_id,
+                    element_id=timer.bpmn_id,
+                    due_at=timer.due_at,
                 )
                 report.fired += 1
             uow.commit()

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import audit
+from engine import audit, outbox
 from engine.bundle import Bundle
 from engine.errors import InvalidDefinition, NotFound, Problem
 from engine.spiff.definitions import CompiledBundle, compile_bundle
@@ -92,6 +92,14 @@ class DefinitionRegistry:
             version_id=version.id,
             content_hash=content_hash,
             process_ids=version.process_ids,
+        )
+        outbox.publish(
+            session,
+            "definition.deployed",
+            at,
+            version_id=version.id,
+            content_hash=content_hash,
+            processes=list(version.process_ids),
         )
         return Deployment(version.id, content_hash, list(version.process_ids), True, compiled)
 

@@ -11,8 +11,9 @@ from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 
-from engine import audit
+from engine import audit, outbox
 from engine.access import readable_case, redact, supervises, visible_cases
+from engine.assignment import CASE_OWNING_LANES
 from engine.context import EngineContext
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.forms import CONFIRMATION_SCHEMA
@@ -22,6 +23,9 @@ from engine.tables import Case, Deadline, HumanTask, ProcessInstance, TaskCommen
 from engine.uow import UnitOfWork
 
 VIEWS = ("mine", "queue", "team", "overdue", "all")
+
+# Changes to a task that other systems hear of (comments and drafts stay inside).
+TASK_EVENTS = frozenset({"task.claimed", "task.unclaimed", "task.assigned"})
 
 
 def task_json(task: HumanTask, case: Case, now: datetime) -> dict[str, Any]:
@@ -199,6 +203,19 @@ def _change(
             task_id=found.id,
             **details,
         )
+        if action in TASK_EVENTS:
+            outbox.publish(
+                session,
+                action,
+                now,
+                case_id=case.id,
+                task_id=found.id,
+                process_id=found.process_id,
+                element_id=found.bpmn_id,
+                role=found.role,
+                assignee=found.assignee,
+                by=principal.id,
+            )
         uow.commit()
         return task_json(found, case, now)
 
@@ -249,7 +266,17 @@ def assign(
             raise InvalidInput(f"{user_id} does not hold the {task.role} role")
         previous = task.assignee
         task.assignee = user_id
-        if task.role in ("investigator", "ongoing_caseworker"):
+        if task.role in CASE_OWNING_LANES and case.assigned_to != user_id:
+            outbox.publish(
+                session,
+                "case.assigned",
+                ctx.clock.now(),
+                case_id=case.id,
+                case_number=case.case_number,
+                assigned_to=user_id,
+                previous=case.assigned_to,
+                team=case.team,
+            )
             case.assigned_to = user_id  # the case follows its worker
         return {"from": previous, "to": user_id}
 

@@ -12,7 +12,7 @@ import copy
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -32,6 +32,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.specs.event_definitions import (
@@ -48,6 +49,7 @@ from engine.spiff import clock_hook
 from engine.spiff.definitions import ProcessDefinition
 from engine.spiff.sandbox import RestrictedEnvironment, SandboxViolation
 from engine.spiff.watchdog import BudgetExceeded, cpu_budget
+from engine.stopwatch import engine_time
 
 Workflow = BpmnWorkflow
 SERIALIZER_VERSION = "1.5"
@@ -81,12 +83,22 @@ class ThrownMessage:
 
 
 @dataclass(frozen=True)
+class DecisionView:
+    task_id: UUID
+    process_id: str
+    bpmn_id: str
+    outputs: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Snapshot:
     ready_tasks: list[TaskView]
     timers: list[TimerView]
     awaited_messages: list[str]
     completed: bool
     active_elements: list[str]
+    # Decision tables evaluated so far (each business rule task run, with its outputs).
+    decisions: list[DecisionView] = field(default_factory=list)
 
 
 class _LeanWorkflowConverter(BpmnWorkflowConverter):
@@ -131,6 +143,7 @@ class Runtime:
 
     # -- life cycle ------------------------------------------------------------------------
 
+    @engine_time
     def start(
         self, definition: ProcessDefinition, profile: Profile, data: Mapping[str, Any]
     ) -> BpmnWorkflow:
@@ -143,6 +156,7 @@ class Runtime:
             _advance(workflow)
         return workflow
 
+    @engine_time
     def load(self, definition: ProcessDefinition, profile: Profile, state: str) -> BpmnWorkflow:
         dct = json.loads(state)
         self._serializer.migrate(dct)
@@ -152,6 +166,7 @@ class Runtime:
         workflow.script_engine = self._engine(profile)
         return workflow
 
+    @engine_time
     def dump(self, workflow: BpmnWorkflow) -> str:
         try:
             return str(self._serializer.serialize_json(workflow))
@@ -164,6 +179,7 @@ class Runtime:
 
     # -- what users and events do -----------------------------------------------------------
 
+    @engine_time
     def complete_task(self, workflow: BpmnWorkflow, task_id: UUID, data: Mapping[str, Any]) -> None:
         task = _find_task(workflow, task_id)
         if task.state != TaskState.READY or not task.task_spec.manual:
@@ -173,6 +189,7 @@ class Runtime:
             task.run()
             _advance(workflow)
 
+    @engine_time
     def deliver_message(self, workflow: BpmnWorkflow, name: str, payload: Any) -> None:
         event = BpmnEvent(SpiffMessageEventDefinition(name), copy.deepcopy(payload))
         with self._run():
@@ -182,10 +199,12 @@ class Runtime:
                 raise Conflict(f"the instance is not waiting for message {name!r}") from exc
             _advance(workflow)
 
+    @engine_time
     def fire_timers(self, workflow: BpmnWorkflow) -> None:
         with self._run():
             _advance(workflow)
 
+    @engine_time
     def reschedule_timer(self, workflow: BpmnWorkflow, task_id: UUID, due_at: datetime) -> None:
         """Move a waiting date or duration timer to a new due instant.
 
@@ -204,6 +223,7 @@ class Runtime:
 
     # -- what the host reads ----------------------------------------------------------------
 
+    @engine_time
     def snapshot(self, workflow: BpmnWorkflow) -> Snapshot:
         ready = [
             _task_view(task) for task in workflow.get_tasks(state=TaskState.READY, manual=True)
@@ -213,16 +233,19 @@ class Runtime:
         awaited = sorted(
             {name for task in waiting for name in _message_names(task.task_spec.event_definition)}
         )
-        active = sorted(
-            {
-                task.task_spec.bpmn_id
-                for task in _all_tasks(workflow)
-                if task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED)
-                and task.task_spec.bpmn_id
-            }
-        )
-        return Snapshot(ready, timers, awaited, workflow.is_completed(), active)
+        active: set[str] = set()
+        decisions = []
+        for task in _all_tasks(workflow):
+            if task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
+                if task.task_spec.bpmn_id:
+                    active.add(task.task_spec.bpmn_id)
+            elif task.state == TaskState.COMPLETED and isinstance(
+                task.task_spec, BusinessRuleTaskMixin
+            ):
+                decisions.append(_decision_view(task))
+        return Snapshot(ready, timers, awaited, workflow.is_completed(), sorted(active), decisions)
 
+    @engine_time
     def take_thrown_messages(self, workflow: BpmnWorkflow) -> list[ThrownMessage]:
         """Messages the workflow threw that nothing inside it caught; taking them empties the
         workflow's queue, so each is handed on exactly once."""
@@ -232,6 +255,7 @@ class Runtime:
             if isinstance(event.event_definition, MessageEventDefinition)
         ]
 
+    @engine_time
     def completed_elements(self, workflow: BpmnWorkflow) -> list[str]:
         """The BPMN elements the instance has passed through (for drawing its path)."""
         return sorted(
@@ -242,6 +266,7 @@ class Runtime:
             }
         )
 
+    @engine_time
     def task_data(self, workflow: BpmnWorkflow, task_id: UUID) -> dict[str, Any]:
         """A copy of a task's data (the process data as that task sees it)."""
         return copy.deepcopy(_find_task(workflow, task_id).data)
@@ -313,6 +338,18 @@ def _script_failure(exc: WorkflowTaskException) -> ScriptFailed:
 
 def _clean(text: str) -> str:
     return " ".join(text.split())
+
+
+def _decision_view(task: Any) -> DecisionView:
+    table = task.task_spec.dmnEngine.decision_table
+    # Output names may be dotted ("screening.decision"): the top-level variable holds them.
+    names = sorted({output.name.split(".")[0] for output in table.outputs if output.name})
+    return DecisionView(
+        task.id,
+        task.workflow.spec.name,
+        task.task_spec.bpmn_id,
+        {name: copy.deepcopy(task.data.get(name)) for name in names},
+    )
 
 
 def _find_task(workflow: BpmnWorkflow, task_id: UUID) -> Any:

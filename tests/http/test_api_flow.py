@@ -8,6 +8,7 @@ import json
 import uuid
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -256,3 +257,18 @@ def test_nul_characters_are_refused_with_the_field_named(agency: Agency) -> None
     assert in_query.status_code == 422
     with agency.ctx.db.reader() as session:
         assert session.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_responses_say_how_much_time_the_engine_took(agency: Agency) -> None:
+    filed = agency.post("sam", "/api/v1/intakes", hotline_report())
+    listed = agency.get("sam", "/api/v1/cases")
+
+    def timing(response: Any) -> dict[str, float]:
+        parts = (
+            part.strip().split(";dur=") for part in response.headers["Server-Timing"].split(",")
+        )
+        return {name: float(value) for name, value in parts}
+
+    # Filing a report starts intake in the engine; listing cases reads projections only.
+    assert 0 < timing(filed)["engine"] <= timing(filed)["app"]
+    assert timing(listed)["engine"] == 0

@@ -1,0 +1,152 @@
+"""The event catalogue: every topic casework publishes and the JSON Schema of its ``data``.
+
+The OpenAPI document lists these under ``webhooks``, so receivers can generate their types.
+Payloads carry identifiers, statuses and dates only (never names, narratives, form data or
+the reporter), which keeps them safe for any receiver the agency connects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+UUID = {"type": "string", "format": "uuid"}
+INSTANT = {"type": "string", "format": "date-time"}
+TEXT = {"type": "string"}
+NULLABLE_TEXT = {"type": ["string", "null"]}
+
+
+def _data(description: str, required: list[str], **properties: Any) -> dict[str, Any]:
+    return {
+        "description": description,
+        "type": "object",
+        "required": required,
+        "properties": properties,
+    }
+
+
+CASE = {"case_id": UUID, "case_number": TEXT}
+TASK = {
+    "case_id": UUID,
+    "task_id": UUID,
+    "process_id": TEXT,
+    "element_id": TEXT,
+    "role": NULLABLE_TEXT,
+}
+
+TOPICS: dict[str, dict[str, Any]] = {
+    "case.opened": _data(
+        "A case was opened (a report filed, or a case created by another system).",
+        ["case_id", "case_number", "status"],
+        **CASE,
+        status=TEXT,
+        team=NULLABLE_TEXT,
+        profile_id=TEXT,
+    ),
+    "case.screened": _data(
+        "Intake finished: the report was screened in (investigation) or out.",
+        ["case_id", "case_number", "decision"],
+        **CASE,
+        decision={"enum": ["screened_in", "screened_out"]},
+    ),
+    "case.assigned": _data(
+        "The case has a new worker.",
+        ["case_id", "case_number", "assigned_to"],
+        **CASE,
+        assigned_to=TEXT,
+        previous=NULLABLE_TEXT,
+        team=NULLABLE_TEXT,
+    ),
+    "case.closed": _data(
+        "The case was closed.", ["case_id", "case_number"], **CASE, reason=NULLABLE_TEXT
+    ),
+    "task.created": _data(
+        "A human task is waiting.",
+        ["case_id", "task_id", "element_id"],
+        **TASK,
+        name=TEXT,
+        assignee=NULLABLE_TEXT,
+        due_at={"type": ["string", "null"], "format": "date-time"},
+    ),
+    "task.claimed": _data(
+        "Someone took a task.", ["case_id", "task_id", "assignee"], **TASK, assignee=TEXT
+    ),
+    "task.unclaimed": _data(
+        "A task went back to its queue.", ["case_id", "task_id"], **TASK, by=TEXT
+    ),
+    "task.assigned": _data(
+        "A supervisor gave a task to someone.",
+        ["case_id", "task_id", "assignee"],
+        **TASK,
+        assignee=TEXT,
+        by=TEXT,
+    ),
+    "task.completed": _data(
+        "A human task was completed (its form data stays in casework).",
+        ["case_id", "task_id", "completed_by"],
+        **TASK,
+        completed_by=TEXT,
+    ),
+    "decision.made": _data(
+        "A decision table was evaluated in a case's process.",
+        ["case_id", "process_id", "element_id", "outputs"],
+        case_id=UUID,
+        process_id=TEXT,
+        element_id=TEXT,
+        outputs={"type": "object", "description": "the table's output columns and values"},
+    ),
+    "alert.raised": _data(
+        "A reminder, due notice or overdue escalation was raised.",
+        ["alert_id", "case_id", "kind", "deadline_id"],
+        alert_id=UUID,
+        case_id=UUID,
+        kind=TEXT,
+        deadline_id=TEXT,
+        due_at={"type": ["string", "null"], "format": "date-time"},
+        recipients={"type": "array", "items": TEXT},
+    ),
+    "alert.acknowledged": _data(
+        "Someone acknowledged an alert.",
+        ["alert_id", "case_id", "by"],
+        alert_id=UUID,
+        case_id=UUID,
+        by=TEXT,
+    ),
+    "timer.fired": _data(
+        "A BPMN timer fired and its instance moved on.",
+        ["case_id", "instance_id", "element_id", "due_at"],
+        case_id=UUID,
+        instance_id=UUID,
+        process_id=TEXT,
+        element_id=TEXT,
+        due_at=INSTANT,
+    ),
+    "deadline.missed": _data(
+        "A statutory deadline passed with its work still open (it stays open, counted late).",
+        ["case_id", "deadline_id", "due_at"],
+        case_id=UUID,
+        deadline_id=TEXT,
+        due_at=INSTANT,
+        measure=NULLABLE_TEXT,
+    ),
+    "definition.deployed": _data(
+        "A new version of the process definitions was deployed.",
+        ["version_id", "content_hash", "processes"],
+        version_id={"type": "integer"},
+        content_hash=TEXT,
+        processes={"type": "array", "items": TEXT},
+    ),
+}
+
+
+def envelope_schema(topic: str) -> dict[str, Any]:
+    """The whole body a receiver gets for this topic."""
+    return {
+        "type": "object",
+        "required": ["id", "type", "timestamp", "data"],
+        "properties": {
+            "id": {**UUID, "description": "the event's id (one event, many subscriptions)"},
+            "type": {"const": topic},
+            "timestamp": INSTANT,
+            "data": TOPICS[topic],
+        },
+    }

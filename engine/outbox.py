@@ -1,0 +1,126 @@
+"""The outbox: every meaningful change publishes an event, and the event (with one delivery row
+per webhook subscription that wants its topic) is written by the same commit as the change. If
+the change rolls back, so does the event; a receiver can never hear of something that did not
+happen, and nothing that happened goes unheard.
+
+Events are minimal and redacted by construction: ids, case numbers, element ids, statuses and
+dates; never names, narratives, form data or the reporter.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import secrets
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event, insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.event_topics import TOPICS
+from engine.tables import OutboxEvent, WebhookDelivery, WebhookSubscription
+
+_PENDING = "casework_outbox"
+PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
+
+
+@dataclass(frozen=True)
+class Published:
+    id: uuid.UUID
+    topic: str
+    case_id: uuid.UUID | None
+    at: datetime
+    data: dict[str, Any]
+
+
+def publish(
+    session: Session, topic: str, at: datetime, *, case_id: uuid.UUID | None = None, **data: Any
+) -> None:
+    """Queue an event on this unit of work; it is written when (and only if) the unit commits."""
+    if topic not in TOPICS:
+        raise ValueError(f"unknown event topic {topic!r}")
+    payload = {k: _plain(v) for k, v in data.items()}
+    if case_id is not None:
+        payload["case_id"] = str(case_id)
+    session.info.setdefault(_PENDING, []).append(
+        Published(uuid.uuid4(), topic, case_id, at, payload)
+    )
+
+
+def attach(factory: sessionmaker[Session]) -> None:
+    """Make sessions of this factory write their queued events as part of their commit."""
+    event.listen(factory, "before_commit", _write)
+    event.listen(factory, "after_rollback", _forget)
+
+
+def topic_matches(patterns: Iterable[str], topic: str) -> bool:
+    return any(fnmatch.fnmatchcase(topic, pattern) for pattern in patterns)
+
+
+def new_message_id() -> str:
+    return f"msg_{secrets.token_hex(16)}"
+
+
+def envelope(published: Published) -> dict[str, Any]:
+    """The body receivers get (the Standard Webhooks shape: type, timestamp, data)."""
+    return {
+        "id": str(published.id),
+        "type": published.topic,
+        "timestamp": published.at.isoformat(),
+        "data": published.data,
+    }
+
+
+def _write(session: Session) -> None:
+    pending: list[Published] = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    session.execute(
+        insert(OutboxEvent),
+        [
+            {
+                "id": p.id,
+                "topic": p.topic,
+                "case_id": p.case_id,
+                "occurred_at": p.at,
+                "payload": envelope(p),
+            }
+            for p in pending
+        ],
+    )
+    subscriptions = session.execute(
+        select(WebhookSubscription.id, WebhookSubscription.topics).where(
+            WebhookSubscription.active.is_(True)
+        )
+    ).all()
+    deliveries = [
+        {
+            "message_id": new_message_id(),
+            "subscription_id": subscription_id,
+            "event_id": p.id,
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": p.at,
+            "created_at": p.at,
+        }
+        for p in pending
+        for subscription_id, topics in subscriptions
+        if topic_matches(topics, p.topic)
+    ]
+    if deliveries:
+        session.execute(insert(WebhookDelivery), deliveries)
+
+
+def _forget(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
