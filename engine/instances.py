@@ -230,14 +230,25 @@ def deliver_message(
     Raises NotFound for an unknown case and Conflict when nothing takes the message.
     """
     with UnitOfWork(ctx.db.writer) as uow:
-        case = uow.session.get(Case, case_id)
-        if case is None:
-            raise NotFound(f"no case {case_id}")
-        instance_id = _route(
-            ctx, uow, actor, case, name, payload, hops=0, require_waiting=not may_start
-        )
+        instance_id = deliver_message_in(ctx, uow, actor, case_id, name, payload, may_start)
         uow.commit()
     return instance_id
+
+
+def deliver_message_in(
+    ctx: EngineContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    case_id: uuid.UUID,
+    name: str,
+    payload: Any,
+    may_start: bool = False,
+) -> uuid.UUID:
+    """``deliver_message`` as part of the caller's unit of work."""
+    case = uow.session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"no case {case_id}")
+    return _route(ctx, uow, actor, case, name, payload, hops=0, require_waiting=not may_start)
 
 
 def fire_instance_timers(

@@ -12,7 +12,8 @@ from __future__ import annotations
 import fnmatch
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,7 +25,8 @@ from engine.event_topics import TOPICS
 from engine.tables import OutboxEvent, WebhookDelivery, WebhookSubscription
 
 _PENDING = "casework_outbox"
-PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
+# A delivery is pending until delivered or dead; a dead one that was requeued is "replayed".
+PENDING, DELIVERED, DEAD, REPLAYED = "pending", "delivered", "dead", "replayed"
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,19 @@ def publish(
     session.info.setdefault(_PENDING, []).append(
         Published(uuid.uuid4(), topic, case_id, at, payload)
     )
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """A nested transaction whose queued events go with it if it rolls back (the outer unit
+    of work carries on and commits the rest)."""
+    mark = len(session.info.get(_PENDING, []))
+    try:
+        with session.begin_nested():
+            yield
+    except Exception:
+        del session.info.get(_PENDING, [])[mark:]
+        raise
 
 
 def attach(factory: sessionmaker[Session]) -> None:

@@ -53,3 +53,13 @@ def fire_in_child(url: str, now: datetime, worker: str, barrier: Any, results: A
             break
     results.put((worker, fired, report.errors))
     db.dispose()
+
+
+def deliver_in_child(url: str, now: datetime, worker: str) -> None:
+    """A webhook worker that the test kills while it posts."""
+    from webhooks.delivery import deliver_due
+
+    db = connect(url)
+    clock = ManualClock(now)
+    deliver_due(EngineContext(db, Runtime(clock), DefinitionRegistry(), clock), worker=worker)
+    db.dispose()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Flask, Response, jsonify
 
+from engine.event_topics import TOPICS, envelope_schema
 from workflows.bootstrap import Services, bootstrap
-from workflows.http import api, auth, health, metrics, problems
+from workflows.http import api, auth, health, metrics, problems, webhooks_api
 from workflows.http.operations import openapi
 from workflows.settings import Settings
 
@@ -31,7 +32,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     metrics.register(app, services.engine)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
-    document = openapi([api.api], "casework API", "1")
+    app.register_blueprint(webhooks_api.bp)
+    document = openapi(
+        [api.api, webhooks_api.api],
+        "casework API",
+        "1",
+        webhooks={topic: envelope_schema(topic) for topic in TOPICS},
+    )
 
     @app.get("/api/openapi.json")
     def openapi_document() -> Response:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from engine.clock import Clock, SystemClock
 from engine.context import EngineContext
@@ -10,6 +10,7 @@ from engine.db import connect
 from engine.spiff.runtime import Runtime
 from engine.timers import TimerPolicy
 from engine.versions import DefinitionRegistry
+from webhooks.delivery import DeliveryPolicy
 from workflows.settings import Settings
 
 
@@ -18,6 +19,7 @@ class Services:
     settings: Settings
     engine: EngineContext
     timer_policy: TimerPolicy
+    delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)
 
 
 def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Services:
@@ -27,4 +29,6 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Services:
     db = connect(settings.database_url)
     runtime = Runtime(clock, cpu_seconds=settings.script_cpu_seconds)
     policy = TimerPolicy(max_attempts=settings.timer_max_attempts)
-    return Services(settings, EngineContext(db, runtime, DefinitionRegistry(), clock), policy)
+    delivery = DeliveryPolicy(timeout_seconds=settings.webhook_timeout_seconds)
+    context = EngineContext(db, runtime, DefinitionRegistry(), clock)
+    return Services(settings, context, policy, delivery)

@@ -197,6 +197,23 @@ def fire_timers_command() -> None:
     )
 
 
+@main.command("deliver-webhooks")
+def deliver_webhooks_command() -> None:
+    """One pass: post every due webhook delivery (with its retries), then exit."""
+    from webhooks.delivery import deliver_due
+    from workflows.scheduler import worker_name
+
+    services = _services()
+    try:
+        report = deliver_due(services.engine, worker=worker_name(), policy=services.delivery)
+    finally:
+        services.engine.db.dispose()
+    click.echo(
+        f"delivered {report.delivered}, retrying {report.retrying}, dead {report.dead}, "
+        f"subscriptions disabled {len(report.disabled)}"
+    )
+
+
 @main.group("incidents", invoke_without_command=True)
 @click.pass_context
 def incidents_group(context: click.Context) -> None:

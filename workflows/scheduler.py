@@ -1,4 +1,4 @@
-"""The metronome: APScheduler ticks the timer poll (and, later, webhook delivery).
+"""The metronome: APScheduler ticks the timer poll and webhook delivery.
 
 Correctness lives in the database claims, not here: the job store is in memory, each job runs
 one instance at a time and coalesces missed runs, and any number of worker processes may tick
@@ -19,6 +19,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from engine.timers import fire_due_timers
+from webhooks.delivery import deliver_due
 from workflows.bootstrap import Services
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,18 @@ def tick_timers(services: Services, worker: str) -> None:
         )
 
 
+def tick_webhooks(services: Services, worker: str) -> None:
+    report = deliver_due(services.engine, worker=worker, policy=services.delivery)
+    if report.delivered or report.retrying or report.dead or report.disabled:
+        log.info(
+            "webhooks delivered=%d retrying=%d dead=%d disabled=%s",
+            report.delivered,
+            report.retrying,
+            report.dead,
+            ",".join(report.disabled) or "-",
+        )
+
+
 def add_jobs(scheduler: BaseScheduler, services: Services, worker: str) -> None:
     # The first tick runs at once: timers that came due while nothing ran fire at start.
     scheduler.add_job(
@@ -49,6 +62,17 @@ def add_jobs(scheduler: BaseScheduler, services: Services, worker: str) -> None:
         seconds=services.settings.timer_poll_seconds,
         args=(services, worker),
         id="fire_due_timers",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+        next_run_time=datetime.now(UTC),
+    )
+    scheduler.add_job(
+        tick_webhooks,
+        "interval",
+        seconds=services.settings.webhook_poll_seconds,
+        args=(services, worker),
+        id="deliver_webhooks",
         max_instances=1,
         coalesce=True,
         misfire_grace_time=None,

@@ -19,6 +19,8 @@ class Settings:
     port: int = 8000
     timer_poll_seconds: float = 1.0
     timer_max_attempts: int = 5
+    webhook_poll_seconds: float = 1.0
+    webhook_timeout_seconds: float = 10.0
     secret_key: str = ""
     secure_cookies: bool = False
     log_format: str = "text"
@@ -38,6 +40,8 @@ class Settings:
             port=int(env.get("CASEWORK_PORT", "8000")),
             timer_poll_seconds=float(env.get("CASEWORK_TIMER_POLL_SECONDS", "1")),
             timer_max_attempts=int(env.get("CASEWORK_TIMER_MAX_ATTEMPTS", "5")),
+            webhook_poll_seconds=float(env.get("CASEWORK_WEBHOOK_POLL_SECONDS", "1")),
+            webhook_timeout_seconds=float(env.get("CASEWORK_WEBHOOK_TIMEOUT_SECONDS", "10")),
             secret_key=env.get("CASEWORK_SECRET_KEY", ""),
             secure_cookies=env.get("CASEWORK_SECURE_COOKIES", "false").lower() == "true",
             log_format=env.get("CASEWORK_LOG_FORMAT", "text"),

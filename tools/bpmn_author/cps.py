@@ -467,6 +467,21 @@ first_month = removal_date[:8] + "01"
     p.boundary_timer(
         "ex_parte_deadline", "Ex parte hearing due", "obtain_tmc_order", date="ex_parte_due"
     )
+    # The court's system may send the order itself (an inbound webhook routed to this message):
+    # it then takes the place of the attorney's entry.
+    p.boundary_message(
+        "tmc_order_filed", "TMC order received from the court", "obtain_tmc_order",
+        "court_tmc_order", "court_order",
+    )  # fmt: skip
+    p.script(
+        "take_court_order",
+        "Take the court's order",
+        """
+tmc_order_on = court_order["order_date"]
+contrary_to_welfare = court_order.get("contrary_to_welfare", False) is True
+""",
+        lane="attorney",
+    )
     p.script(
         "court_dates",
         "Compute the court calendar",
@@ -573,6 +588,7 @@ entered_care_on = adjudication_on if is_before(adjudication_on, sixty_days) else
     ):
         p.flow("split_care", branch)
     p.chain("obtain_tmc_order", "court_dates", "split_court")
+    p.chain("tmc_order_filed", "take_court_order", "court_dates")
     for branch in (
         "file_service_plan",
         "status_hearing",

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from engine import stopwatch
 from engine.context import EngineContext
-from engine.tables import HumanTask, Incident, Timer
+from engine.tables import HumanTask, Incident, Timer, WebhookDelivery
 
 
 class DatabaseCollector(Collector):
@@ -48,6 +48,11 @@ class DatabaseCollector(Collector):
                 )
                 or 0
             )
+            deliveries = dict(
+                session.execute(
+                    select(WebhookDelivery.status, func.count()).group_by(WebhookDelivery.status)
+                ).all()
+            )
             incidents = (
                 session.scalar(select(func.count()).where(Incident.resolved_at.is_(None))) or 0
             )
@@ -72,6 +77,17 @@ class DatabaseCollector(Collector):
             "casework_tasks_overdue", "Ready human tasks past their due date", value=overdue
         )
         yield GaugeMetricFamily("casework_incidents_open", "Open timer incidents", value=incidents)
+        yield GaugeMetricFamily(
+            "casework_outbox_depth",
+            "Webhook deliveries waiting to be posted",
+            value=deliveries.get("pending", 0),
+        )
+        by_outcome = GaugeMetricFamily(
+            "casework_webhook_deliveries", "Webhook deliveries by status", labels=["status"]
+        )
+        for status, count in sorted(deliveries.items()):
+            by_outcome.add_metric([status], count)
+        yield by_outcome
 
 
 class Metrics:

@@ -102,12 +102,10 @@ class Api:
             extra_request,
         )
         self.operations.append(op)
-        flask_path = path.replace("{", "<").replace("}", ">")
-        for name in ("case_id", "task_id", "alert_id"):
-            flask_path = flask_path.replace(f"<{name}>", f"<uuid:{name}>")
-        flask_path = flask_path.replace("<version_id>", f"<int(max={MAX_ID}):version_id>").replace(
-            "<path>", "<path:path>"
-        )
+        flask_path = path
+        for name in _path_names(path):
+            converter = PATH_PARAMETERS.get(name, ("string", {}))[0]
+            flask_path = flask_path.replace(f"{{{name}}}", f"<{converter}:{name}>")
 
         def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
             @functools.wraps(view)
@@ -191,6 +189,19 @@ def query_param(
 
 
 MAX_ID = 2**31 - 1  # the database's integer keys
+UUID_PARAMETER = ("uuid", {"type": "string", "format": "uuid"})
+INTEGER_PARAMETER = (f"int(max={MAX_ID})", {"type": "integer", "minimum": 1, "maximum": MAX_ID})
+# How each path parameter is matched by Flask and described in the OpenAPI document.
+PATH_PARAMETERS: dict[str, tuple[str, dict[str, Any]]] = {
+    "case_id": UUID_PARAMETER,
+    "task_id": UUID_PARAMETER,
+    "alert_id": UUID_PARAMETER,
+    "subscription_id": UUID_PARAMETER,
+    "version_id": INTEGER_PARAMETER,
+    "delivery_id": INTEGER_PARAMETER,
+    "path": ("path", {"type": "string", "minLength": 1}),
+    "source_id": ("string", {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$"}),
+}
 LAST_PAGE = 1_000_000
 MAX_PER_PAGE = 200
 PAGE = [
@@ -237,7 +248,14 @@ def paged_schema(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def openapi(apis: list[Api], title: str, version: str) -> dict[str, Any]:
+def openapi(
+    apis: list[Api],
+    title: str,
+    version: str,
+    webhooks: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of these operations; ``webhooks`` lists the requests casework
+    sends to subscribers (topic -> body schema)."""
     spec = APISpec(title=title, version=version, openapi_version="3.1.0")
     spec.components.schema("Problem", PROBLEM)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
@@ -288,7 +306,22 @@ def openapi(apis: list[Api], title: str, version: str) -> dict[str, Any]:
             if op.extra_request is not None:
                 operation["requestBody"] = op.extra_request
             spec.path(path=api.prefix + op.path, operations={op.method.lower(): operation})
-    return spec.to_dict()
+    document = spec.to_dict()
+    if webhooks:
+        document["webhooks"] = {
+            topic: {
+                "post": {
+                    "summary": schema["properties"]["data"].get("description", topic),
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": schema}},
+                    },
+                    "responses": {"2XX": {"description": "received"}},
+                }
+            }
+            for topic, schema in webhooks.items()
+        }
+    return document
 
 
 def _path_names(path: str) -> list[str]:
@@ -296,11 +329,7 @@ def _path_names(path: str) -> list[str]:
 
 
 def _path_schema(name: str) -> dict[str, Any]:
-    if name in ("case_id", "task_id", "alert_id"):
-        return {"type": "string", "format": "uuid"}
-    if name == "version_id":
-        return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
-    return {"type": "string", "minLength": 1}
+    return PATH_PARAMETERS.get(name, ("string", {"type": "string", "minLength": 1}))[1]
 
 
 def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
