@@ -12,7 +12,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+# The browser libraries casework serves (bpmn-js, dmn-js), from the lockfile.
+VENDOR := workflows/web/node_modules/.package-lock.json
+$(VENDOR): workflows/web/package-lock.json
+	cd workflows/web && npm ci --no-audit --no-fund --ignore-scripts
+	touch $(VENDOR)
+
+# The browser tests drive Debian's Chromium; browsers are never downloaded.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+$(CHROMIUM):
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium || \
+		($(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
+
+run: $(STAMP) $(VENDOR)
 	$(BIN)/casework run
 
 lint: $(STAMP)
@@ -20,11 +33,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-test: lint
+test: lint $(VENDOR) $(CHROMIUM)
 	$(BIN)/pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine_bench.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache workflows/web/node_modules test-artifacts

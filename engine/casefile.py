@@ -27,6 +27,7 @@ from engine.tables import (
     CasePerson,
     Contact,
     HumanTask,
+    OutboxEvent,
     ProcessInstance,
     Timer,
 )
@@ -304,6 +305,7 @@ def case_file(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> d
         result = case_summary(session, case, ctx.clock.now())
         result["people"] = [_person(principal, p) for p in _people(session, case.id)]
         result["allegations"] = _allegations(session, case.id)
+        result["decisions"] = _decisions(session, case.id)
         result["processes"] = [
             {
                 "instance_id": str(i.id),
@@ -323,6 +325,23 @@ def case_file(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> d
         ]
     _audit_read(ctx, principal, case, "case file")
     return result
+
+
+def _decisions(session: Any, case_id: uuid.UUID) -> list[dict[str, Any]]:
+    # Decisions are recorded once, as the events other systems receive: read them from there.
+    return [
+        {
+            "at": e.occurred_at.isoformat(),
+            "process_id": e.payload["data"].get("process_id"),
+            "element_id": e.payload["data"].get("element_id"),
+            "outputs": e.payload["data"].get("outputs", {}),
+        }
+        for e in session.scalars(
+            select(OutboxEvent)
+            .where(OutboxEvent.case_id == case_id, OutboxEvent.topic == "decision.made")
+            .order_by(OutboxEvent.occurred_at, OutboxEvent.id)
+        )
+    ]
 
 
 def _people(session: Any, case_id: uuid.UUID) -> list[CasePerson]:

@@ -223,3 +223,17 @@ def revoke_tokens(
         )
         uow.commit()
     return int(revoked or 0)
+
+
+def record_sign_in(ctx: EngineContext, user_id: str, succeeded: bool, address: str) -> None:
+    """Every password sign-in attempt is audited, failed ones too (they show guessing)."""
+    with UnitOfWork(ctx.db.writer) as uow:
+        audit.record(
+            uow.session,
+            at=ctx.clock.now(),
+            actor_id=user_id[:100],
+            actor_role=None,
+            action="session.signed_in" if succeeded else "session.sign_in_failed",
+            address=address,
+        )
+        uow.commit()

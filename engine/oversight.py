@@ -269,6 +269,35 @@ def definition_file(ctx: EngineContext, principal: Principal, version_id: int, p
         return bytes(found.content)
 
 
+def version_files(ctx: EngineContext, principal: Principal, version_id: int) -> dict[str, bytes]:
+    """Every file of a version: the starting point of a designer's next version."""
+    require(principal, "process_designer", "administrator")
+    with ctx.db.reader() as session:
+        files = {
+            f.path: bytes(f.content)
+            for f in session.scalars(
+                select(DefinitionFile).where(DefinitionFile.version_id == version_id)
+            )
+        }
+    if not files:
+        raise NotFound(f"no version {version_id}")
+    return files
+
+
+def running_phases(ctx: EngineContext, principal: Principal) -> list[dict[str, Any]]:
+    """Which version each running phase follows (case numbers only, no one's details)."""
+    require(principal, "process_designer", "administrator")
+    with ctx.db.reader() as session:
+        rows = session.execute(
+            select(Case.case_number, ProcessInstance.process_id, ProcessInstance.version_id)
+            .join(Case, Case.id == ProcessInstance.case_id)
+            .where(ProcessInstance.status == "active")
+            .order_by(Case.case_number, ProcessInstance.created_at)
+            .limit(500)
+        ).all()
+    return [{"case_number": c, "process_id": p, "version_id": v} for c, p, v in rows]
+
+
 # -- messages from other systems ----------------------------------------------------------------
 
 

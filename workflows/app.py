@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask, Response, jsonify
 
 from engine.event_topics import TOPICS, envelope_schema
+from workflows import web
 from workflows.bootstrap import Services, bootstrap
 from workflows.http import api, auth, health, metrics, problems, webhooks_api
 from workflows.http.operations import openapi
@@ -24,6 +27,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         SESSION_COOKIE_SECURE=settings.secure_cookies,
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
         JSON_SORT_KEYS=False,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=10),  # a working day; then sign in again
     )
     services = services or bootstrap(settings)
     app.extensions["casework"] = services
@@ -33,6 +37,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(webhooks_api.bp)
+    web.register(app)
     document = openapi(
         [api.api, webhooks_api.api],
         "casework API",

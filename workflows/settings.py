@@ -25,6 +25,7 @@ class Settings:
     secure_cookies: bool = False
     log_format: str = "text"
     no_demo: bool = False
+    time_zone: str = "America/Chicago"  # the agency's: how pages show and read times
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Self:
@@ -46,6 +47,7 @@ class Settings:
             secure_cookies=env.get("CASEWORK_SECURE_COOKIES", "false").lower() == "true",
             log_format=env.get("CASEWORK_LOG_FORMAT", "text"),
             no_demo=env.get("CASEWORK_NO_DEMO", "false").lower() == "true",
+            time_zone=env.get("CASEWORK_TIME_ZONE", "America/Chicago"),
         )
 
     def session_secret(self) -> str:

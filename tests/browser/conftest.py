@@ -1,0 +1,125 @@
+"""A real casework server on the shipped process with password users, and Debian's Chromium
+driven by Playwright. The server's clock is the tests' manual clock: nothing waits on time."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from werkzeug.security import generate_password_hash
+from werkzeug.serving import make_server
+
+from conftest import ROOT
+from engine.bundle import read_bundle
+from engine.context import EngineContext
+from engine.deployments import deploy_bundle
+from engine.identity import create_team, create_user
+from engine.timers import TimerPolicy
+from http_support import PEOPLE, SETUP
+from workflows.app import create_app
+from workflows.bootstrap import Services
+from workflows.settings import Settings
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package, installed by `make test`; never downloaded
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+
+
+def password_of(user: str) -> str:
+    return f"{user}-correct-horse"
+
+
+@dataclass
+class Site:
+    base: str
+    ctx: EngineContext
+
+
+@pytest.fixture
+def site(ctx: EngineContext, database_url: str, tmp_path: Path) -> Iterator[Site]:
+    ctx.clock.move_to(datetime(2025, 3, 3, 14, 0, tzinfo=UTC))  # type: ignore[attr-defined]
+    deploy_bundle(ctx, SETUP, read_bundle([ROOT / "bpmn"]))
+    create_team(ctx, SETUP, "north", "North", "region-1")
+    create_team(ctx, SETUP, "south", "South", "region-2")
+    for user, roles, team, unit, security in PEOPLE:
+        create_user(
+            ctx, SETUP, user, user.title(), roles, team_id=team, unit=unit,
+            security_group=security, password_hash=generate_password_hash(password_of(user)),
+        )  # fmt: skip
+    settings = Settings.from_env(
+        {"CASEWORK_DATABASE_URL": database_url, "CASEWORK_DATA_DIR": str(tmp_path / "var")}
+    )
+    app = create_app(settings, Services(settings, ctx, TimerPolicy()))
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield Site(f"http://127.0.0.1:{httpd.server_port}", ctx)
+    httpd.shutdown()
+    thread.join()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "Chromium is missing: `make test` installs Debian's package"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield launched
+        launched.close()
+
+
+class Person:
+    """One signed-in user's browser tab, with the page's console errors collected."""
+
+    def __init__(self, browser: Browser, site: Site, user: str) -> None:
+        self.user = user
+        self.site = site
+        self.context = browser.new_context(viewport={"width": 1366, "height": 900})
+        self.page: Page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("console", self._console)
+        self.page.goto(f"{site.base}/sign-in")
+        self.page.fill("#user", user)
+        self.page.fill("#password", password_of(user))
+        self.page.click("button[type=submit]")
+        self.page.wait_for_url("**/work*")
+
+    def _console(self, message: Any) -> None:
+        # A refused form answers 422 with the page redrawn: the browser logs that status, and
+        # it is the expected outcome, not a fault of the page.
+        # dmn-js's published bundle carries Inferno's development-build notice (logged as an
+        # error by Inferno itself); it is the library's, not the page's.
+        known = ("status of 422", "development build of Inferno")
+        if message.type == "error" and not any(k in message.text for k in known):
+            self.errors.append(message.text)
+
+    def go(self, path: str) -> Page:
+        self.page.goto(f"{self.site.base}{path}")
+        return self.page
+
+    def shot(self, name: str) -> None:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def sign_in(browser: Browser, site: Site) -> Iterator[Any]:
+    people: list[Person] = []
+
+    def open_as(user: str) -> Person:
+        person = Person(browser, site, user)
+        people.append(person)
+        return person
+
+    yield open_as
+    for person in people:
+        assert person.errors == [], f"{person.user}'s pages logged errors: {person.errors}"
+        person.close()

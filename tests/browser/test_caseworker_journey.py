@@ -1,0 +1,147 @@
+"""The issue's journey in a real browser: a screener files a report, the case reaches an
+investigator's inbox, they record first contact through the form (a field error first), the
+supervisor reassigns on the dashboard, a designer changes a DMN rule in dmn-js and deploys, and
+the next case follows the new rule. Screenshots of each page go to test-artifacts/browser."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from engine import casefile, work
+from engine.identity import load_principal
+from http_support import RECORD_REPORT, hotline_report
+
+RECEIVED_LOCAL = "2025-03-03T09:15"  # Chicago; 15:15 UTC
+RECEIVED = datetime(2025, 3, 3, 15, 15, tzinfo=UTC)
+
+
+def file_report(page: Page) -> str:
+    page.click("text=New report")
+    page.fill("#f-team", "north")
+    page.fill("#f-summary", "Neighbour saw bruises on a toddler's face")
+    page.fill("#f-reporter-name", "Rita Reporter")
+    page.fill("#f-children-0-name", "Lia Example")
+    page.fill("#f-children-0-birth_date", "2022-01-05")
+    page.fill("#f-caregivers-0-name", "Maria Example")
+    page.fill("#f-allegations-0-victim", "1")
+    page.select_option("#f-allegations-0-type", "PHAB")
+    page.fill("#f-allegations-0-narrative", "bruises on the cheek")
+    page.click("text=File report")
+    expect(page.locator(".flash.info")).to_contain_text("Report filed")
+    heading = page.locator("h1").inner_text()
+    return heading.removeprefix("Case ").strip()
+
+
+def record_report(page: Page, case_number: str) -> None:
+    page.click("text=My work")
+    page.click("text=Unassigned, in my roles")
+    row = page.locator("#tasks tr", has_text=case_number)
+    row.locator("a", has_text="Record").click()
+    page.fill("#f-received_at", RECEIVED_LOCAL)
+    page.select_option("#f-channel", "phone")
+    page.fill("#f-narrative", "bruises on the face; boyfriend at home tonight")
+    page.select_option("#f-screening-jurisdiction", "THIS")
+    for indicator in ("physical_abuse", "ap_access_24h", "child_vulnerable"):
+        page.check(f"#f-indicators-{indicator}")
+    page.click("button[value=complete]")
+    expect(page.locator(".flash.info")).to_contain_text("completed")
+
+
+def test_report_to_first_contact_to_reassignment_to_a_new_rule(sign_in: Any, site: Any) -> None:
+    sam = sign_in("sam")
+    case_number = file_report(sam.page)
+    sam.shot("01-case-after-intake")
+    record_report(sam.page, case_number)
+    sam.shot("02-screener-inbox-after-screening")
+
+    # The case is in an investigator's inbox, due 24 hours after the call.
+    ian = sign_in("ian")
+    row = ian.page.locator("#tasks tr", has_text=case_number)
+    expect(row).to_contain_text("Make first face-to-face contact")
+    expect(row).to_contain_text("Tue 04 Mar 2025 09:15")
+    ian.shot("03-investigator-inbox")
+    row.locator("a", has_text="first face-to-face").click()
+
+    # A field error first: the form comes back with the fields marked and nothing changed.
+    ian.page.click("button[value=complete]")
+    expect(ian.page.locator(".errors-summary")).to_be_visible()
+    expect(ian.page.locator("#f-contact_at-error")).to_be_visible()
+    expect(ian.page.locator("#f-location-error")).to_be_visible()
+    ian.shot("04-first-contact-field-errors")
+    ian.page.fill("#f-contact_at", "2025-03-03T14:00")
+    ian.page.select_option("#f-location", "child_residence")
+    ian.page.fill("#f-children_seen", "Lia Example")
+    ian.page.check("#f-rights_notice_given")
+    ian.page.click("button[value=complete]")
+    expect(ian.page.locator(".flash.info")).to_contain_text("completed for case " + case_number)
+    ian.shot("05-first-contact-done")
+
+    # The supervisor sees it and hands the next task to Ivy.
+    sue = sign_in("sue")
+    sue.page.click("text=Team")
+    expect(sue.page.locator("#caseload tr[data-worker=ian]")).to_contain_text("1")
+    task_row = sue.page.locator("#assigned tr", has_text=case_number).first
+    expect(task_row.locator(".assignee")).to_have_text("ian")
+    task_row.locator("select").select_option("ivy")
+    task_row.locator("button", has_text="Reassign").click()
+    expect(sue.page.locator(".flash.info")).to_contain_text("assigned to ivy")
+    expect(
+        sue.page.locator("#assigned tr", has_text=case_number).first.locator(".assignee")
+    ).to_have_text("ivy")
+    sue.shot("06-dashboard-after-reassign")
+
+    # The case page draws the investigation where it waits, with its timers.
+    sue.page.locator("#assigned tr", has_text=case_number).first.locator(
+        "a", has_text=case_number
+    ).click()
+    diagram = sue.page.locator("details.phase[data-process=investigation] .diagram")
+    expect(diagram).to_have_attribute("data-ready", "1")
+    expect(diagram.locator(".cw-active").first).to_be_visible()
+    expect(diagram.locator(".cw-done").first).to_be_attached()
+    expect(sue.page.locator("#people")).to_contain_text("Rita Reporter")  # supervisors see it
+    sue.shot("07-case-page-diagram")
+    ivy = sign_in("ivy")
+    ivy.go(sue.page.url.removeprefix(site.base))
+    expect(ivy.page.locator("#people")).to_contain_text("[redacted]")
+    expect(ivy.page.locator("#people")).not_to_contain_text("Rita Reporter")
+
+    # A designer raises the overdue window of rule 6 (P1, 24 h) to 48 h in dmn-js and deploys.
+    dana = sign_in("dana")
+    dana.page.click("text=Designer")
+    dana.page.locator("section[data-version] tr", has_text="priority.dmn").first.locator(
+        "a", has_text="Open"
+    ).click()
+    expect(dana.page.locator("#editor")).to_have_attribute("data-ready", "1")
+    cell = dana.page.locator('td[data-element-id="priority_r6_o2"]')
+    expect(cell).to_have_text("24")
+    cell.click()
+    dana.page.keyboard.press("Control+A")
+    dana.page.keyboard.type("48")
+    dana.page.locator("h1").click()
+    expect(cell).to_have_text("48")
+    dana.page.click("#check")
+    expect(dana.page.locator("#result")).to_contain_text("Valid")
+    dana.page.click("#deploy")
+    expect(dana.page.locator("#result")).to_contain_text("Deployed as version 2")
+    dana.shot("08-dmn-edited-and-deployed")
+
+    # The next case follows the new rule: first contact due 48 hours after the call.
+    ctx = site.ctx
+    screener = load_principal(ctx, "sam")
+    opened = casefile.file_intake(ctx, screener, hotline_report())
+    [task] = work.worklist(ctx, screener, work.Worklist(view="queue", case_id=opened.id))[0]
+    work.complete(ctx, screener, uuid.UUID(task["id"]), RECORD_REPORT)
+    investigator = load_principal(ctx, "ian")
+    contacts, _ = work.worklist(ctx, investigator, work.Worklist(view="all", case_id=opened.id))
+    [contact] = [t for t in contacts if t["element_id"] == "first_contact"]
+    assert datetime.fromisoformat(contact["due_at"]) == RECEIVED + timedelta(hours=48)
+    dana.page.click("text=Back to versions")
+    running = dana.page.locator("#running")
+    expect(running.locator("tr", has_text=opened.case_number).first).to_contain_text("2")
+    expect(running.locator("tr", has_text=case_number).first).to_contain_text("1")
+    assert re.match(r"\d{4}-", case_number)

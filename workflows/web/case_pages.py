@@ -1,0 +1,197 @@
+"""Cases: the hotline report that opens one, the case list, and the case page (people,
+allegations, contacts, timeline, alerts, and each phase drawn on its diagram)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Response, flash, redirect, render_template, request, url_for
+
+from engine import casefile, work
+from engine.diagrams import instance_diagram
+from engine.errors import InvalidTaskData
+from workflows.web import forms
+from workflows.web.site import bp, engine, local_time, signed_in, who, zone
+
+CASE_STATUSES = ("open", "screened_out", "closed")
+
+# The hotline report and the contact log entry are drawn from the engine's own schemas, with
+# the words a screener or caseworker expects on them.
+TITLES = {
+    "team": "Team",
+    "county": "County",
+    "summary": "What was reported",
+    "profile_id": "Jurisdiction profile",
+    "reporter": "Reporter",
+    "children": "Children",
+    "caregivers": "Caregivers",
+    "alleged_perpetrators": "Alleged perpetrators",
+    "allegations": "Allegations",
+    "occurred_at": "When",
+    "type": "Type",
+    "location": "Where",
+    "participants": "Participants (one a line)",
+    "narrative": "Narrative",
+    "attempted_only": "Attempt only (no contact made)",
+}
+
+
+def titled(schema: dict[str, Any]) -> dict[str, Any]:
+    """A copy of an engine schema with people's words as titles (recursively)."""
+    copy = dict(schema)
+    if "properties" in copy:
+        copy["properties"] = {
+            k: {"title": TITLES.get(k, k.replace("_", " ").capitalize()), **titled(v)}
+            for k, v in copy["properties"].items()
+        }
+    if isinstance(copy.get("items"), dict):
+        copy["items"] = titled(copy["items"])
+    return copy
+
+
+MALTREATMENT_TYPES = [
+    "PHAB",
+    "SXAB",
+    "EMAB",
+    "NSUP",
+    "MDNG",
+    "PHNG",
+    "ABAN",
+    "RAPR",
+    "LBTR",
+    "SXTR",
+]
+INTAKE_FORM = titled(casefile.INTAKE_SCHEMA)
+# People count from 1 on a page; the engine's report numbers them from 0.
+INTAKE_FORM["properties"]["allegations"]["items"]["properties"].update(
+    {
+        "victim": {"type": "integer", "minimum": 1, "title": "Child (1 = first child listed)"},
+        "perpetrator": {
+            "type": "integer",
+            "minimum": 1,
+            "title": "Alleged perpetrator (1 = first listed; empty if unknown)",
+        },
+        "type": {
+            "type": "string",
+            "enum": MALTREATMENT_TYPES,
+            "title": "Maltreatment type",
+            "description": "PHAB physical abuse, SXAB sexual abuse, EMAB emotional abuse, NSUP "
+            "neglectful supervision, MDNG medical neglect, PHNG physical neglect, ABAN "
+            "abandonment, RAPR refusal to assume parental responsibility, LBTR/SXTR trafficking",
+        },
+    }
+)
+CONTACT_FORM = titled(casefile.CONTACT_SCHEMA)
+
+
+def _intake_page(
+    values: dict[str, Any], errors: list[dict[str, Any]], status: int
+) -> tuple[str, int]:
+    by_pointer = forms.errors_by_pointer(errors)
+    fields = forms.build(INTAKE_FORM, values, by_pointer, zone())
+    page = render_template(
+        "intake.html", fields=fields, form_errors=forms.unplaced(fields, by_pointer)
+    )
+    return page, status
+
+
+@bp.get("/intakes/new")
+@signed_in
+def new_intake() -> tuple[str, int]:
+    blank = {"children": [{}], "allegations": [{}], "caregivers": [{}]}
+    return _intake_page(blank, [], 200)
+
+
+@bp.post("/intakes")
+@signed_in
+def file_intake() -> Response | tuple[str, int]:
+    data = forms.parse(INTAKE_FORM, request.form, zone())
+    try:
+        opened = casefile.file_intake(engine(), who(), _counted_from_zero(data))
+    except InvalidTaskData as exc:
+        return _intake_page(data, [e.as_dict() for e in exc.errors], 422)
+    flash(f"Report filed: case {opened.case_number} is open and in screening.", "info")
+    return redirect(url_for("web.case_page", case_id=opened.id))
+
+
+def _counted_from_zero(data: dict[str, Any]) -> dict[str, Any]:
+    allegations = []
+    for item in data.get("allegations", []):
+        item = dict(item)
+        for key in ("victim", "perpetrator"):
+            if isinstance(item.get(key), int):
+                item[key] -= 1
+        allegations.append(item)
+    return {**data, "allegations": allegations} if "allegations" in data else data
+
+
+@bp.get("/cases")
+@signed_in
+def cases() -> str:
+    status = request.args.get("status") or None
+    if status not in (None, *CASE_STATUSES):
+        status = None
+    text = request.args.get("q", "").strip() or None
+    overdue = request.args.get("overdue") == "1" or None
+    rows, total = casefile.list_cases(
+        engine(), who(), status=status, text=text, overdue=overdue, limit=100
+    )
+    return render_template(
+        "cases.html", cases=rows, total=total, status=status, q=text or "", overdue=overdue,
+        statuses=CASE_STATUSES,
+    )  # fmt: skip
+
+
+def _case_page(
+    case_id: uuid.UUID,
+    contact: dict[str, Any] | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    principal, ctx = who(), engine()
+    case = casefile.case_file(ctx, principal, case_id)
+    by_pointer = forms.errors_by_pointer(errors or [])
+    contact_fields = forms.build(CONTACT_FORM, contact or {}, by_pointer, zone())
+    positions = casefile.position(ctx, principal, case_id)
+    for phase in positions:
+        for timer in phase["pending_timers"]:
+            timer["due_label"] = local_time(timer["due_at"])
+    page = render_template(
+        "case.html",
+        case=case,
+        people_by_id={p["id"]: p["name"] for p in case["people"]},
+        tasks=work.case_tasks(ctx, principal, case_id),
+        contacts=casefile.contacts(ctx, principal, case_id),
+        timeline=casefile.timeline(ctx, principal, case_id),
+        positions=positions,
+        contact_fields=contact_fields,
+        contact_errors=forms.unplaced(contact_fields, by_pointer),
+        contact_open=bool(errors),
+    )
+    return page, status
+
+
+@bp.get("/cases/<uuid:case_id>")
+@signed_in
+def case_page(case_id: uuid.UUID) -> tuple[str, int]:
+    return _case_page(case_id)
+
+
+@bp.post("/cases/<uuid:case_id>/contacts")
+@signed_in
+def add_contact(case_id: uuid.UUID) -> Response | tuple[str, int]:
+    data = forms.parse(CONTACT_FORM, request.form, zone())
+    try:
+        casefile.record_contact(engine(), who(), case_id, data)
+    except InvalidTaskData as exc:
+        return _case_page(case_id, data, [e.as_dict() for e in exc.errors], 422)
+    flash("Contact recorded.", "info")
+    return redirect(url_for("web.case_page", case_id=case_id, _anchor="contacts"))
+
+
+@bp.get("/cases/<uuid:case_id>/phases/<uuid:instance_id>/diagram.bpmn")
+@signed_in
+def phase_diagram(case_id: uuid.UUID, instance_id: uuid.UUID) -> Response:
+    content = instance_diagram(engine(), who(), case_id, instance_id)
+    return Response(content, mimetype="application/xml")

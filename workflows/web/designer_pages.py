@@ -1,0 +1,97 @@
+"""The designer's desk: versions and their files, a diagram opened in the bpmn-js or dmn-js
+modeler (or a form or profile as JSON), checked against the whole bundle with each problem on its
+element, and deployed as a new version built from the version it was opened from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify, render_template, request
+
+from engine import oversight
+from engine.bundle import bundle_from_files, kind_of
+from engine.deployments import deploy_bundle
+from engine.errors import InvalidDefinition, InvalidInput, NotFound
+from engine.versions import validate
+from workflows.web.site import bp, engine, signed_in, who
+
+MAX_EDIT_BYTES = 5 * 1024 * 1024
+
+
+@bp.get("/designer")
+@signed_in
+def designer() -> str:
+    principal, ctx = who(), engine()
+    return render_template(
+        "designer.html",
+        versions=oversight.definition_versions(ctx, principal),
+        running=oversight.running_phases(ctx, principal),
+        kind_of=kind_of,
+    )
+
+
+@bp.get("/designer/versions/<int:version_id>/edit/<path:path>")
+@signed_in
+def edit_file(version_id: int, path: str) -> str:
+    files = oversight.version_files(engine(), who(), version_id)
+    if path not in files:
+        raise NotFound(f"no file {path} in version {version_id}")
+    return render_template(
+        "editor.html", version_id=version_id, path=path, kind=kind_of(path),
+        content=files[path].decode("utf-8", errors="replace"),
+    )  # fmt: skip
+
+
+@bp.get("/designer/versions/<int:version_id>/files/<path:path>")
+@signed_in
+def raw_file(version_id: int, path: str) -> Response:
+    content = oversight.definition_file(engine(), who(), version_id, path)
+    return Response(content, mimetype="application/xml" if path.endswith((".bpmn", ".dmn"))
+                    else "application/json")  # fmt: skip
+
+
+def _edited_bundle(version_id: int) -> dict[str, bytes]:
+    body: Any = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("content"), str):
+        raise InvalidInput("send {path, content} as JSON")
+    path, content = str(body.get("path", "")), body["content"].encode()
+    if len(content) > MAX_EDIT_BYTES:
+        raise InvalidInput("the file is too large")
+    files = oversight.version_files(engine(), who(), version_id)
+    if path not in files:
+        raise NotFound(f"no file {path} in version {version_id}")
+    return {**files, path: content}
+
+
+def _problems(error: InvalidDefinition) -> Response:
+    response = jsonify({"ok": False, "problems": [p.as_dict() for p in error.problems]})
+    response.status_code = 422
+    return response
+
+
+@bp.post("/designer/versions/<int:version_id>/check")
+@signed_in
+def check_edit(version_id: int) -> Response:
+    try:
+        problems = validate(bundle_from_files(_edited_bundle(version_id)))
+    except InvalidDefinition as exc:
+        return _problems(exc)
+    if problems:
+        return _problems(InvalidDefinition(problems))
+    return jsonify({"ok": True, "problems": []})
+
+
+@bp.post("/designer/versions/<int:version_id>/deploy")
+@signed_in
+def deploy_edit(version_id: int) -> Response:
+    principal = who()
+    try:
+        deployment = deploy_bundle(
+            engine(), principal.actor, bundle_from_files(_edited_bundle(version_id))
+        )
+    except InvalidDefinition as exc:
+        return _problems(exc)
+    return jsonify(
+        {"ok": True, "version": deployment.version_id, "created": deployment.created,
+         "processes": deployment.process_ids}
+    )  # fmt: skip

@@ -1,0 +1,60 @@
+"""Signing in with a password and out again. The session cookie carries only the user id and
+the CSRF token; it is renewed at sign-in so a planted cookie is worthless."""
+
+from __future__ import annotations
+
+import functools
+import secrets
+
+from flask import Response, redirect, render_template, request, session, url_for
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from engine.identity import password_hash_of, record_sign_in
+from workflows.web.site import bp, engine
+
+
+@functools.cache
+def _decoy_hash() -> str:
+    # Checked when the user is unknown, so a wrong name costs as long as a wrong password.
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("web.inbox")
+
+
+@bp.get("/")
+def home() -> Response:
+    return redirect(url_for("web.inbox"))
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> Response | tuple[str, int] | str:
+    if request.method == "GET":
+        return render_template("sign_in.html", next=request.args.get("next", ""))
+    user_id = request.form.get("user", "").strip()
+    password = request.form.get("password", "")
+    stored = password_hash_of(engine(), user_id) if user_id else None
+    valid = check_password_hash(stored or _decoy_hash(), password) and stored is not None
+    record_sign_in(engine(), user_id or "-", valid, request.remote_addr or "")
+    if not valid:
+        page = render_template(
+            "sign_in.html",
+            next=request.form.get("next", ""),
+            user=user_id,
+            error="That user name and password do not match.",
+        )
+        return page, 401
+    session.clear()
+    session["user_id"] = user_id
+    session["csrf"] = secrets.token_urlsafe(32)
+    session.permanent = True
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.post("/sign-out")
+def sign_out() -> Response:
+    session.clear()
+    return redirect(url_for("web.sign_in"))

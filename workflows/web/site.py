@@ -1,0 +1,176 @@
+"""The web pages' shared ground: the blueprint, who is signed in, CSRF on every form, the
+navigation each role sees, and engine errors shown as pages instead of problem documents."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from engine.context import EngineContext
+from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound
+from engine.identity import Principal
+
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/assets")  # fmt: skip
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+# Navigation: (endpoint, label, roles that see it; empty = everyone signed in).
+NAVIGATION: list[tuple[str, str, frozenset[str]]] = [
+    ("web.inbox", "My work", frozenset()),
+    ("web.new_intake", "New report", frozenset({"intake_screener", "intake_supervisor"})),
+    ("web.cases", "Cases", frozenset()),
+    ("web.dashboard", "Team", frozenset({"supervisor", "intake_supervisor", "program_director"})),
+    ("web.designer", "Designer", frozenset({"process_designer", "administrator"})),
+    ("web.admin", "Admin", frozenset({"administrator"})),
+]
+
+
+def engine() -> EngineContext:
+    ctx: EngineContext = current_app.extensions["casework"].engine
+    return ctx
+
+
+def zone() -> ZoneInfo:
+    return ZoneInfo(current_app.extensions["casework"].settings.time_zone)
+
+
+def who() -> Principal:
+    principal: Principal | None = g.get("principal")
+    if principal is None:
+        abort(401)
+    return principal
+
+
+def csrf_token() -> str:
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(32)
+    return str(token)
+
+
+def signed_in(view: View) -> View:
+    """Pages for signed-in users: anyone else is sent to the sign-in page and back."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if g.get("principal") is None:
+            return redirect(url_for("web.sign_in", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@bp.before_request
+def check_csrf() -> None:
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token", "")
+    if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
+        abort(400, "the form expired or did not come from casework; reload the page and retry")
+
+
+@bp.after_request
+def page_headers(response: Response) -> Response:
+    # Pages show children's data: never cached, never framed, no inline script injection.
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "font-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
+    )
+    return response
+
+
+@bp.app_context_processor
+def page_context() -> dict[str, Any]:
+    principal: Principal | None = g.get("principal")
+    navigation = []
+    if principal is not None:
+        navigation = [
+            (endpoint, label)
+            for endpoint, label, roles in NAVIGATION
+            if not roles or principal.roles & roles
+        ]
+    return {
+        "me": principal,
+        "navigation": navigation,
+        "csrf_token": csrf_token,
+        "local_time": local_time,
+    }
+
+
+def local_time(value: str | None, with_time: bool = True) -> str:
+    """An ISO instant in the agency's zone, as people read it."""
+    from datetime import datetime
+
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(zone())
+    return moment.strftime("%a %d %b %Y %H:%M" if with_time else "%a %d %b %Y")
+
+
+STATUS = [(NotFound, 404), (Conflict, 409), (Forbidden, 403), (InvalidInput, 400)]
+
+
+@bp.errorhandler(EngineError)
+def engine_error_page(error: EngineError) -> tuple[str, int]:
+    status = next((s for cls, s in STATUS if isinstance(error, cls)), 422)
+    return render_template("error.html", status=status, message=error.message), status
+
+
+@bp.errorhandler(401)
+def sign_in_first(error: Exception) -> Response:
+    return redirect(url_for("web.sign_in", next=request.full_path.rstrip("?")))
+
+
+@bp.errorhandler(400)
+@bp.errorhandler(403)
+@bp.errorhandler(404)
+def http_error_page(error: Any) -> tuple[str, int]:
+    return render_template("error.html", status=error.code, message=error.description), error.code
+
+
+@bp.errorhandler(Exception)
+def unexpected_error_page(error: Exception) -> tuple[str, int]:
+    current_app.logger.exception("unhandled error on a page", exc_info=error)
+    return render_template("error.html", status=500, message="Something went wrong; it has "
+                           "been logged. Nothing was half-saved."), 500  # fmt: skip
+
+
+def back(default: str, **values: Any) -> Response:
+    """Redirect to where the form came from when that is one of our pages."""
+    target = request.form.get("next", "")
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect(url_for(default, **values))
+
+
+def flash_message(text: str, kind: str = "info") -> None:
+    from flask import flash
+
+    flash(text, kind)

@@ -1,0 +1,110 @@
+// The designer's editor: a BPMN file in the bpmn-js modeler, a DMN file in dmn-js (opened on its
+// decision table), a form or profile as text. Validate and deploy send the edited file; the
+// server checks it within the whole bundle and answers with each problem and its element.
+(function () {
+  var box = document.getElementById('editor');
+  var kind = box.dataset.kind;
+  var result = document.getElementById('result');
+  var list = document.getElementById('problems');
+  var modeler = null;
+  var marked = [];
+
+  function say(text, ok) {
+    result.textContent = text;
+    result.className = 'flash ' + (ok ? 'info' : 'error');
+  }
+
+  function diagramCanvas() {
+    if (kind === 'bpmn') return modeler.get('canvas');
+    if (kind === 'dmn') {
+      var viewer = modeler.getActiveViewer();
+      try { return viewer.get('canvas'); } catch (e) { return null; }
+    }
+    return null;
+  }
+
+  function showProblems(problems) {
+    var canvas = diagramCanvas();
+    marked.forEach(function (id) { try { canvas.removeMarker(id, 'cw-problem'); } catch (e) {} });
+    marked = [];
+    list.innerHTML = '';
+    problems.forEach(function (p) {
+      var item = document.createElement('li');
+      var where = p.file + (p.line ? ':' + p.line : '') + (p.element_id ? ' · ' + p.element_id : '');
+      item.textContent = where + ': ' + p.message;
+      item.dataset.element = p.element_id || '';
+      if (p.element_id && canvas) {
+        try {
+          canvas.addMarker(p.element_id, 'cw-problem');
+          marked.push(p.element_id);
+          item.tabIndex = 0;
+          item.addEventListener('click', function () {
+            var registry = modeler.get('elementRegistry');
+            var element = registry.get(p.element_id);
+            if (element) { modeler.get('selection').select(element); canvas.scrollToElement(element); }
+          });
+        } catch (e) { /* the element is not on this view */ }
+      }
+      list.appendChild(item);
+    });
+  }
+
+  function content() {
+    if (kind === 'bpmn' || kind === 'dmn') {
+      return modeler.saveXML({ format: true }).then(function (r) { return r.xml; });
+    }
+    return Promise.resolve(document.getElementById('source').value);
+  }
+
+  function send(url) {
+    return content().then(function (text) {
+      return fetch(url, {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': box.dataset.csrf },
+        body: JSON.stringify({ path: box.dataset.path, content: text })
+      });
+    }).then(function (response) { return response.json(); });
+  }
+
+  document.getElementById('check').addEventListener('click', function () {
+    say('Validating…', true);
+    send(box.dataset.check).then(function (body) {
+      showProblems(body.problems || []);
+      if (body.ok) say('Valid: no problems in the bundle.', true);
+      else say((body.problems || []).length + ' problem(s); nothing was deployed.', false);
+    }).catch(function (e) { say('Validation failed: ' + e.message, false); });
+  });
+
+  document.getElementById('deploy').addEventListener('click', function () {
+    say('Deploying…', true);
+    send(box.dataset.deploy).then(function (body) {
+      showProblems(body.problems || []);
+      if (body.ok) {
+        say(body.created ? 'Deployed as version ' + body.version + '. New cases follow it; running cases keep their version.'
+                         : 'Nothing changed: version ' + body.version + ' already has this content.', true);
+        result.dataset.version = body.version;
+      } else {
+        say((body.problems || []).length + ' problem(s); nothing was deployed.', false);
+      }
+    }).catch(function (e) { say('Deploy failed: ' + e.message, false); });
+  });
+
+  if (kind !== 'bpmn' && kind !== 'dmn') { box.dataset.ready = '1'; return; }
+  modeler = kind === 'bpmn'
+    ? new BpmnJS({ container: box })
+    : new DmnJS({ container: box });
+  fetch(box.dataset.source, { credentials: 'same-origin' })
+    .then(function (r) { return r.text(); })
+    .then(function (xml) { return modeler.importXML(xml); })
+    .then(function () {
+      if (kind === 'dmn') {
+        var table = modeler.getViews().find(function (v) { return v.type === 'decisionTable'; });
+        if (table) return modeler.open(table);
+      } else {
+        modeler.get('canvas').zoom('fit-viewport');
+      }
+    })
+    .then(function () { box.dataset.ready = '1'; })
+    .catch(function (e) { say('The file could not be opened: ' + e.message, false); box.dataset.ready = 'error'; });
+})();

@@ -1,0 +1,37 @@
+"""The supervisor's dashboard: caseload per worker, the team's tasks to assign or reassign,
+approvals waiting, timeliness measures and the team's overdue alerts."""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from engine import oversight, work
+from engine.access import require
+from workflows.web.site import bp, engine, signed_in, who
+
+APPROVAL_PREFIX = "approve_"
+
+
+@bp.get("/team")
+@signed_in
+def dashboard() -> str:
+    principal, ctx = who(), engine()
+    require(principal, "supervisor", "intake_supervisor", "program_director")
+    load = oversight.caseload(ctx, principal)
+    tasks, _ = work.worklist(ctx, principal, work.Worklist(view="team", limit=500))
+    approvals = [t for t in tasks if t["element_id"].startswith(APPROVAL_PREFIX)]
+    others = [t for t in tasks if not t["element_id"].startswith(APPROVAL_PREFIX)]
+    alerts, _ = oversight.my_alerts(ctx, principal, open_only=True, limit=100)
+    workers_by_role: dict[str, list[dict[str, str]]] = {}
+    for worker in load["workers"]:
+        for role in worker["roles"]:
+            workers_by_role.setdefault(role, []).append(worker)
+    return render_template(
+        "dashboard.html",
+        load=load,
+        unassigned=[t for t in others if t["assignee"] is None],
+        assigned=[t for t in others if t["assignee"] is not None],
+        approvals=approvals,
+        alerts=[a for a in alerts if a["kind"] != "reminder"],
+        workers_by_role=workers_by_role,
+    )

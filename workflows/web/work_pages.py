@@ -1,0 +1,159 @@
+"""A worker's day: the inbox (tasks soonest due first, alerts to acknowledge) and the task
+page, whose form is drawn from the task's JSON Schema and checked by the engine like the API's."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Response, flash, redirect, render_template, request, url_for
+
+from engine import casefile, oversight, work
+from engine.errors import Conflict, InvalidInput, InvalidTaskData
+from workflows.web import forms
+from workflows.web.site import back, bp, engine, signed_in, who, zone
+
+VIEW_TITLES = {
+    "mine": "Assigned to me",
+    "queue": "Unassigned, in my roles",
+    "team": "My team's",
+    "overdue": "Overdue",
+}
+DUE_SOON_DAYS = 2
+
+
+def _due_within(raw: str | None) -> int | None:
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) > 3650:
+        raise InvalidInput("due within must be a number of days")
+    return int(raw)
+
+
+@bp.get("/work")
+@signed_in
+def inbox() -> str:
+    principal = who()
+    views = [v for v in VIEW_TITLES if v != "team" or principal.supervised_teams]
+    view = request.args.get("view", "mine")
+    if view not in views:
+        view = "mine"
+    due = _due_within(request.args.get("due"))
+    tasks, total = work.worklist(
+        engine(), principal, work.Worklist(view=view, due_within_days=due, limit=200)
+    )
+    now = engine().clock.now()
+    for task in tasks:
+        task["due_soon"] = bool(
+            task["due_at"]
+            and not task["overdue"]
+            and (_hours_until(task["due_at"], now) <= DUE_SOON_DAYS * 24)
+        )
+    alerts, _ = oversight.my_alerts(engine(), principal, open_only=True, limit=50)
+    return render_template(
+        "inbox.html",
+        tasks=tasks,
+        total=total,
+        view=view,
+        views=[(v, VIEW_TITLES[v]) for v in views],
+        due=due,
+        alerts=alerts,
+    )
+
+
+def _hours_until(iso: str, now: Any) -> float:
+    from datetime import datetime
+
+    return (datetime.fromisoformat(iso) - now).total_seconds() / 3600
+
+
+@bp.post("/alerts/<uuid:alert_id>/acknowledge")
+@signed_in
+def acknowledge_alert(alert_id: uuid.UUID) -> Response:
+    oversight.acknowledge(engine(), who(), alert_id)
+    flash("Alert acknowledged.", "info")
+    return back("web.inbox")
+
+
+def _task_page(
+    task_id: uuid.UUID,
+    values: dict[str, Any] | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    principal = who()
+    task = work.task_detail(engine(), principal, task_id)
+    case = casefile.case_file(engine(), principal, uuid.UUID(task["case_id"]))
+    if values is None:
+        values = {**task["data"], **(task["draft"] or {})}
+    by_pointer = forms.errors_by_pointer(errors or [])
+    fields = forms.build(task["form"], values, by_pointer, zone())
+    page = render_template(
+        "task.html",
+        task=task,
+        case=case,
+        fields=fields,
+        form_errors=forms.unplaced(fields, by_pointer),
+        has_errors=bool(errors),
+        mine=task["assignee"] == principal.id,
+    )
+    return page, status
+
+
+@bp.get("/tasks/<uuid:task_id>")
+@signed_in
+def task_page(task_id: uuid.UUID) -> tuple[str, int]:
+    return _task_page(task_id)
+
+
+def _version() -> int | None:
+    raw = request.form.get("version", "")
+    return int(raw) if raw.isdigit() else None
+
+
+@bp.post("/tasks/<uuid:task_id>")
+@signed_in
+def task_action(task_id: uuid.UUID) -> Response | tuple[str, int]:
+    """One form, several buttons: save a draft, complete, claim, release or comment."""
+    principal = who()
+    action = request.form.get("action", "complete")
+    ctx = engine()
+    if action == "claim":
+        work.claim(ctx, principal, task_id, _version())
+        flash("The task is yours.", "info")
+        return redirect(url_for("web.task_page", task_id=task_id))
+    if action == "unclaim":
+        work.unclaim(ctx, principal, task_id, _version())
+        flash("The task is back in the queue.", "info")
+        return redirect(url_for("web.inbox"))
+    if action == "comment":
+        text = request.form.get("comment", "").strip()
+        if text:
+            work.comment(ctx, principal, task_id, text)
+        return redirect(url_for("web.task_page", task_id=task_id, _anchor="comments"))
+    schema = work.task_detail(ctx, principal, task_id)["form"]
+    data = forms.parse(schema, request.form, zone())
+    if action == "save":
+        work.save_draft(ctx, principal, task_id, data, _version())
+        flash("Draft saved.", "info")
+        return redirect(url_for("web.task_page", task_id=task_id))
+    try:
+        done = work.complete(ctx, principal, task_id, data, _version())
+    except InvalidTaskData as exc:
+        return _task_page(task_id, data, [e.as_dict() for e in exc.errors], 422)
+    except Conflict as exc:
+        flash(f"Not completed: {exc.message}. The page shows the task as it is now.", "error")
+        return redirect(url_for("web.task_page", task_id=task_id))
+    flash(f"“{done['name']}” completed for case {done['case_number']}.", "info")
+    return redirect(url_for("web.inbox"))
+
+
+@bp.post("/tasks/<uuid:task_id>/assign")
+@signed_in
+def assign_task(task_id: uuid.UUID) -> Response:
+    user_id = request.form.get("user_id", "").strip()
+    if not user_id:
+        raise InvalidInput("choose whom to assign the task to")
+    work.assign(engine(), who(), task_id, user_id, _version())
+    flash(f"Task assigned to {user_id}.", "info")
+    return back("web.dashboard")
