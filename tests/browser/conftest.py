@@ -81,6 +81,7 @@ class Person:
         self.context = browser.new_context(viewport={"width": 1366, "height": 900})
         self.page: Page = self.context.new_page()
         self.errors: list[str] = []
+        self.expected: list[str] = []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.on("console", self._console)
         self.page.goto(f"{site.base}/sign-in")
@@ -94,9 +95,13 @@ class Person:
         # it is the expected outcome, not a fault of the page.
         # dmn-js's published bundle carries Inferno's development-build notice (logged as an
         # error by Inferno itself); it is the library's, not the page's.
-        known = ("status of 422", "development build of Inferno")
+        known = ("status of 422", "development build of Inferno", *self.expected)
         if message.type == "error" and not any(k in message.text for k in known):
             self.errors.append(message.text)
+
+    def expect_refusals(self, *statuses: int) -> None:
+        """A test that visits what it may not: those answers are the point, not page faults."""
+        self.expected += [f"status of {status}" for status in statuses]
 
     def go(self, path: str) -> Page:
         self.page.goto(f"{self.site.base}{path}")

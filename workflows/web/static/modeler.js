@@ -23,9 +23,17 @@
     return null;
   }
 
+  // A decision table has no canvas: its cells carry their entry's id, so mark the cell.
+  function markCell(id) {
+    var cell = box.querySelector('[data-element-id="' + CSS.escape(id) + '"]');
+    if (cell) { cell.classList.add('cw-problem-cell'); cell.title = 'See the problem below'; }
+    return !!cell;
+  }
+
   function showProblems(problems) {
     var canvas = diagramCanvas();
     marked.forEach(function (id) { try { canvas.removeMarker(id, 'cw-problem'); } catch (e) {} });
+    box.querySelectorAll('.cw-problem-cell').forEach(function (c) { c.classList.remove('cw-problem-cell'); });
     marked = [];
     list.innerHTML = '';
     problems.forEach(function (p) {
@@ -33,6 +41,7 @@
       var where = p.file + (p.line ? ':' + p.line : '') + (p.element_id ? ' · ' + p.element_id : '');
       item.textContent = where + ': ' + p.message;
       item.dataset.element = p.element_id || '';
+      if (p.element_id && !canvas) markCell(p.element_id);
       if (p.element_id && canvas) {
         try {
           canvas.addMarker(p.element_id, 'cw-problem');

@@ -1,0 +1,72 @@
+"""The pages keep the API's rules: sign-in is checked and audited, every form carries a CSRF
+token, a case someone may not see does not exist for them, and each role sees its own menu."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import Browser, expect
+from sqlalchemy import select
+
+from engine import casefile
+from engine.identity import load_principal
+from engine.tables import AuditEvent
+from http_support import hotline_report
+
+
+def test_a_wrong_password_is_refused_and_audited(browser: Browser, site: Any) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{site.base}/work")
+    expect(page).to_have_url(f"{site.base}/sign-in?next=/work")
+    page.fill("#user", "ivy")
+    page.fill("#password", "not-her-password")
+    with page.expect_response("**/sign-in") as answer:
+        page.click("button[type=submit]")
+    assert answer.value.status == 401
+    expect(page.locator(".flash.error")).to_contain_text("do not match")
+    context.close()
+    with site.ctx.db.reader() as session:
+        actions = session.scalars(select(AuditEvent.action).where(AuditEvent.actor == "ivy")).all()
+    assert "session.sign_in_failed" in actions
+
+
+def test_the_session_cookie_is_http_only_and_same_site(sign_in: Any) -> None:
+    ivy = sign_in("ivy")
+    [cookie] = [c for c in ivy.context.cookies() if c["name"] == "session"]
+    assert cookie["httpOnly"] is True
+    assert cookie["sameSite"] == "Lax"
+
+
+def test_a_form_without_its_csrf_token_changes_nothing(sign_in: Any, site: Any) -> None:
+    opened = casefile.file_intake(site.ctx, load_principal(site.ctx, "sam"), hotline_report())
+    sam = sign_in("sam")
+    refused = sam.context.request.post(
+        f"{site.base}/cases/{opened.id}/contacts",
+        form={"occurred_at": "2025-03-03T10:00", "type": "phone", "location": "office",
+              "narrative": "forged"},
+    )  # fmt: skip
+    assert refused.status == 400
+    assert casefile.contacts(site.ctx, load_principal(site.ctx, "sam"), opened.id) == []
+
+
+def test_a_case_out_of_reach_is_not_found_and_menus_follow_roles(sign_in: Any, site: Any) -> None:
+    opened = casefile.file_intake(site.ctx, load_principal(site.ctx, "sam"), hotline_report())
+    zed = sign_in("zed")
+    zed.expect_refusals(404, 403)
+    answer = zed.page.goto(f"{site.base}/cases/{opened.id}")
+    assert answer is not None and answer.status == 404
+    expect(zed.page.locator("h1")).to_have_text("Not found")
+    assert zed.page.locator("header nav a").all_inner_texts() == ["My work", "Cases"]
+    answer = zed.page.goto(f"{site.base}/admin")
+    assert answer is not None and answer.status == 403
+
+    alex = sign_in("alex")
+    assert "Admin" in alex.page.locator("header nav a").all_inner_texts()
+
+
+def test_signing_out_ends_the_session(sign_in: Any, site: Any) -> None:
+    ivy = sign_in("ivy")
+    ivy.page.click("text=Sign out")
+    ivy.go("/work")
+    expect(ivy.page).to_have_url(f"{site.base}/sign-in?next=/work")
