@@ -46,3 +46,15 @@ def test_a_broken_form_is_named_by_file(sign_in: Any, site: Any) -> None:
 
     expect(dana.page.locator("#problems")).to_contain_text("forms/first_contact.schema.json")
     assert versions(site) == 1
+
+
+def test_a_process_opens_in_the_bpmn_modeler_and_round_trips_valid(sign_in: Any, site: Any) -> None:
+    dana = sign_in("dana")
+    dana.go("/designer/versions/1/edit/investigation.bpmn")
+    expect(dana.page.locator("#editor")).to_have_attribute("data-ready", "1")
+    expect(dana.page.locator('#editor [data-element-id="first_contact"]')).to_be_visible()
+
+    dana.page.click("#check")
+
+    expect(dana.page.locator("#result")).to_contain_text("Valid")
+    dana.shot("designer-bpmn-modeler")
