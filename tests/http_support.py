@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,3 +78,18 @@ RECORD_REPORT = {
     "indicators": {"physical_abuse": True, "ap_access_24h": True},
     "reporter": {"name": "Rita Reporter", "anonymous": False},
 }
+
+
+def screened_case(site: Any) -> str:
+    """A report filed and screened in through the engine's use cases: its case now waits for
+    an investigator's first contact. Returns the case number."""
+    from engine import casefile, work
+    from engine.identity import load_principal
+
+    ctx = site.ctx
+    sam = load_principal(ctx, "sam")
+    assert sam is not None
+    opened = casefile.file_intake(ctx, sam, hotline_report())
+    [task] = work.worklist(ctx, sam, work.Worklist(view="queue", case_id=opened.id))[0]
+    work.complete(ctx, sam, uuid.UUID(task["id"]), RECORD_REPORT)
+    return opened.case_number

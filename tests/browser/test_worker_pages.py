@@ -4,26 +4,14 @@ tokens from the pages."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from typing import Any
 
 import requests
 from playwright.sync_api import expect
 
-from engine import casefile, work
-from engine.identity import load_principal
 from engine.timers import fire_due_timers
-from http_support import RECORD_REPORT, hotline_report
-
-
-def screened_case(site: Any) -> str:
-    ctx = site.ctx
-    sam = load_principal(ctx, "sam")
-    opened = casefile.file_intake(ctx, sam, hotline_report())
-    [task] = work.worklist(ctx, sam, work.Worklist(view="queue", case_id=opened.id))[0]
-    work.complete(ctx, sam, uuid.UUID(task["id"]), RECORD_REPORT)
-    return opened.case_number
+from http_support import screened_case
 
 
 def test_a_passed_deadline_marks_the_task_and_raises_an_alert_to_acknowledge(

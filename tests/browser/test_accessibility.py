@@ -1,0 +1,56 @@
+"""Caseworkers include people who use screen readers and keyboards: every page passes axe-core's
+checks (WCAG 2.1 A and AA) with no serious or critical violation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+
+from conftest import ROOT
+from http_support import screened_case
+
+AXE = ROOT / "workflows" / "web" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def violations(page: Page) -> list[str]:
+    page.evaluate(AXE.read_text())
+    result = page.evaluate(
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa']}})"
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("user", "path"),
+    [
+        ("sam", "/intakes/new"),
+        ("sam", "/cases"),
+        ("ian", "/work"),
+        ("ian", "TASK"),
+        ("sue", "CASE"),
+        ("sue", "/team"),
+        ("dana", "/designer"),
+        ("alex", "/admin"),
+    ],
+)
+def test_pages_have_no_serious_accessibility_violations(
+    sign_in: Any, site: Any, user: str, path: str
+) -> None:
+    screened_case(site)
+    person = sign_in(user)
+    if path in ("TASK", "CASE"):
+        person.go("/work")
+        link = "#tasks a[href^='/tasks/']" if path == "TASK" else "#tasks a[href^='/cases/']"
+        if path == "CASE":
+            person.go("/team")
+            link = "#assigned a[href^='/cases/']"
+        person.page.locator(link).first.click()
+    else:
+        person.go(path)
+    assert violations(person.page) == []
