@@ -12,13 +12,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.context import Actor, EngineContext
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.tables import ApiToken, Team, User
+from engine.tables import ApiToken, AuditEvent, Team, User
 from engine.uow import UnitOfWork
 
 ROLES = (
@@ -237,3 +237,16 @@ def record_sign_in(ctx: EngineContext, user_id: str, succeeded: bool, address: s
             address=address,
         )
         uow.commit()
+
+
+def failed_sign_ins_since(ctx: EngineContext, user_id: str, since: datetime) -> int:
+    """Failed password attempts for this user name since a moment (they throttle guessing)."""
+    with ctx.db.reader() as session:
+        count = session.scalar(
+            select(func.count()).where(
+                AuditEvent.actor == user_id[:100],
+                AuditEvent.action == "session.sign_in_failed",
+                AuditEvent.at >= since,
+            )
+        )
+    return int(count or 0)

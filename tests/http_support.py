@@ -31,6 +31,11 @@ PEOPLE = [
 ]
 
 
+def password_of(user: str) -> str:
+    """The web password the browser tests give each person."""
+    return f"{user}-correct-horse"
+
+
 @dataclass
 class Agency:
     ctx: EngineContext

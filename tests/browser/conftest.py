@@ -21,17 +21,13 @@ from engine.context import EngineContext
 from engine.deployments import deploy_bundle
 from engine.identity import create_team, create_user
 from engine.timers import TimerPolicy
-from http_support import PEOPLE, SETUP
+from http_support import PEOPLE, SETUP, password_of
 from workflows.app import create_app
 from workflows.bootstrap import Services
 from workflows.settings import Settings
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package, installed by `make test`; never downloaded
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
-
-
-def password_of(user: str) -> str:
-    return f"{user}-correct-horse"
 
 
 @dataclass

@@ -3,6 +3,7 @@ token, a case someone may not see does not exist for them, and each role sees it
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from playwright.sync_api import Browser, expect
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from engine import casefile
 from engine.identity import load_principal
 from engine.tables import AuditEvent
-from http_support import hotline_report
+from http_support import hotline_report, password_of
 
 
 def test_a_wrong_password_is_refused_and_audited(browser: Browser, site: Any) -> None:
@@ -29,6 +30,28 @@ def test_a_wrong_password_is_refused_and_audited(browser: Browser, site: Any) ->
     with site.ctx.db.reader() as session:
         actions = session.scalars(select(AuditEvent.action).where(AuditEvent.actor == "ivy")).all()
     assert "session.sign_in_failed" in actions
+
+
+def test_guessing_is_stopped_after_five_failures(browser: Browser, site: Any) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{site.base}/sign-in")
+    statuses = []
+    for password in [f"guess-{i}" for i in range(5)] + [password_of("ivy")]:
+        page.fill("#user", "ivy")
+        page.fill("#password", password)
+        with page.expect_response("**/sign-in") as answer:
+            page.click("button[type=submit]")
+        statuses.append(answer.value.status)
+
+    assert statuses == [401] * 5 + [429]  # even the right password, until the window passes
+    expect(page.locator(".flash.error")).to_contain_text("Too many failed attempts")
+    site.ctx.clock.advance(timedelta(minutes=16))
+    page.fill("#user", "ivy")
+    page.fill("#password", password_of("ivy"))
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{site.base}/work")
+    context.close()
 
 
 def test_the_session_cookie_is_http_only_and_same_site(sign_in: Any) -> None:

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import functools
 import secrets
+from datetime import timedelta
 
 from flask import Response, redirect, render_template, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from engine.identity import password_hash_of, record_sign_in
+from engine.identity import failed_sign_ins_since, password_hash_of, record_sign_in
 from workflows.web.site import bp, engine
+
+LOCKOUT_AFTER = 5  # failed attempts for one user name within the window lock it for the window
+LOCKOUT_WINDOW = timedelta(minutes=15)
 
 
 @functools.cache
@@ -36,6 +40,16 @@ def sign_in() -> Response | tuple[str, int] | str:
         return render_template("sign_in.html", next=request.args.get("next", ""))
     user_id = request.form.get("user", "").strip()
     password = request.form.get("password", "")
+    since = engine().clock.now() - LOCKOUT_WINDOW
+    if user_id and failed_sign_ins_since(engine(), user_id, since) >= LOCKOUT_AFTER:
+        page = render_template(
+            "sign_in.html",
+            next=request.form.get("next", ""),
+            user=user_id,
+            error="Too many failed attempts for this user: wait 15 minutes or ask an "
+            "administrator.",
+        )
+        return page, 429
     stored = password_hash_of(engine(), user_id) if user_id else None
     valid = check_password_hash(stored or _decoy_hash(), password) and stored is not None
     record_sign_in(engine(), user_id or "-", valid, request.remote_addr or "")
