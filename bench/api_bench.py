@@ -37,6 +37,8 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sample_reports import REPORT, recorded  # noqa: E402
+
 from engine import queries, schema  # noqa: E402
 from engine.bundle import read_bundle  # noqa: E402
 from engine.casefile import file_intake  # noqa: E402
@@ -54,22 +56,7 @@ TEAMS = 40
 INVESTIGATORS = 1000
 PORT = 8765
 
-REPORT = {
-    "summary": "bruises on a toddler's face",
-    "reporter": {"name": "Rita Reporter", "relationship": "neighbour"},
-    "children": [{"name": "Lia", "birth_date": "2022-01-05"}],
-    "caregivers": [{"name": "Maria"}],
-    "alleged_perpetrators": [{"name": "Rob"}],
-    "allegations": [{"victim": 0, "perpetrator": 0, "type": "PHAB", "narrative": "bruises"}],
-}
-RECORDED = {
-    "received_at": "2025-03-03T15:15:00+00:00",
-    "channel": "phone",
-    "narrative": "bruises on the face",
-    "screening": {"jurisdiction": "THIS"},
-    "indicators": {"physical_abuse": True, "ap_access_24h": True},
-    "reporter": {"name": "Rita Reporter", "anonymous": False},
-}
+RECORDED = recorded("2025-03-03T15:15:00+00:00")
 
 
 def investigator(n: int) -> str:

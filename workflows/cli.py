@@ -168,7 +168,8 @@ def simulate_command(
 
 @main.command("worker")
 def worker_command() -> None:
-    """Fire due timers and raise deadline alerts until stopped (SIGTERM stops it cleanly)."""
+    """Fire due timers, raise deadline alerts and deliver webhooks until stopped (SIGTERM stops
+    it cleanly)."""
     from workflows.scheduler import run_worker
 
     services = _services()
