@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from engine import outbox
 from engine.assignment import assign_new_tasks
-from engine.spiff.runtime import Snapshot
+from engine.spiff.runtime import Snapshot, TimerView
 from engine.tables import AwaitedMessage, Case, HumanTask, ProcessInstance, Timer
 
 READY, COMPLETED, CANCELLED = "ready", "completed", "cancelled"
@@ -112,26 +112,33 @@ def sync_timers(
     was = {(t.task_id, t.due_at) for t in before.timers}
     now_waiting = {(t.task_id, t.due_at) for t in after.timers}
     created: list[dict[str, Any]] = [
-        {
-            "id": uuid.uuid4(),
-            "instance_id": instance.id,
-            "case_id": instance.case_id,
-            "task_id": timer.task_id,
-            "bpmn_id": timer.bpmn_id,
-            "name": timer.name,
-            "kind": timer.kind,
-            "attached_to": timer.attached_to,
-            "interrupting": timer.interrupting,
-            "due_at": timer.due_at,
-            "status": PENDING,
-            "created_at": now,
-        }
+        _timer_row(instance, timer, now)
         for timer in after.timers
         if (timer.task_id, timer.due_at) not in was
     ]
-    if created:
-        session.execute(insert(Timer), created)
-    ended: list[tuple[uuid.UUID, str, str]] = []
+    # Timers armed already past due fired in the run that armed them: recorded as fired, so
+    # their deadlines are armed and missed like any other.
+    seen = {t.task_id for t in before.timers} | {t.task_id for t in before.fired_timers}
+    born_fired = [
+        {**_timer_row(instance, timer, now), "status": FIRED, "fired_at": now}
+        for timer in after.fired_timers
+        if timer.task_id not in seen
+    ]
+    if created or born_fired:
+        session.execute(insert(Timer), created + born_fired)
+    for row in born_fired:
+        outbox.publish(
+            session,
+            "timer.fired",
+            now,
+            case_id=instance.case_id,
+            instance_id=instance.id,
+            element_id=row["bpmn_id"],
+            due_at=row["due_at"],
+        )
+    ended: list[tuple[uuid.UUID, str, str]] = [
+        (row["id"], row["bpmn_id"], FIRED) for row in born_fired
+    ]
     for task_id, due_at in was - now_waiting:
         fired = due_at <= now
         status = FIRED if fired else CANCELLED
@@ -149,7 +156,24 @@ def sync_timers(
                 .returning(Timer.id, Timer.bpmn_id)
             ).all()
         ]
-    return created, ended
+    return created + born_fired, ended
+
+
+def _timer_row(instance: ProcessInstance, timer: TimerView, now: datetime) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "instance_id": instance.id,
+        "case_id": instance.case_id,
+        "task_id": timer.task_id,
+        "bpmn_id": timer.bpmn_id,
+        "name": timer.name,
+        "kind": timer.kind,
+        "attached_to": timer.attached_to,
+        "interrupting": timer.interrupting,
+        "due_at": timer.due_at,
+        "status": PENDING,
+        "created_at": now,
+    }
 
 
 def sync_awaited_messages(

@@ -99,6 +99,10 @@ class Snapshot:
     active_elements: list[str]
     # Decision tables evaluated so far (each business rule task run, with its outputs).
     decisions: list[DecisionView] = field(default_factory=list)
+    # Timers that have fired. One armed already past its due instant (a report recorded after
+    # its response window closed) fires in the run that arms it and is never seen waiting:
+    # the host finds it here, to keep its deadline (missed) and the task's due date.
+    fired_timers: list[TimerView] = field(default_factory=list)
 
 
 class _LeanWorkflowConverter(BpmnWorkflowConverter):
@@ -235,15 +239,19 @@ class Runtime:
         )
         active: set[str] = set()
         decisions = []
+        fired = []
         for task in _all_tasks(workflow):
             if task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
                 if task.task_spec.bpmn_id:
                     active.add(task.task_spec.bpmn_id)
-            elif task.state == TaskState.COMPLETED and isinstance(
-                task.task_spec, BusinessRuleTaskMixin
-            ):
-                decisions.append(_decision_view(task))
-        return Snapshot(ready, timers, awaited, workflow.is_completed(), sorted(active), decisions)
+            elif task.state == TaskState.COMPLETED:
+                if isinstance(task.task_spec, BusinessRuleTaskMixin):
+                    decisions.append(_decision_view(task))
+                elif (view := _timer_view(task)) is not None:
+                    fired.append(view)
+        return Snapshot(
+            ready, timers, awaited, workflow.is_completed(), sorted(active), decisions, fired
+        )
 
     @engine_time
     def take_thrown_messages(self, workflow: BpmnWorkflow) -> list[ThrownMessage]:
@@ -394,13 +402,13 @@ def _due_of(task: Any) -> datetime | None:
     split = _boundary_split_of(task)
     if split is None:
         return None
-    dues = [
-        view.due_at
-        for sibling in split.children
-        if (view := _timer_view(sibling)) is not None and sibling.state == TaskState.WAITING
-    ]
+    timers = [(sibling.state, view) for sibling in split.children if (view := _timer_view(sibling))]
+    dues = [view.due_at for state, view in timers if state == TaskState.WAITING]
     # Several timers may bound a task (a reminder on the 20th, the month's end): its due date
-    # is the last of them; earlier ones are warnings on the way.
+    # is the last of them; earlier ones are warnings on the way. When all have fired (the task
+    # is overdue), it keeps the date it missed.
+    if not dues:
+        dues = [view.due_at for state, view in timers if state == TaskState.COMPLETED]
     return max(dues) if dues else None
 
 

@@ -272,3 +272,21 @@ def test_responses_say_how_much_time_the_engine_took(agency: Agency) -> None:
     # Filing a report starts intake in the engine; listing cases reads projections only.
     assert 0 < timing(filed)["engine"] <= timing(filed)["app"]
     assert timing(listed)["engine"] == 0
+
+
+def test_a_report_recorded_after_its_window_closed_is_overdue_at_once(agency: Agency) -> None:
+    filed = agency.post("sam", "/api/v1/intakes", hotline_report())
+    case_id = filed.json["id"]
+    [task] = agency.get("sam", f"/api/v1/tasks?view=queue&case_id={case_id}").json["items"]
+    # Received two days before it was recorded: the 24-hour window closed yesterday.
+    late = {**RECORD_REPORT, "received_at": "2025-03-01T10:00:00+00:00"}
+    assert agency.post("sam", f"/api/v1/tasks/{task['id']}/complete", late).status_code == 200
+
+    mine = agency.get("ian", "/api/v1/tasks?view=mine").json["items"]
+    [contact] = [t for t in mine if t["element_id"] == "first_contact"]
+    assert contact["due_at"] == "2025-03-02T10:00:00+00:00"
+    assert contact["overdue"] is True
+    assert "staff_late_contact" in {t["element_id"] for t in agency.get(
+        "sue", f"/api/v1/tasks?view=team&case_id={case_id}").json["items"]}  # fmt: skip
+    measure = agency.get("sue", "/api/v1/caseload").json["measures"]["initiation_timeliness"]
+    assert (measure["on_time"], measure["total"]) == (0, 1)

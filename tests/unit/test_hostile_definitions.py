@@ -31,8 +31,10 @@ pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptio
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2025, 3, 3, 15, 15, tzinfo=UTC)
 CPU_SECONDS = 0.3
-SLACK = 3.0  # CPU seconds beyond the budget a stop may take: the watchdog polls every 20 ms,
-# and freeing what a runaway allocated is counted too
+SLACK = 8.0  # CPU seconds beyond the budget a stop may take: the watchdog polls every 20 ms,
+# one bytecode (resizing a dict of millions of entries) cannot be interrupted, and freeing
+# what a runaway allocated is counted too: 5.2 s was measured with the two cores shared by a
+# second test run
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
