@@ -322,10 +322,40 @@ class Runtime:
             raise ScriptFailed(f"{type(exc).__name__}: {_clean(str(exc))}") from exc
 
 
+# SpiffWorkflow's task iterator stops descending at depth 1000: past it, READY tasks become
+# invisible and is_completed() wrongly answers True. A run that takes an instance this deep
+# (a loop in the design) is refused before the engine can mistake it for an end.
+DEPTH_LIMIT = 900
+
+
 def _advance(workflow: BpmnWorkflow) -> None:
     # refresh_timers first, or a timer that came due only becomes READY and runs next time.
     workflow.refresh_timers()
     workflow.do_engine_steps()
+    trees = [workflow, *workflow.subprocesses.values()]
+    if any(_deepest(tree.tasks) >= DEPTH_LIMIT for tree in trees):
+        raise ScriptFailed(
+            f"the process went more than {DEPTH_LIMIT} steps deep in one instance (a loop in "
+            "the design?) and was stopped; nothing was changed",
+            reason="depth",
+        )
+
+
+def _deepest(tasks: Mapping[UUID, Any]) -> int:
+    # Tasks are kept in creation order, parents first: one pass computes every depth.
+    depths: dict[UUID, int] = {}
+    deepest = 0
+    for task_id, task in tasks.items():
+        parent = task.parent
+        if parent is None:
+            depth = 0
+        elif parent.id in depths:
+            depth = depths[parent.id] + 1
+        else:
+            depth = task.depth
+        depths[task_id] = depth
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def _script_failure(exc: WorkflowTaskException) -> ScriptFailed:

@@ -744,10 +744,21 @@ def test_a_runaway_process_is_stopped_promptly_and_the_engine_keeps_serving(
 
     failed, used = run_to_failure(runtime, content)
 
-    assert failed.reason in {"timeout", "memory"}, failed
+    assert failed.reason in {"timeout", "memory", "depth"}, failed
     assert isinstance(failed, EngineError)
     assert used < CPU_SECONDS + SLACK
     assert_still_serves(runtime)
+
+
+def test_a_flow_loop_is_refused_before_the_engine_takes_it_for_an_end() -> None:
+    # With CPU to spare the loop reaches the engine's depth limit, where it would otherwise
+    # see no ready task and report the instance completed.
+    generous = Runtime(ManualClock(START), cpu_seconds=60)
+
+    failed, _ = run_to_failure(generous, RUNAWAYS["flow-loop"])
+
+    assert failed.reason == "depth"
+    assert "steps deep" in failed.message
 
 
 def test_a_runaway_script_in_a_dry_run_is_stopped_and_the_next_dry_run_completes() -> None:
