@@ -1,7 +1,8 @@
 """Record-level access (DOMAIN §5): who may see which case, and what of it.
 
 - intake staff see the cases in intake, the screened-out reports and the intakes they opened;
-- investigators, caseworkers and attorneys see the cases assigned to them or where a task is;
+- investigators, caseworkers and attorneys see the cases assigned to them or where a task is,
+  and their team's cases with a task waiting unassigned in their role (their queue);
 - supervisors see their teams' cases, program directors their unit's;
 - a sensitive case only its assignees and the security group;
 - the reporter's identity only intake staff and supervisors.
@@ -37,6 +38,24 @@ def _assigned(principal: Principal) -> ColumnElement[bool]:
     )
 
 
+def _queued_for(principal: Principal) -> ColumnElement[bool]:
+    """Cases of the worker's own team with a ready task waiting, unassigned, in one of their
+    roles (an attorney's court task, say): they must read the case to take the task."""
+    task = aliased(HumanTask)
+    return and_(
+        Case.team == principal.team_id,
+        select(task.id)
+        .where(
+            task.case_id == Case.id,
+            task.status == "ready",
+            task.assignee.is_(None),
+            task.role.in_(sorted(principal.roles & WORKER_ROLES)),
+        )
+        .correlate(Case)
+        .exists(),
+    )
+
+
 def visible_cases(principal: Principal) -> ColumnElement[bool]:
     """A filter on ``Case`` rows: the cases this principal may read."""
     general: list[ColumnElement[bool]] = []
@@ -55,6 +74,8 @@ def visible_cases(principal: Principal) -> ColumnElement[bool]:
         ]
     if principal.roles & (WORKER_ROLES | SUPERVISING_ROLES):
         general.append(and_(Case.status != SCREENED_OUT, _assigned(principal)))
+    if principal.roles & WORKER_ROLES and principal.team_id:
+        general.append(and_(Case.status != SCREENED_OUT, _queued_for(principal)))
     if principal.has("supervisor", "intake_supervisor") and principal.supervised_teams:
         general.append(
             and_(Case.status != SCREENED_OUT, Case.team.in_(sorted(principal.supervised_teams)))

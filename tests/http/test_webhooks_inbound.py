@@ -200,3 +200,15 @@ def test_unknown_sources_and_rotated_secrets(agency: Agency, court: str, removal
     assert send(agency, new, order(removal.number), webhook_id="new").status_code == 409
     for user in ("sam", "sue", "dana", "olga"):
         assert agency.get(user, "/api/v1/inbound-sources").status_code == 403
+
+
+def test_the_attorneys_court_task_is_in_their_teams_queue(agency: Agency, removal: CpsCase) -> None:
+    # Nobody owns the attorney lane of a case: the team's attorney finds the task in her queue
+    # and may read the case to take it; a worker of another team may not.
+    queue = agency.get("amy", "/api/v1/tasks?view=queue").json["items"]
+    assert "obtain_tmc_order" in [t["element_id"] for t in queue]
+    assert agency.get("amy", f"/api/v1/cases/{removal.id}").status_code == 200
+    assert agency.get("zed", f"/api/v1/cases/{removal.id}").status_code == 404
+    [task] = [t for t in queue if t["element_id"] == "obtain_tmc_order"]
+    claimed = agency.post("amy", f"/api/v1/tasks/{task['id']}/claim")
+    assert claimed.status_code == 200 and claimed.json["assignee"] == "amy"
