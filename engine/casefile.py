@@ -16,9 +16,10 @@ from engine import audit
 from engine.access import REDACTED, readable_case, sees_reporter, visible_cases
 from engine.cases import OpenedCase, open_case
 from engine.context import EngineContext
-from engine.errors import FieldError, Forbidden, InvalidTaskData
+from engine.errors import FieldError, Forbidden, InvalidTaskData, NotFound
 from engine.forms import field_errors
 from engine.identity import INTAKE_ROLES, Principal
+from engine.instances import INTAKE_PROCESS
 from engine.tables import (
     Alert,
     Allegation,
@@ -29,6 +30,7 @@ from engine.tables import (
     HumanTask,
     OutboxEvent,
     ProcessInstance,
+    Team,
     Timer,
 )
 from engine.uow import UnitOfWork
@@ -126,6 +128,19 @@ def _instant(text: str) -> datetime:
 
 
 # -- intake -------------------------------------------------------------------------------
+
+
+def intake_choices(ctx: EngineContext) -> dict[str, list[str]]:
+    """What a hotline report may name: the agency's teams and the jurisdiction profiles of the
+    intake process's newest version."""
+    with ctx.db.reader() as session:
+        teams = list(session.scalars(select(Team.id).order_by(Team.id)))
+        try:
+            version = ctx.definitions.newest_version_of(session, INTAKE_PROCESS)
+        except NotFound:
+            return {"teams": teams, "profiles": []}
+        profiles = sorted(ctx.definitions.compiled(session, version).profiles)
+    return {"teams": teams, "profiles": profiles}
 
 
 def file_intake(ctx: EngineContext, principal: Principal, data: dict[str, Any]) -> OpenedCase:

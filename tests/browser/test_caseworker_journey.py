@@ -22,7 +22,7 @@ RECEIVED = datetime(2025, 3, 3, 15, 15, tzinfo=UTC)
 
 def file_report(page: Page) -> str:
     page.click("text=New report")
-    page.fill("#f-team", "north")
+    expect(page.locator("#f-team")).to_have_value("north")  # the screener's own team
     page.fill("#f-summary", "Neighbour saw bruises on a toddler's face")
     page.fill("#f-reporter-name", "Rita Reporter")
     page.fill("#f-children-0-name", "Lia Example")

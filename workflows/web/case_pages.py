@@ -85,11 +85,22 @@ INTAKE_FORM["properties"]["allegations"]["items"]["properties"].update(
 CONTACT_FORM = titled(casefile.CONTACT_SCHEMA)
 
 
+def _intake_form() -> dict[str, Any]:
+    """The report form with today's teams and jurisdiction profiles to choose from."""
+    choices = casefile.intake_choices(engine())
+    properties = dict(INTAKE_FORM["properties"])
+    if choices["teams"]:
+        properties["team"] = {**properties["team"], "enum": choices["teams"]}
+    if choices["profiles"]:
+        properties["profile_id"] = {**properties["profile_id"], "enum": choices["profiles"]}
+    return {**INTAKE_FORM, "properties": properties}
+
+
 def _intake_page(
     values: dict[str, Any], errors: list[dict[str, Any]], status: int
 ) -> tuple[str, int]:
     by_pointer = forms.errors_by_pointer(errors)
-    fields = forms.build(INTAKE_FORM, values, by_pointer, zone())
+    fields = forms.build(_intake_form(), values, by_pointer, zone())
     page = render_template(
         "intake.html", fields=fields, form_errors=forms.unplaced(fields, by_pointer)
     )
@@ -100,13 +111,16 @@ def _intake_page(
 @signed_in
 def new_intake() -> tuple[str, int]:
     blank = {"children": [{}], "allegations": [{}], "caregivers": [{}]}
+    team = who().team_id
+    if team:
+        blank["team"] = team  # the screener's own team unless they choose another
     return _intake_page(blank, [], 200)
 
 
 @bp.post("/intakes")
 @signed_in
 def file_intake() -> Response | tuple[str, int]:
-    data = forms.parse(INTAKE_FORM, request.form, zone())
+    data = forms.parse(_intake_form(), request.form, zone())
     try:
         opened = casefile.file_intake(engine(), who(), _counted_from_zero(data))
     except InvalidTaskData as exc:
