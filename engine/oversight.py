@@ -339,6 +339,7 @@ def audit_log(
     until: datetime | None = None,
     offset: int = 0,
     limit: int = 100,
+    newest_first: bool = False,
 ) -> tuple[list[dict[str, Any]], int]:
     require(principal, "auditor")
     query = select(AuditEvent)
@@ -357,7 +358,8 @@ def audit_log(
         query = query.where(and_(*conditions))
     with ctx.db.reader() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = session.scalars(query.order_by(AuditEvent.id).offset(offset).limit(limit)).all()
+        order = AuditEvent.id.desc() if newest_first else AuditEvent.id
+        rows = session.scalars(query.order_by(order).offset(offset).limit(limit)).all()
         return [
             {
                 "id": r.id,

@@ -37,6 +37,7 @@ def violations(page: Page) -> list[str]:
         ("sue", "/team"),
         ("dana", "/designer"),
         ("alex", "/admin"),
+        ("olga", "/audit"),
     ],
 )
 def test_pages_have_no_serious_accessibility_violations(

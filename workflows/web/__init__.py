@@ -9,6 +9,7 @@ from flask import Flask, Response, abort, send_from_directory
 
 from workflows.web import (  # noqa: F401  (each module adds its pages to the blueprint)
     admin_pages,
+    audit_pages,
     case_pages,
     designer_pages,
     session,

@@ -12,6 +12,7 @@ from engine import casefile, work
 from engine.diagrams import instance_diagram
 from engine.errors import InvalidTaskData
 from workflows.web import forms
+from workflows.web.paging import requested
 from workflows.web.site import bp, engine, local_time, signed_in, who, zone
 
 CASE_STATUSES = ("open", "screened_out", "closed")
@@ -148,13 +149,21 @@ def cases() -> str:
         status = None
     text = request.args.get("q", "").strip() or None
     overdue = request.args.get("overdue") == "1" or None
+    paging = requested(50)
     rows, total = casefile.list_cases(
-        engine(), who(), status=status, text=text, overdue=overdue, limit=100
-    )
-    return render_template(
-        "cases.html", cases=rows, total=total, status=status, q=text or "", overdue=overdue,
-        statuses=CASE_STATUSES,
+        engine(), who(), status=status, text=text, overdue=overdue,
+        offset=paging.offset, limit=paging.per_page,
     )  # fmt: skip
+    return render_template(
+        "cases.html",
+        cases=rows,
+        total=total,
+        paging=paging.of(total),
+        status=status,
+        q=text or "",
+        overdue=overdue,
+        statuses=CASE_STATUSES,
+    )
 
 
 def _case_page(

@@ -40,6 +40,7 @@ NAVIGATION: list[tuple[str, str, frozenset[str]]] = [
     ("web.dashboard", "Team", frozenset({"supervisor", "intake_supervisor", "program_director"})),
     ("web.designer", "Designer", frozenset({"process_designer", "administrator"})),
     ("web.admin", "Admin", frozenset({"administrator"})),
+    ("web.audit", "Audit", frozenset({"auditor"})),
 ]
 
 

@@ -11,6 +11,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from engine import casefile, oversight, work
 from engine.errors import Conflict, InvalidInput, InvalidTaskData
 from workflows.web import forms
+from workflows.web.paging import requested
 from workflows.web.site import back, bp, engine, signed_in, who, zone
 
 VIEW_TITLES = {
@@ -39,8 +40,11 @@ def inbox() -> str:
     if view not in views:
         view = "mine"
     due = _due_within(request.args.get("due"))
+    paging = requested(50)
     tasks, total = work.worklist(
-        engine(), principal, work.Worklist(view=view, due_within_days=due, limit=200)
+        engine(),
+        principal,
+        work.Worklist(view=view, due_within_days=due, offset=paging.offset, limit=paging.per_page),
     )
     now = engine().clock.now()
     for task in tasks:
@@ -54,6 +58,7 @@ def inbox() -> str:
         "inbox.html",
         tasks=tasks,
         total=total,
+        paging=paging.of(total),
         view=view,
         views=[(v, VIEW_TITLES[v]) for v in views],
         due=due,

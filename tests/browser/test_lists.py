@@ -1,0 +1,50 @@
+"""Long lists come in pages; auditors read the audit trail, filtered, newest first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import expect
+
+from engine import casefile
+from engine.identity import load_principal
+from http_support import hotline_report
+
+
+def test_the_case_list_pages_through_many_cases(sign_in: Any, site: Any) -> None:
+    screener = load_principal(site.ctx, "sam")
+    numbers = {casefile.file_intake(site.ctx, screener, hotline_report()).case_number
+               for _ in range(55)}  # fmt: skip
+    sam = sign_in("sam")
+    sam.go("/cases")
+    expect(sam.page.locator("h1")).to_contain_text("(55)")
+    expect(sam.page.locator("#cases tbody tr")).to_have_count(50)
+    first = set(sam.page.locator("#cases tbody tr td:first-child a").all_inner_texts())
+
+    sam.page.click("a[rel=next]")
+
+    expect(sam.page.locator(".pager")).to_contain_text("page 2 of 2")
+    expect(sam.page.locator("#cases tbody tr")).to_have_count(5)
+    second = set(sam.page.locator("#cases tbody tr td:first-child a").all_inner_texts())
+    assert first | second == numbers and not first & second
+
+
+def test_an_auditor_reads_the_trail_newest_first(sign_in: Any, site: Any) -> None:
+    screener = load_principal(site.ctx, "sam")
+    opened = casefile.file_intake(site.ctx, screener, hotline_report())
+    olga = sign_in("olga")
+    olga.page.click("header nav >> text=Audit")
+    rows = olga.page.locator("#audit tbody tr")
+    expect(rows.first).to_contain_text("session.signed_in")  # her own sign-in, just now
+    olga.page.fill("#actor", "sam")
+    olga.page.click("button:has-text('Filter')")
+    expect(olga.page.locator("#audit")).to_contain_text("case.opened")
+    expect(olga.page.locator("#audit")).not_to_contain_text("olga")
+    olga.page.locator("#audit a", has_text=str(opened.id)[:8]).first.click()
+    expect(olga.page).to_have_url(f"{site.base}/audit?case={opened.id}")
+    olga.shot("audit-trail")
+
+    ivy = sign_in("ivy")
+    ivy.expect_refusals(403)
+    answer = ivy.page.goto(f"{site.base}/audit")
+    assert answer is not None and answer.status == 403
