@@ -84,7 +84,7 @@ class Person:
         self.page.fill("#user", user)
         self.page.fill("#password", password_of(user))
         self.page.click("button[type=submit]")
-        self.page.wait_for_url("**/work*")
+        self.page.wait_for_url(lambda url: "/sign-in" not in url)
 
     def _console(self, message: Any) -> None:
         # A refused form answers 422 with the page redrawn: the browser logs that status, and

@@ -35,6 +35,7 @@ def violations(page: Page) -> list[str]:
         ("ian", "TASK"),
         ("sue", "CASE"),
         ("sue", "/team"),
+        ("pat", "/team"),
         ("dana", "/designer"),
         ("alex", "/admin"),
         ("olga", "/audit"),

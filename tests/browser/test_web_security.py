@@ -93,3 +93,15 @@ def test_signing_out_ends_the_session(sign_in: Any, site: Any) -> None:
     ivy.page.click("text=Sign out")
     ivy.go("/work")
     expect(ivy.page).to_have_url(f"{site.base}/sign-in?next=/work")
+
+
+def test_each_role_starts_where_its_work_is(sign_in: Any, site: Any) -> None:
+    starts = {user: sign_in(user).page.url.removeprefix(site.base) for user in
+              ("ivy", "sue", "dana", "alex", "olga")}  # fmt: skip
+    assert starts == {
+        "ivy": "/work",
+        "sue": "/work",
+        "dana": "/designer",
+        "alex": "/admin",
+        "olga": "/audit",
+    }

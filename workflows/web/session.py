@@ -7,10 +7,16 @@ import functools
 import secrets
 from datetime import timedelta
 
-from flask import Response, redirect, render_template, request, session, url_for
+from flask import Response, g, redirect, render_template, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from engine.identity import failed_sign_ins_since, password_hash_of, record_sign_in
+from engine.identity import (
+    ROLES,
+    failed_sign_ins_since,
+    load_principal,
+    password_hash_of,
+    record_sign_in,
+)
 from workflows.web.site import bp, engine
 
 LOCKOUT_AFTER = 5  # failed attempts for one user name within the window lock it for the window
@@ -23,15 +29,33 @@ def _decoy_hash() -> str:
     return generate_password_hash(secrets.token_urlsafe(16))
 
 
+# Where each role starts its day: the first of these its roles allow; otherwise "My work".
+LANDING = [
+    ("process_designer", "web.designer"),
+    ("administrator", "web.admin"),
+    ("auditor", "web.audit"),
+]
+WORKING_ROLES = frozenset(ROLES) - {role for role, _ in LANDING}
+
+
+def _landing() -> str:
+    principal = g.get("principal")
+    if principal is not None and not principal.roles & WORKING_ROLES:
+        for role, endpoint in LANDING:
+            if principal.has(role):
+                return url_for(endpoint)
+    return url_for("web.inbox")
+
+
 def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//"):
         return target
-    return url_for("web.inbox")
+    return _landing()
 
 
 @bp.get("/")
 def home() -> Response:
-    return redirect(url_for("web.inbox"))
+    return redirect(_landing())
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -65,6 +89,7 @@ def sign_in() -> Response | tuple[str, int] | str:
     session["user_id"] = user_id
     session["csrf"] = secrets.token_urlsafe(32)
     session.permanent = True
+    g.principal = load_principal(engine(), user_id)
     return redirect(_safe_next(request.form.get("next")))
 
 
