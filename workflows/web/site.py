@@ -6,6 +6,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -122,8 +123,6 @@ def page_context() -> dict[str, Any]:
 
 def local_time(value: str | None, with_time: bool = True) -> str:
     """An ISO instant in the agency's zone, as people read it."""
-    from datetime import datetime
-
     if not value:
         return ""
     try:
@@ -169,9 +168,3 @@ def back(default: str, **values: Any) -> Response:
     if target.startswith("/") and not target.startswith("//"):
         return redirect(target)
     return redirect(url_for(default, **values))
-
-
-def flash_message(text: str, kind: str = "info") -> None:
-    from flask import flash
-
-    flash(text, kind)

@@ -4,6 +4,7 @@ page, whose form is drawn from the task's JSON Schema and checked by the engine 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
@@ -66,9 +67,7 @@ def inbox() -> str:
     )
 
 
-def _hours_until(iso: str, now: Any) -> float:
-    from datetime import datetime
-
+def _hours_until(iso: str, now: datetime) -> float:
     return (datetime.fromisoformat(iso) - now).total_seconds() / 3600
 
 
