@@ -7,7 +7,7 @@ import functools
 import secrets
 from datetime import timedelta
 
-from flask import Response, g, redirect, render_template, request, session, url_for
+from flask import Response, current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine.identity import (
@@ -58,10 +58,17 @@ def home() -> Response:
     return redirect(_landing())
 
 
+def _demo() -> str | None:
+    """Where the demo accounts are written, when this install seeded them."""
+    settings = current_app.extensions["casework"].settings
+    path = settings.data_dir / "demo-credentials.json"
+    return str(path) if not settings.no_demo and path.exists() else None
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in() -> Response | tuple[str, int] | str:
     if request.method == "GET":
-        return render_template("sign_in.html", next=request.args.get("next", ""))
+        return render_template("sign_in.html", next=request.args.get("next", ""), demo=_demo())
     user_id = request.form.get("user", "").strip()
     password = request.form.get("password", "")
     since = engine().clock.now() - LOCKOUT_WINDOW
