@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from engine.tables import AuditEvent
 
+_INSERT = insert(AuditEvent)
+
 
 def record(
     session: Session,
@@ -25,17 +27,21 @@ def record(
     **details: Any,
 ) -> None:
     # A plain INSERT (no ORM object, no RETURNING): audit rows are written, never read back.
+    # One statement object for every call: it is compiled once, not built again each time.
     session.execute(
-        insert(AuditEvent).values(
-            at=at,
-            actor=actor_id,
-            actor_role=actor_role,
-            action=action,
-            case_id=case_id,
-            instance_id=instance_id,
-            task_id=task_id,
-            details=details,
-        )
+        _INSERT,
+        [
+            {
+                "at": at,
+                "actor": actor_id,
+                "actor_role": actor_role,
+                "action": action,
+                "case_id": case_id,
+                "instance_id": instance_id,
+                "task_id": task_id,
+                "details": details,
+            }
+        ],
     )
 
 
