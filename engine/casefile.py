@@ -7,8 +7,9 @@ Every read goes through the access rules; reading a sensitive case and every wri
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, or_, select
 
@@ -34,6 +35,8 @@ from engine.tables import (
     Timer,
 )
 from engine.uow import UnitOfWork
+
+T = TypeVar("T")
 
 PERSON: dict[str, Any] = {
     "type": "object",
@@ -228,6 +231,37 @@ def _audit_read(ctx: EngineContext, principal: Principal, case: Case, what: str)
         uow.commit()
 
 
+def _read(
+    ctx: EngineContext,
+    principal: Principal,
+    case_id: uuid.UUID,
+    what: str,
+    build: Callable[[EngineContext, Principal, Any, Case], T],
+) -> T:
+    """One read of a case: the access check, the building, and (for a sensitive case) one
+    audit entry naming what was read."""
+    with ctx.db.reader() as session:
+        case = readable_case(session, principal, case_id)
+        result = build(ctx, principal, session, case)
+    _audit_read(ctx, principal, case, what)
+    return result
+
+
+def case_page(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> dict[str, Any]:
+    """Everything the case page shows, read (and audited) once: the case file, contacts,
+    timeline and where each phase stands."""
+
+    def build(ctx: EngineContext, principal: Principal, session: Any, case: Case) -> dict[str, Any]:
+        return {
+            "case": _case_file(ctx, principal, session, case),
+            "contacts": _contacts(ctx, principal, session, case),
+            "timeline": _timeline(ctx, principal, session, case),
+            "positions": _position(ctx, principal, session, case),
+        }
+
+    return _read(ctx, principal, case_id, "case page", build)
+
+
 def case_summary(session: Any, case: Case, now: datetime) -> dict[str, Any]:
     open_tasks = select(func.count()).where(
         HumanTask.case_id == case.id, HumanTask.status == "ready"
@@ -315,30 +349,31 @@ def _person(principal: Principal, person: CasePerson) -> dict[str, Any]:
 
 
 def case_file(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> dict[str, Any]:
-    with ctx.db.reader() as session:
-        case = readable_case(session, principal, case_id)
-        result = case_summary(session, case, ctx.clock.now())
-        result["people"] = [_person(principal, p) for p in _people(session, case.id)]
-        result["allegations"] = _allegations(session, case.id)
-        result["decisions"] = _decisions(session, case.id)
-        result["processes"] = [
-            {
-                "instance_id": str(i.id),
-                "process_id": i.process_id,
-                "version_id": i.version_id,
-                "status": i.status,
-                "started_at": i.created_at.isoformat(),
-                "next_timer_due_at": i.next_timer_due_at.isoformat()
-                if i.next_timer_due_at
-                else None,
-            }
-            for i in session.scalars(
-                select(ProcessInstance)
-                .where(ProcessInstance.case_id == case.id)
-                .order_by(ProcessInstance.created_at, ProcessInstance.id)
-            )
-        ]
-    _audit_read(ctx, principal, case, "case file")
+    return _read(ctx, principal, case_id, "case file", _case_file)
+
+
+def _case_file(
+    ctx: EngineContext, principal: Principal, session: Any, case: Case
+) -> dict[str, Any]:
+    result = case_summary(session, case, ctx.clock.now())
+    result["people"] = [_person(principal, p) for p in _people(session, case.id)]
+    result["allegations"] = _allegations(session, case.id)
+    result["decisions"] = _decisions(session, case.id)
+    result["processes"] = [
+        {
+            "instance_id": str(i.id),
+            "process_id": i.process_id,
+            "version_id": i.version_id,
+            "status": i.status,
+            "started_at": i.created_at.isoformat(),
+            "next_timer_due_at": i.next_timer_due_at.isoformat() if i.next_timer_due_at else None,
+        }
+        for i in session.scalars(
+            select(ProcessInstance)
+            .where(ProcessInstance.case_id == case.id)
+            .order_by(ProcessInstance.created_at, ProcessInstance.id)
+        )
+    ]
     return result
 
 
@@ -388,21 +423,19 @@ def _allegations(session: Any, case_id: uuid.UUID) -> list[dict[str, Any]]:
 
 
 def people(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> list[dict[str, Any]]:
-    with ctx.db.reader() as session:
-        case = readable_case(session, principal, case_id)
-        result = [_person(principal, p) for p in _people(session, case.id)]
-    _audit_read(ctx, principal, case, "people")
-    return result
+    return _read(
+        ctx, principal, case_id, "people",
+        lambda _, who, session, case: [_person(who, p) for p in _people(session, case.id)],
+    )  # fmt: skip
 
 
 def allegations(
     ctx: EngineContext, principal: Principal, case_id: uuid.UUID
 ) -> list[dict[str, Any]]:
-    with ctx.db.reader() as session:
-        case = readable_case(session, principal, case_id)
-        result = _allegations(session, case.id)
-    _audit_read(ctx, principal, case, "allegations")
-    return result
+    return _read(
+        ctx, principal, case_id, "allegations",
+        lambda _, __, session, case: _allegations(session, case.id),
+    )  # fmt: skip
 
 
 def _contact(c: Contact) -> dict[str, Any]:
@@ -420,18 +453,20 @@ def _contact(c: Contact) -> dict[str, Any]:
 
 
 def contacts(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> list[dict[str, Any]]:
-    with ctx.db.reader() as session:
-        case = readable_case(session, principal, case_id)
-        result = [
-            _contact(c)
-            for c in session.scalars(
-                select(Contact)
-                .where(Contact.case_id == case.id)
-                .order_by(Contact.occurred_at, Contact.id)
-            )
-        ]
-    _audit_read(ctx, principal, case, "contacts")
-    return result
+    return _read(ctx, principal, case_id, "contacts", _contacts)
+
+
+def _contacts(
+    ctx: EngineContext, principal: Principal, session: Any, case: Case
+) -> list[dict[str, Any]]:
+    return [
+        _contact(c)
+        for c in session.scalars(
+            select(Contact)
+            .where(Contact.case_id == case.id)
+            .order_by(Contact.occurred_at, Contact.id)
+        )
+    ]
 
 
 def record_contact(
@@ -470,50 +505,53 @@ def record_contact(
 
 def timeline(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> list[dict[str, Any]]:
     """Tasks, decisions, alerts, contacts and the audit trail of a case, in order."""
-    with ctx.db.reader() as session:
-        case = readable_case(session, principal, case_id)
-        events: list[dict[str, Any]] = []
-        for row in session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)):
-            events.append(
-                {
-                    "at": row.at.isoformat(),
-                    "kind": "audit",
-                    "action": row.action,
-                    "actor": row.actor,
-                    "details": _redacted_details(principal, row.details or {}),
-                }
-            )
-        for task in session.scalars(select(HumanTask).where(HumanTask.case_id == case.id)):
-            events.append(
-                {
-                    "at": task.created_at.isoformat(),
-                    "kind": "task",
-                    "action": "task.created",
-                    "task_id": str(task.id),
-                    "name": task.name,
-                    "role": task.role,
-                }
-            )
-        for alert in session.scalars(select(Alert).where(Alert.case_id == case.id)):
-            events.append(
-                {
-                    "at": alert.raised_at.isoformat(),
-                    "kind": "alert",
-                    "action": f"alert.{alert.kind}",
-                    "deadline": alert.deadline_id,
-                    "message": alert.message,
-                }
-            )
-        for contact in session.scalars(select(Contact).where(Contact.case_id == case.id)):
-            events.append(
-                {
-                    "at": contact.occurred_at.isoformat(),
-                    "kind": "contact",
-                    "action": f"contact.{contact.contact_type}",
-                    "location": contact.location,
-                }
-            )
-    _audit_read(ctx, principal, case, "timeline")
+    return _read(ctx, principal, case_id, "timeline", _timeline)
+
+
+def _timeline(
+    ctx: EngineContext, principal: Principal, session: Any, case: Case
+) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    for row in session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)):
+        events.append(
+            {
+                "at": row.at.isoformat(),
+                "kind": "audit",
+                "action": row.action,
+                "actor": row.actor,
+                "details": _redacted_details(principal, row.details or {}),
+            }
+        )
+    for task in session.scalars(select(HumanTask).where(HumanTask.case_id == case.id)):
+        events.append(
+            {
+                "at": task.created_at.isoformat(),
+                "kind": "task",
+                "action": "task.created",
+                "task_id": str(task.id),
+                "name": task.name,
+                "role": task.role,
+            }
+        )
+    for alert in session.scalars(select(Alert).where(Alert.case_id == case.id)):
+        events.append(
+            {
+                "at": alert.raised_at.isoformat(),
+                "kind": "alert",
+                "action": f"alert.{alert.kind}",
+                "deadline": alert.deadline_id,
+                "message": alert.message,
+            }
+        )
+    for contact in session.scalars(select(Contact).where(Contact.case_id == case.id)):
+        events.append(
+            {
+                "at": contact.occurred_at.isoformat(),
+                "kind": "contact",
+                "action": f"contact.{contact.contact_type}",
+                "location": contact.location,
+            }
+        )
     return sorted(events, key=lambda e: (e["at"], e["kind"], e["action"]))
 
 
@@ -525,40 +563,43 @@ def _redacted_details(principal: Principal, details: dict[str, Any]) -> dict[str
 
 def position(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> list[dict[str, Any]]:
     """Where each phase of the case stands: active and passed elements, pending timers."""
-    with ctx.db.reader() as session:
-        case = readable_case(session, principal, case_id)
-        instances = session.scalars(
-            select(ProcessInstance)
-            .where(ProcessInstance.case_id == case.id)
-            .order_by(ProcessInstance.created_at)
+    return _read(ctx, principal, case_id, "position", _position)
+
+
+def _position(
+    ctx: EngineContext, principal: Principal, session: Any, case: Case
+) -> list[dict[str, Any]]:
+    instances = session.scalars(
+        select(ProcessInstance)
+        .where(ProcessInstance.case_id == case.id)
+        .order_by(ProcessInstance.created_at)
+    ).all()
+    result = []
+    for instance in instances:
+        compiled = ctx.definitions.compiled(session, instance.version_id)
+        definition = compiled.process(instance.process_id)
+        profile = compiled.profile(case.profile_id)
+        if definition is None or profile is None:
+            continue
+        workflow = ctx.runtime.load(definition, profile, instance.state)
+        snapshot = ctx.runtime.snapshot(workflow)
+        timers = session.scalars(
+            select(Timer)
+            .where(Timer.instance_id == instance.id, Timer.status == "pending")
+            .order_by(Timer.due_at)
         ).all()
-        result = []
-        for instance in instances:
-            compiled = ctx.definitions.compiled(session, instance.version_id)
-            definition = compiled.process(instance.process_id)
-            profile = compiled.profile(case.profile_id)
-            if definition is None or profile is None:
-                continue
-            workflow = ctx.runtime.load(definition, profile, instance.state)
-            snapshot = ctx.runtime.snapshot(workflow)
-            timers = session.scalars(
-                select(Timer)
-                .where(Timer.instance_id == instance.id, Timer.status == "pending")
-                .order_by(Timer.due_at)
-            ).all()
-            result.append(
-                {
-                    "instance_id": str(instance.id),
-                    "process_id": instance.process_id,
-                    "version_id": instance.version_id,
-                    "status": instance.status,
-                    "active": snapshot.active_elements if instance.status == "active" else [],
-                    "completed": ctx.runtime.completed_elements(workflow),
-                    "pending_timers": [
-                        {"element_id": t.bpmn_id, "name": t.name, "due_at": t.due_at.isoformat()}
-                        for t in timers
-                    ],
-                }
-            )
-    _audit_read(ctx, principal, case, "position")
+        result.append(
+            {
+                "instance_id": str(instance.id),
+                "process_id": instance.process_id,
+                "version_id": instance.version_id,
+                "status": instance.status,
+                "active": snapshot.active_elements if instance.status == "active" else [],
+                "completed": ctx.runtime.completed_elements(workflow),
+                "pending_timers": [
+                    {"element_id": t.bpmn_id, "name": t.name, "due_at": t.due_at.isoformat()}
+                    for t in timers
+                ],
+            }
+        )
     return result

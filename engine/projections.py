@@ -45,9 +45,7 @@ def sync_human_tasks(
     created: list[dict[str, object]] = []
     for task in after.ready_tasks:
         if task.id in was_ready:
-            # A fired deadline leaves the task without a pending timer; it keeps the due date
-            # it missed (workers and supervisors read "overdue since"), unless rescheduled.
-            if task.due_at is not None and was_ready[task.id].due_at != task.due_at:
+            if was_ready[task.id].due_at != task.due_at:
                 session.execute(
                     update(HumanTask)
                     .where(HumanTask.id == task.id)

@@ -115,7 +115,7 @@ def task_detail(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) ->
         assert instance is not None
         compiled = ctx.definitions.compiled(session, instance.version_id)
         result = task_json(task, case, ctx.clock.now())
-        result["form"] = compiled.form(task.bpmn_id) or CONFIRMATION_SCHEMA
+        result["form"] = _form(compiled, task)
         data: dict[str, Any] = {}
         if task.status == "ready" and instance.status == "active":
             definition = compiled.process(instance.process_id)
@@ -151,6 +151,19 @@ def task_detail(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) ->
             )
         ]
     return result
+
+
+def task_form(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) -> dict[str, Any]:
+    """The task's form alone: what a submission is read against (no instance is loaded)."""
+    with ctx.db.reader() as session:
+        task, _ = _task_and_case(session, principal, task_id)
+        instance = session.get(ProcessInstance, task.instance_id)
+        assert instance is not None
+        return _form(ctx.definitions.compiled(session, instance.version_id), task)
+
+
+def _form(compiled: Any, task: HumanTask) -> dict[str, Any]:
+    return compiled.form(task.bpmn_id) or CONFIRMATION_SCHEMA
 
 
 def _plain(value: Any) -> bool:

@@ -7,11 +7,11 @@ from datetime import timedelta
 from typing import Any
 
 from playwright.sync_api import Browser, expect
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from engine import casefile
 from engine.identity import load_principal
-from engine.tables import AuditEvent
+from engine.tables import AuditEvent, Case
 from http_support import hotline_report, password_of
 
 
@@ -105,3 +105,22 @@ def test_each_role_starts_where_its_work_is(sign_in: Any, site: Any) -> None:
         "alex": "/admin",
         "olga": "/audit",
     }
+
+
+def test_reading_a_sensitive_case_page_leaves_one_trace(sign_in: Any, site: Any) -> None:
+    opened = casefile.file_intake(site.ctx, load_principal(site.ctx, "sam"), hotline_report())
+    with site.ctx.db.writer() as session:
+        session.execute(update(Case).where(Case.id == opened.id).values(sensitive=True))
+        session.commit()
+    sec = sign_in("sec")  # the security group reads every sensitive case
+
+    sec.go(f"/cases/{opened.id}")
+
+    expect(sec.page.locator("h1")).to_have_text(f"Case {opened.case_number}")
+    with site.ctx.db.reader() as session:
+        reads = session.scalars(
+            select(AuditEvent.details).where(
+                AuditEvent.actor == "sec", AuditEvent.action == "case.read"
+            )
+        ).all()
+    assert reads == [{"what": "case page"}]

@@ -8,7 +8,7 @@ import zipfile
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, request
 
 from engine import casefile, oversight, work
 from engine.access import require
@@ -20,6 +20,7 @@ from workflows.http import schemas as s
 from workflows.http.operations import (
     PAGE,
     Api,
+    ok,
     page_args,
     paged,
     paged_schema,
@@ -36,12 +37,6 @@ MAX_ZIP_FILES = 500
 
 def engine() -> Any:
     return current_app.extensions["casework"].engine
-
-
-def _ok(body: Any, status: int = 200) -> Response:
-    response = jsonify(body)
-    response.status_code = status
-    return response
 
 
 def _flag(name: str) -> bool | None:
@@ -69,7 +64,7 @@ def _if_match() -> int | None:
 
 
 def _task_response(body: dict[str, Any], status: int = 200) -> Response:
-    response = _ok(body, status)
+    response = ok(body, status)
     response.headers["ETag"] = f'"{body["version"]}"'
     return response
 
@@ -80,7 +75,7 @@ def _task_response(body: dict[str, Any], status: int = 200) -> Response:
 @api.operation("get", "/me", summary="The signed-in user", tag="identity", response=s.ME)
 def me() -> Response:
     who = principal()
-    return _ok(
+    return ok(
         {
             "id": who.id,
             "display_name": who.display_name,
@@ -107,7 +102,7 @@ def me() -> Response:
 )
 def file_intake() -> Response:
     opened = casefile.file_intake(engine(), principal(), g.body)
-    return _ok({"id": str(opened.id), "case_number": opened.case_number}, 201)
+    return ok({"id": str(opened.id), "case_number": opened.case_number}, 201)
 
 
 @api.operation(
@@ -138,7 +133,7 @@ def list_cases() -> Response:
         offset=offset,
         limit=per_page,
     )
-    return _ok(paged(items, total, page, per_page))
+    return ok(paged(items, total, page, per_page))
 
 
 @api.operation(
@@ -150,7 +145,7 @@ def list_cases() -> Response:
     errors=(404,),
 )
 def get_case(case_id: uuid.UUID) -> Response:
-    return _ok(casefile.case_file(engine(), principal(), case_id))
+    return ok(casefile.case_file(engine(), principal(), case_id))
 
 
 @api.operation(
@@ -162,7 +157,7 @@ def get_case(case_id: uuid.UUID) -> Response:
     errors=(404,),
 )
 def case_timeline(case_id: uuid.UUID) -> Response:
-    return _ok(casefile.timeline(engine(), principal(), case_id))
+    return ok(casefile.timeline(engine(), principal(), case_id))
 
 
 @api.operation(
@@ -174,7 +169,7 @@ def case_timeline(case_id: uuid.UUID) -> Response:
     errors=(404,),
 )
 def case_people(case_id: uuid.UUID) -> Response:
-    return _ok(casefile.people(engine(), principal(), case_id))
+    return ok(casefile.people(engine(), principal(), case_id))
 
 
 @api.operation(
@@ -186,7 +181,7 @@ def case_people(case_id: uuid.UUID) -> Response:
     errors=(404,),
 )
 def case_allegations(case_id: uuid.UUID) -> Response:
-    return _ok(casefile.allegations(engine(), principal(), case_id))
+    return ok(casefile.allegations(engine(), principal(), case_id))
 
 
 @api.operation(
@@ -198,7 +193,7 @@ def case_allegations(case_id: uuid.UUID) -> Response:
     errors=(404,),
 )
 def case_contacts(case_id: uuid.UUID) -> Response:
-    return _ok(casefile.contacts(engine(), principal(), case_id))
+    return ok(casefile.contacts(engine(), principal(), case_id))
 
 
 @api.operation(
@@ -212,7 +207,7 @@ def case_contacts(case_id: uuid.UUID) -> Response:
     errors=(404, 422),
 )
 def add_contact(case_id: uuid.UUID) -> Response:
-    return _ok(casefile.record_contact(engine(), principal(), case_id, g.body), 201)
+    return ok(casefile.record_contact(engine(), principal(), case_id, g.body), 201)
 
 
 @api.operation(
@@ -224,7 +219,7 @@ def add_contact(case_id: uuid.UUID) -> Response:
     errors=(404,),
 )
 def case_position(case_id: uuid.UUID) -> Response:
-    return _ok(casefile.position(engine(), principal(), case_id))
+    return ok(casefile.position(engine(), principal(), case_id))
 
 
 @api.operation(
@@ -236,7 +231,7 @@ def case_position(case_id: uuid.UUID) -> Response:
     errors=(404,),
 )
 def case_tasks(case_id: uuid.UUID) -> Response:
-    return _ok(work.case_tasks(engine(), principal(), case_id))
+    return ok(work.case_tasks(engine(), principal(), case_id))
 
 
 # -- tasks ------------------------------------------------------------------------------------
@@ -280,7 +275,7 @@ def worklist() -> Response:
             "invalid query", [FieldError("/due_within", "must be between 0 and 3650", "range")]
         )
     items, total = work.worklist(engine(), principal(), wanted)
-    return _ok(paged(items, total, page, per_page))
+    return ok(paged(items, total, page, per_page))
 
 
 @api.operation(
@@ -394,7 +389,7 @@ def alerts() -> Response:
     items, total = oversight.my_alerts(
         engine(), principal(), open_only=bool(_flag("open")), offset=offset, limit=per_page
     )
-    return _ok(paged(items, total, page, per_page))
+    return ok(paged(items, total, page, per_page))
 
 
 @api.operation(
@@ -406,7 +401,7 @@ def alerts() -> Response:
     errors=(404, 409),
 )
 def acknowledge(alert_id: uuid.UUID) -> Response:
-    return _ok(oversight.acknowledge(engine(), principal(), alert_id))
+    return ok(oversight.acknowledge(engine(), principal(), alert_id))
 
 
 @api.operation(
@@ -418,7 +413,7 @@ def acknowledge(alert_id: uuid.UUID) -> Response:
     errors=(403,),
 )
 def caseload() -> Response:
-    return _ok(oversight.caseload(engine(), principal()))
+    return ok(oversight.caseload(engine(), principal()))
 
 
 # -- definitions --------------------------------------------------------------------------------
@@ -477,7 +472,7 @@ def _unzip(content: bytes) -> dict[str, bytes]:
     errors=(403,),
 )
 def versions() -> Response:
-    return _ok(oversight.definition_versions(engine(), principal()))
+    return ok(oversight.definition_versions(engine(), principal()))
 
 
 @api.operation(
@@ -510,7 +505,7 @@ def validate_upload() -> Response:
         problems = validate(bundle_from_files(_uploaded_files()))
     except InvalidDefinition as exc:
         problems = exc.problems
-    return _ok({"valid": not problems, "problems": [p.as_dict() for p in problems]})
+    return ok({"valid": not problems, "problems": [p.as_dict() for p in problems]})
 
 
 @api.operation(
@@ -533,7 +528,7 @@ def deploy() -> Response:
         "processes": deployment.process_ids,
         "created": deployment.created,
     }
-    return _ok(body, 201 if deployment.created else 200)
+    return ok(body, 201 if deployment.created else 200)
 
 
 # -- messages and audit --------------------------------------------------------------------------
@@ -558,7 +553,7 @@ def send_message(name: str) -> Response:
         case_number=body.get("case_number"),
         payload=body.get("payload"),
     )
-    return _ok(result)
+    return ok(result)
 
 
 def _instant_arg(name: str) -> datetime | None:
@@ -613,4 +608,4 @@ def audit_log() -> Response:
         offset=offset,
         limit=per_page,
     )
-    return _ok(paged(items, total, page, per_page))
+    return ok(paged(items, total, page, per_page))

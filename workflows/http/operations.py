@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apispec import APISpec
-from flask import Blueprint, g, request
+from flask import Blueprint, Response, g, jsonify, request
 from jsonschema import Draft202012Validator, FormatChecker
 
 from engine.errors import FieldError, InvalidTaskData
@@ -334,3 +334,10 @@ def _path_schema(name: str) -> dict[str, Any]:
 
 def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
     return Draft202012Validator(schema, format_checker=FormatChecker())
+
+
+def ok(body: Any, status: int = 200) -> Response:
+    """A JSON answer with its status."""
+    response = jsonify(body)
+    response.status_code = status
+    return response

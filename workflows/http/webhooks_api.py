@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, g, request
 
 from webhooks import inbound, subscriptions
 from workflows.http.api import engine
 from workflows.http.operations import (
     PAGE,
     Api,
+    ok,
     page_args,
     paged,
     paged_schema,
@@ -165,12 +165,6 @@ INBOUND_REQUEST = {
 }
 
 
-def _ok(body: Any, status: int = 200) -> Response:
-    response = jsonify(body)
-    response.status_code = status
-    return response
-
-
 # -- subscriptions ---------------------------------------------------------------------------
 
 
@@ -183,7 +177,7 @@ def _ok(body: Any, status: int = 200) -> Response:
     errors=(403,),
 )
 def list_subscriptions() -> Response:
-    return _ok(subscriptions.list_all(engine(), principal()))
+    return ok(subscriptions.list_all(engine(), principal()))
 
 
 @api.operation(
@@ -202,7 +196,7 @@ def subscribe() -> Response:
     view, secret = subscriptions.create(
         engine(), principal(), body["url"], body["topics"], body.get("description", "")
     )
-    return _ok({"subscription": view, "secret": secret}, 201)
+    return ok({"subscription": view, "secret": secret}, 201)
 
 
 @api.operation(
@@ -214,7 +208,7 @@ def subscribe() -> Response:
     errors=(403, 404),
 )
 def subscription(subscription_id: uuid.UUID) -> Response:
-    return _ok(subscriptions.get(engine(), principal(), subscription_id))
+    return ok(subscriptions.get(engine(), principal(), subscription_id))
 
 
 @api.operation(
@@ -228,7 +222,7 @@ def subscription(subscription_id: uuid.UUID) -> Response:
 )
 def change_subscription(subscription_id: uuid.UUID) -> Response:
     body = g.body
-    return _ok(
+    return ok(
         subscriptions.change(
             engine(),
             principal(),
@@ -255,7 +249,7 @@ def rotate_subscription_secret(subscription_id: uuid.UUID) -> Response:
     view, secret = subscriptions.rotate_secret(
         engine(), principal(), subscription_id, timedelta(hours=hours)
     )
-    return _ok({"subscription": view, "secret": secret})
+    return ok({"subscription": view, "secret": secret})
 
 
 @api.operation(
@@ -284,7 +278,7 @@ def deliveries(subscription_id: uuid.UUID) -> Response:
         offset=offset,
         limit=per_page,
     )
-    return _ok(paged(items, total, page, per_page))
+    return ok(paged(items, total, page, per_page))
 
 
 @api.operation(
@@ -296,7 +290,7 @@ def deliveries(subscription_id: uuid.UUID) -> Response:
     errors=(403, 404),
 )
 def replay_dead(subscription_id: uuid.UUID) -> Response:
-    return _ok({"replayed": subscriptions.replay_dead(engine(), principal(), subscription_id)})
+    return ok({"replayed": subscriptions.replay_dead(engine(), principal(), subscription_id)})
 
 
 @api.operation(
@@ -308,7 +302,7 @@ def replay_dead(subscription_id: uuid.UUID) -> Response:
     errors=(403, 404, 409),
 )
 def replay_delivery(delivery_id: int) -> Response:
-    return _ok({"replayed": subscriptions.replay(engine(), principal(), delivery_id)})
+    return ok({"replayed": subscriptions.replay(engine(), principal(), delivery_id)})
 
 
 # -- inbound ---------------------------------------------------------------------------------
@@ -323,7 +317,7 @@ def replay_delivery(delivery_id: int) -> Response:
     errors=(403,),
 )
 def list_sources() -> Response:
-    return _ok(inbound.list_sources(engine(), principal()))
+    return ok(inbound.list_sources(engine(), principal()))
 
 
 @api.operation(
@@ -342,7 +336,7 @@ def create_source() -> Response:
     view, secret = inbound.create_source(
         engine(), principal(), body["id"], body["routes"], body.get("description", "")
     )
-    return _ok({"source": view, "secret": secret}, 201)
+    return ok({"source": view, "secret": secret}, 201)
 
 
 @api.operation(
@@ -366,7 +360,7 @@ def change_source(source_id: str) -> Response:
         rotate_secret=bool(body.get("rotate_secret")),
         grace=timedelta(hours=body.get("grace_hours", 24)),
     )
-    return _ok({"source": view, "secret": secret})
+    return ok({"source": view, "secret": secret})
 
 
 @api.operation(
@@ -383,7 +377,7 @@ def change_source(source_id: str) -> Response:
 )
 def received(source_id: str) -> Response:
     _, per_page, offset = page_args()
-    return _ok(
+    return ok(
         inbound.received(
             engine(),
             principal(),
@@ -408,7 +402,7 @@ def received(source_id: str) -> Response:
 )
 def receive(source_id: str) -> Response:
     answer = inbound.receive(engine(), source_id, dict(request.headers), request.get_data())
-    response = _ok(answer.body, answer.status)
+    response = ok(answer.body, answer.status)
     if answer.status >= 400:
         response.mimetype = "application/problem+json"
     if answer.replayed:

@@ -173,10 +173,10 @@ def _case_page(
     status: int = 200,
 ) -> tuple[str, int]:
     principal, ctx = who(), engine()
-    case = casefile.case_file(ctx, principal, case_id)
+    view = casefile.case_page(ctx, principal, case_id)
+    case, positions = view["case"], view["positions"]
     by_pointer = forms.errors_by_pointer(errors or [])
     contact_fields = forms.build(CONTACT_FORM, contact or {}, by_pointer, zone())
-    positions = casefile.position(ctx, principal, case_id)
     for phase in positions:
         for timer in phase["pending_timers"]:
             timer["due_label"] = local_time(timer["due_at"])
@@ -185,8 +185,8 @@ def _case_page(
         case=case,
         people_by_id={p["id"]: p["name"] for p in case["people"]},
         tasks=work.case_tasks(ctx, principal, case_id),
-        contacts=casefile.contacts(ctx, principal, case_id),
-        timeline=casefile.timeline(ctx, principal, case_id),
+        contacts=view["contacts"],
+        timeline=view["timeline"],
         positions=positions,
         contact_fields=contact_fields,
         contact_errors=forms.unplaced(contact_fields, by_pointer),

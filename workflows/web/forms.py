@@ -66,8 +66,9 @@ def _title(key: str, schema: dict[str, Any]) -> str:
     return str(schema.get("title") or key.replace("_", " ").capitalize())
 
 
-def local_input(value: Any, zone: ZoneInfo) -> str:
-    """An ISO instant as a ``datetime-local`` input shows it, in the agency's zone."""
+def in_zone(value: Any, zone: ZoneInfo, layout: str) -> str:
+    """An ISO instant written with ``layout`` in the agency's zone; text that is not one is
+    given back as it is (to be shown, and refused by validation)."""
     if not isinstance(value, str) or not value:
         return ""
     try:
@@ -76,7 +77,12 @@ def local_input(value: Any, zone: ZoneInfo) -> str:
         return value
     if moment.tzinfo is not None:
         moment = moment.astimezone(zone)
-    return moment.strftime("%Y-%m-%dT%H:%M")
+    return moment.strftime(layout)
+
+
+def local_input(value: Any, zone: ZoneInfo) -> str:
+    """An ISO instant as a ``datetime-local`` input shows it, in the agency's zone."""
+    return in_zone(value, zone, "%Y-%m-%dT%H:%M")
 
 
 def build(

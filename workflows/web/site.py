@@ -6,7 +6,6 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable
-from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -27,6 +26,7 @@ from flask import (
 from engine.context import EngineContext
 from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound
 from engine.identity import Principal
+from workflows.web.forms import in_zone
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                static_url_path="/assets")  # fmt: skip
@@ -123,15 +123,7 @@ def page_context() -> dict[str, Any]:
 
 def local_time(value: str | None, with_time: bool = True) -> str:
     """An ISO instant in the agency's zone, as people read it."""
-    if not value:
-        return ""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(zone())
-    return moment.strftime("%a %d %b %Y %H:%M" if with_time else "%a %d %b %Y")
+    return in_zone(value, zone(), "%a %d %b %Y %H:%M" if with_time else "%a %d %b %Y")
 
 
 STATUS = [(NotFound, 404), (Conflict, 409), (Forbidden, 403), (InvalidInput, 400)]

@@ -135,7 +135,7 @@ def task_action(task_id: uuid.UUID) -> Response | tuple[str, int]:
         if text:
             work.comment(ctx, principal, task_id, text)
         return redirect(url_for("web.task_page", task_id=task_id, _anchor="comments"))
-    schema = work.task_detail(ctx, principal, task_id)["form"]
+    schema = work.task_form(ctx, principal, task_id)
     data = forms.parse(schema, request.form, zone())
     if action == "save":
         work.save_draft(ctx, principal, task_id, data, _version())
