@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from engine import core_writes
 from engine.tables import AuditEvent
 
 _INSERT = insert(AuditEvent)
@@ -26,9 +27,10 @@ def record(
     task_id: uuid.UUID | None = None,
     **details: Any,
 ) -> None:
-    # A plain INSERT (no ORM object, no RETURNING): audit rows are written, never read back.
-    # One statement object for every call: it is compiled once, not built again each time.
-    session.execute(
+    # A plain INSERT (no ORM object): audit rows are written, never read back. One statement
+    # object for every call: it is compiled once, not built again each time.
+    core_writes.execute(
+        session,
         _INSERT,
         [
             {

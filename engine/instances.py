@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from engine import audit, deadlines, outbox, projections
@@ -122,6 +122,17 @@ def start_instance_in(
     return instance
 
 
+# Built once: it runs on every completion.
+_TASK_TO_COMPLETE = (
+    select(HumanTask, ProcessInstance, Case)
+    .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+    .join(Case, Case.id == HumanTask.case_id)
+    .where(HumanTask.id == bindparam("task_id"))
+    .with_for_update(of=[HumanTask, ProcessInstance])
+    .execution_options(populate_existing=True)
+)
+
+
 def complete_task(
     ctx: EngineContext,
     actor: Actor,
@@ -142,14 +153,7 @@ def complete_task(
         # One read that also locks the task and its instance (FOR UPDATE on PostgreSQL; the
         # SQLite writer's BEGIN IMMEDIATE already serializes): a concurrent completion waits
         # here and then sees the task completed.
-        found = session.execute(
-            select(HumanTask, ProcessInstance, Case)
-            .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-            .join(Case, Case.id == HumanTask.case_id)
-            .where(HumanTask.id == task_id)
-            .with_for_update(of=[HumanTask, ProcessInstance])
-            .execution_options(populate_existing=True)
-        ).first()
+        found = session.execute(_TASK_TO_COMPLETE, {"task_id": task_id}).first()
         if found is None:
             raise NotFound(f"no task {task_id}")
         task, instance, case = found

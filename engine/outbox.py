@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine import core_writes
 from engine.event_topics import TOPICS
 from engine.tables import OutboxEvent, WebhookDelivery, WebhookSubscription
 
@@ -89,12 +90,21 @@ def envelope(published: Published) -> dict[str, Any]:
     }
 
 
+# Built once: these run on every commit that published anything.
+_INSERT_EVENTS = insert(OutboxEvent)
+_INSERT_DELIVERIES = insert(WebhookDelivery)
+_ACTIVE_SUBSCRIPTIONS = select(WebhookSubscription.id, WebhookSubscription.topics).where(
+    WebhookSubscription.active.is_(True)
+)
+
+
 def _write(session: Session) -> None:
     pending: list[Published] = session.info.pop(_PENDING, [])
     if not pending:
         return
-    session.execute(
-        insert(OutboxEvent),
+    core_writes.execute(
+        session,
+        _INSERT_EVENTS,
         [
             {
                 "id": p.id,
@@ -106,11 +116,7 @@ def _write(session: Session) -> None:
             for p in pending
         ],
     )
-    subscriptions = session.execute(
-        select(WebhookSubscription.id, WebhookSubscription.topics).where(
-            WebhookSubscription.active.is_(True)
-        )
-    ).all()
+    subscriptions = session.connection().execute(_ACTIVE_SUBSCRIPTIONS).all()
     deliveries = [
         {
             "message_id": new_message_id(),
@@ -126,7 +132,7 @@ def _write(session: Session) -> None:
         if topic_matches(topics, p.topic)
     ]
     if deliveries:
-        session.execute(insert(WebhookDelivery), deliveries)
+        core_writes.execute(session, _INSERT_DELIVERIES, deliveries)
 
 
 def _forget(session: Session) -> None:

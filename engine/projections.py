@@ -12,10 +12,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.orm import Session
 
-from engine import outbox
+from engine import core_writes, outbox
 from engine.assignment import assign_new_tasks
 from engine.spiff.runtime import Snapshot, TimerView
 from engine.tables import AwaitedMessage, Case, HumanTask, ProcessInstance, Timer
@@ -24,6 +24,21 @@ READY, COMPLETED, CANCELLED = "ready", "completed", "cancelled"
 PENDING, FIRED = "pending", "fired"
 
 EMPTY = Snapshot([], [], [], False, [])
+
+# The statements of every engine step, built once (compiled once, not rebuilt per call).
+_INSERT_TASKS = insert(HumanTask)
+_INSERT_TIMERS = insert(Timer)
+_END_TIMER = (
+    update(Timer)
+    .where(
+        Timer.instance_id == bindparam("instance"),
+        Timer.task_id == bindparam("task"),
+        Timer.due_at == bindparam("due"),
+        Timer.status == PENDING,
+    )
+    .values(status=bindparam("status"), fired_at=bindparam("fired"), claimed_until=None)
+    .returning(Timer.id, Timer.bpmn_id)
+)
 
 
 def sync_human_tasks(
@@ -71,7 +86,7 @@ def sync_human_tasks(
     if created:
         assign_new_tasks(session, case, created)
         # A bulk statement, not one ORM object per row: this runs on every engine step.
-        session.execute(insert(HumanTask), created)
+        core_writes.execute(session, _INSERT_TASKS, created)
         for row in created:
             outbox.publish(
                 session,
@@ -123,7 +138,7 @@ def sync_timers(
         if timer.task_id not in seen
     ]
     if created or born_fired:
-        session.execute(insert(Timer), created + born_fired)
+        core_writes.execute(session, _INSERT_TIMERS, created + born_fired)
     for row in born_fired:
         outbox.publish(
             session,
@@ -142,16 +157,16 @@ def sync_timers(
         status = FIRED if fired else CANCELLED
         ended += [
             (timer_id, bpmn_id, status)
-            for timer_id, bpmn_id in session.execute(
-                update(Timer)
-                .where(
-                    Timer.instance_id == instance.id,
-                    Timer.task_id == task_id,
-                    Timer.due_at == due_at,
-                    Timer.status == PENDING,
-                )
-                .values(status=status, fired_at=now if fired else None, claimed_until=None)
-                .returning(Timer.id, Timer.bpmn_id)
+            for timer_id, bpmn_id in core_writes.execute(
+                session,
+                _END_TIMER,
+                {
+                    "instance": instance.id,
+                    "task": task_id,
+                    "due": due_at,
+                    "status": status,
+                    "fired": now if fired else None,
+                },
             ).all()
         ]
     return created + born_fired, ended
