@@ -26,9 +26,14 @@ SCREENED_OUT = "screened_out"
 REDACTED = "[redacted]"
 
 
+# Aliased and correlated to Case only: the filter is also used in queries over tasks. Made
+# once: building an alias costs more than running the worklist query it sits in.
+_ASSIGNED_TASK = aliased(HumanTask, name="assigned_task")
+_QUEUED_TASK = aliased(HumanTask, name="queued_task")
+
+
 def _assigned(principal: Principal) -> ColumnElement[bool]:
-    # Aliased and correlated to Case only: the filter is also used in queries over tasks.
-    task = aliased(HumanTask)
+    task = _ASSIGNED_TASK
     return or_(
         Case.assigned_to == principal.id,
         select(task.id)
@@ -41,7 +46,7 @@ def _assigned(principal: Principal) -> ColumnElement[bool]:
 def _queued_for(principal: Principal) -> ColumnElement[bool]:
     """Cases of the worker's own team with a ready task waiting, unassigned, in one of their
     roles (an attorney's court task, say): they must read the case to take the task."""
-    task = aliased(HumanTask)
+    task = _QUEUED_TASK
     return and_(
         Case.team == principal.team_id,
         select(task.id)

@@ -16,37 +16,50 @@ from engine.tables import Case, User
 CASE_OWNING_LANES = ("investigator", "ongoing_caseworker")
 
 
-def _holds(session: Session, user_id: str | None, role: str | None) -> bool:
-    if user_id is None or role is None:
-        return False
-    user = session.get(User, user_id)
-    return user is not None and user.active and role in user.roles
+class _Roster:
+    """The users this assignment looks at, each read once. (The session's identity map holds
+    objects only while something references them, so it would read them again.)"""
 
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._users: dict[str, User | None] = {}
 
-def _least_loaded(session: Session, team: str, role: str) -> str | None:
-    members = [
-        u
-        for u in session.scalars(select(User).where(User.team_id == team, User.active.is_(True)))
-        if role in u.roles
-    ]
-    if not members:
-        return None
-    load = dict(
-        session.execute(
-            select(Case.assigned_to, func.count())
-            .where(Case.assigned_to.in_([m.id for m in members]), Case.status != "closed")
-            .group_by(Case.assigned_to)
-        ).all()
-    )
-    return min(members, key=lambda m: (load.get(m.id, 0), m.id)).id
+    def holds(self, user_id: str | None, role: str | None) -> bool:
+        if user_id is None or role is None:
+            return False
+        if user_id not in self._users:
+            self._users[user_id] = self._session.get(User, user_id)
+        user = self._users[user_id]
+        return user is not None and user.active and role in user.roles
+
+    def least_loaded(self, team: str, role: str) -> str | None:
+        members = [
+            u
+            for u in self._session.scalars(
+                select(User).where(User.team_id == team, User.active.is_(True))
+            )
+            if role in u.roles
+        ]
+        if not members:
+            return None
+        self._users.update((m.id, m) for m in members)
+        load = dict(
+            self._session.execute(
+                select(Case.assigned_to, func.count())
+                .where(Case.assigned_to.in_([m.id for m in members]), Case.status != "closed")
+                .group_by(Case.assigned_to)
+            ).all()
+        )
+        return min(members, key=lambda m: (load.get(m.id, 0), m.id)).id
 
 
 def assign_new_tasks(session: Session, case: Case, rows: list[dict[str, Any]]) -> None:
     """Fill ``assignee`` on freshly projected task rows (before they are inserted)."""
+    roster = _Roster(session)
     for row in rows:
         role = row.get("role")
-        if not _holds(session, case.assigned_to, role) and role in CASE_OWNING_LANES and case.team:
-            chosen = _least_loaded(session, case.team, role)
+        if not roster.holds(case.assigned_to, role) and role in CASE_OWNING_LANES and case.team:
+            chosen = roster.least_loaded(case.team, role)
             if chosen is not None:
                 outbox.publish(
                     session,
@@ -59,5 +72,5 @@ def assign_new_tasks(session: Session, case: Case, rows: list[dict[str, Any]]) -
                     team=case.team,
                 )
                 case.assigned_to = chosen
-        if _holds(session, case.assigned_to, role):
+        if roster.holds(case.assigned_to, role):
             row["assignee"] = case.assigned_to

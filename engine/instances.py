@@ -8,6 +8,7 @@ that a thrown message starts or resumes in the same case are committed together 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -141,9 +142,12 @@ def complete_task(
     *,
     expected_version: int | None = None,
     taker: str | None = None,
+    authorize: Callable[[Session, HumanTask, Case], Actor] | None = None,
 ) -> HumanTask:
     """Complete a ready human task with form data and run the process on. With ``taker``,
-    the task must be unassigned or assigned to that user (it becomes theirs).
+    the task must be unassigned or assigned to that user (it becomes theirs). ``authorize``,
+    the caller's access rule, sees the task and its case first, in this unit of work, and
+    names the actor (or raises).
 
     Raises NotFound, Conflict (not ready, already done, stale ``expected_version``, or a
     concurrent completion won) or InvalidTaskData (field errors); nothing changes then.
@@ -157,6 +161,9 @@ def complete_task(
         if found is None:
             raise NotFound(f"no task {task_id}")
         task, instance, case = found
+        if authorize is not None:
+            # Before the task's state says anything: a refused user learns nothing of it.
+            actor = authorize(session, task, case)
         if task.status != projections.READY:
             raise Conflict(f"task {task_id} is {task.status}, not ready")
         if expected_version is not None and task.version != expected_version:

@@ -83,6 +83,8 @@ class DefinitionFile(Base):
 
 class Case(Base):
     __tablename__ = "cases"
+    # Caseloads count a worker's open cases from the index alone (no table reads).
+    __table_args__ = (Index("ix_cases_assigned_status", "assigned_to", "status"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     case_number: Mapped[str] = mapped_column(String(64), unique=True)
@@ -90,7 +92,7 @@ class Case(Base):
     status: Mapped[str] = mapped_column(String(32), index=True)
     summary: Mapped[str] = mapped_column(Text, default="")
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
-    assigned_to: Mapped[str | None] = mapped_column(String(200), index=True)
+    assigned_to: Mapped[str | None] = mapped_column(String(200))
     team: Mapped[str | None] = mapped_column(String(200), index=True)
     opened_at: Mapped[datetime]
     opened_by: Mapped[str | None] = mapped_column(String(200))

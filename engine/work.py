@@ -10,11 +10,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
 
 from engine import audit, outbox
 from engine.access import readable_case, redact, supervises, visible_cases
 from engine.assignment import CASE_OWNING_LANES
-from engine.context import EngineContext
+from engine.context import Actor, EngineContext
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.forms import CONFIRMATION_SCHEMA
 from engine.identity import Principal
@@ -87,15 +88,22 @@ def worklist(
     if wanted.case_id is not None:
         query = query.where(HumanTask.case_id == wanted.case_id)
     with ctx.db.reader() as session:
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        # The page and the total in one statement; a page past the end needs a count.
         rows = session.execute(
-            query.order_by(
+            query.add_columns(func.count().over())
+            .order_by(
                 HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id
             )
             .offset(wanted.offset)
             .limit(wanted.limit)
         ).all()
-        return [task_json(t, c, now) for t, c in rows], total
+        if rows:
+            total = rows[0][2]
+        elif wanted.offset == 0:
+            total = 0
+        else:
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        return [task_json(t, c, now) for t, c, _ in rows], total
 
 
 def _task_and_case(
@@ -347,18 +355,24 @@ def complete(
 ) -> dict[str, Any]:
     """Complete a task as this principal: their role must hold the lane, the case be visible,
     and the task be theirs or unassigned."""
-    with ctx.db.reader() as session:
-        task, case = _task_and_case(session, principal, task_id)
+    cases: list[Case] = []
+
+    def as_permitted(session: Session, task: HumanTask, case: Case) -> Actor:
+        # Checked inside the completing unit of work: one transaction, not a read before it.
+        cases.append(readable_case(session, principal, case.id))
         _may_take(principal, task)
+        return principal.acting_as(task.role)
+
     done = complete_task(
         ctx,
-        principal.acting_as(task.role),
+        principal.actor,
         task_id,
         data,
         expected_version=expected_version,
         taker=principal.id,
+        authorize=as_permitted,
     )
-    return task_json(done, case, ctx.clock.now())
+    return task_json(done, cases[0], ctx.clock.now())
 
 
 def case_tasks(

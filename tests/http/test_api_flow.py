@@ -89,6 +89,20 @@ def test_a_stale_version_is_a_conflict(agency: Agency) -> None:
     assert stale.json["code"] == "conflict"
 
 
+def test_worklist_pages_count_every_task_even_past_the_last_page(agency: Agency) -> None:
+    filed = [agency.post("sam", "/api/v1/intakes", hotline_report()).json["id"] for _ in range(3)]
+
+    pages = [
+        agency.get("sam", f"/api/v1/tasks?view=queue&per_page=2&page={n}").json for n in (1, 2, 3)
+    ]
+
+    assert [len(p["items"]) for p in pages] == [2, 1, 0]
+    assert [p["total"] for p in pages] == [3, 3, 3]
+    assert {t["case_id"] for p in pages for t in p["items"]} == set(filed)
+    empty = agency.get("ivy", "/api/v1/tasks?view=mine").json
+    assert (empty["items"], empty["total"]) == ([], 0)
+
+
 def test_claim_needs_the_lanes_role(agency: Agency) -> None:
     filed = agency.post("sam", "/api/v1/intakes", hotline_report())
     [task] = agency.get("sam", f"/api/v1/tasks?view=queue&case_id={filed.json['id']}").json["items"]
