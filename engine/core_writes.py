@@ -18,3 +18,7 @@ from sqlalchemy.orm import Session
 def execute(session: Session, statement: Executable, params: Any = None) -> CursorResult[Any]:
     session.flush()
     return session.connection().execute(statement, params)
+
+
+def dialect(session: Session) -> str:
+    return session.get_bind().dialect.name

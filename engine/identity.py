@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, select, update
 
 from engine import audit
 from engine.context import Actor, EngineContext
@@ -65,10 +66,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def principal_of(session: Session, user: User) -> Principal:
-    supervised = frozenset(
-        session.scalars(select(Team.id).where(Team.supervisor_id == user.id)).all()
-    )
+def _principal(user: User, supervised: Iterable[str | None]) -> Principal:
     return Principal(
         user.id,
         user.display_name,
@@ -76,29 +74,37 @@ def principal_of(session: Session, user: User) -> Principal:
         user.team_id,
         user.unit,
         user.security_group,
-        supervised,
+        frozenset(t for t in supervised if t is not None),
     )
+
+
+def _with_supervised_teams(query: Select[Any]) -> Select[Any]:
+    """The user's row once per team they supervise (once, with None, if none): the whole
+    principal in one statement, as every request reads it."""
+    return query.add_columns(Team.id).outerjoin(Team, Team.supervisor_id == User.id)
 
 
 def authenticate_token(ctx: EngineContext, token: str) -> Principal | None:
     """The principal a bearer token belongs to, or None (unknown, revoked, inactive user)."""
     with ctx.db.reader() as session:
-        row = session.execute(
-            select(ApiToken, User)
-            .join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None))
-        ).first()
-        if row is None or not row[1].active:
+        rows = session.execute(
+            _with_supervised_teams(
+                select(User)
+                .join(ApiToken, ApiToken.user_id == User.id)
+                .where(ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None))
+            )
+        ).all()
+        if not rows or not rows[0][0].active:
             return None
-        return principal_of(session, row[1])
+        return _principal(rows[0][0], (team for _, team in rows))
 
 
 def load_principal(ctx: EngineContext, user_id: str) -> Principal | None:
     with ctx.db.reader() as session:
-        user = session.get(User, user_id)
-        if user is None or not user.active:
+        rows = session.execute(_with_supervised_teams(select(User).where(User.id == user_id))).all()
+        if not rows or not rows[0][0].active:
             return None
-        return principal_of(session, user)
+        return _principal(rows[0][0], (team for _, team in rows))
 
 
 def password_hash_of(ctx: EngineContext, user_id: str) -> str | None:

@@ -102,21 +102,24 @@ def _write(session: Session) -> None:
     pending: list[Published] = session.info.pop(_PENDING, [])
     if not pending:
         return
-    core_writes.execute(
-        session,
-        _INSERT_EVENTS,
-        [
-            {
-                "id": p.id,
-                "topic": p.topic,
-                "case_id": p.case_id,
-                "occurred_at": p.at,
-                "payload": envelope(p),
-            }
-            for p in pending
-        ],
-    )
-    subscriptions = session.connection().execute(_ACTIVE_SUBSCRIPTIONS).all()
+    events = [
+        {
+            "id": p.id,
+            "topic": p.topic,
+            "case_id": p.case_id,
+            "occurred_at": p.at,
+            "payload": envelope(p),
+        }
+        for p in pending
+    ]
+    if core_writes.dialect(session) == "postgresql":
+        # One round trip on every commit: PostgreSQL runs an INSERT placed in a WITH clause
+        # even though the query never reads it.
+        query = _ACTIVE_SUBSCRIPTIONS.add_cte(insert(OutboxEvent).values(events).cte("written"))
+        subscriptions = core_writes.execute(session, query).all()
+    else:
+        core_writes.execute(session, _INSERT_EVENTS, events)
+        subscriptions = session.connection().execute(_ACTIVE_SUBSCRIPTIONS).all()
     deliveries = [
         {
             "message_id": new_message_id(),
