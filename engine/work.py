@@ -7,10 +7,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Bundle, Session
 
 from engine import audit, outbox
 from engine.access import readable_case, redact, supervises, visible_cases
@@ -29,11 +29,28 @@ VIEWS = ("mine", "queue", "team", "overdue", "all")
 TASK_EVENTS = frozenset({"task.claimed", "task.unclaimed", "task.assigned"})
 
 
-def task_json(task: HumanTask, case: Case, now: datetime) -> dict[str, Any]:
+class TaskFields(Protocol):
+    """What a task's JSON is made of: a HumanTask, or a worklist row of just these columns."""
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    process_id: str
+    bpmn_id: str
+    name: str
+    role: str | None
+    assignee: str | None
+    status: str
+    created_at: datetime
+    due_at: datetime | None
+    overdue_since: datetime | None
+    version: int
+
+
+def task_json(task: TaskFields, case_number: str, now: datetime) -> dict[str, Any]:
     return {
         "id": str(task.id),
         "case_id": str(task.case_id),
-        "case_number": case.case_number,
+        "case_number": case_number,
         "process_id": task.process_id,
         "element_id": task.bpmn_id,
         "name": task.name,
@@ -57,6 +74,24 @@ class Worklist:
     limit: int = 50
 
 
+# Only what a worklist row shows, as plain rows: no ORM objects to build for every line.
+_WORKLIST_ROW = Bundle(
+    "task",
+    HumanTask.id,
+    HumanTask.case_id,
+    HumanTask.process_id,
+    HumanTask.bpmn_id,
+    HumanTask.name,
+    HumanTask.role,
+    HumanTask.assignee,
+    HumanTask.status,
+    HumanTask.created_at,
+    HumanTask.due_at,
+    HumanTask.overdue_since,
+    HumanTask.version,
+)
+
+
 def worklist(
     ctx: EngineContext, principal: Principal, wanted: Worklist
 ) -> tuple[list[dict[str, Any]], int]:
@@ -66,7 +101,7 @@ def worklist(
         raise InvalidInput(f"view must be one of {', '.join(VIEWS)}")
     now = ctx.clock.now()
     query: Select[Any] = (
-        select(HumanTask, Case)
+        select(_WORKLIST_ROW, Case.case_number)
         .join(Case, Case.id == HumanTask.case_id)
         .where(HumanTask.status == "ready", visible_cases(principal))
     )
@@ -103,7 +138,7 @@ def worklist(
             total = 0
         else:
             total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        return [task_json(t, c, now) for t, c, _ in rows], total
+        return [task_json(t, number, now) for t, number, _ in rows], total
 
 
 def _task_and_case(
@@ -122,7 +157,7 @@ def task_detail(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) ->
         instance = session.get(ProcessInstance, task.instance_id)
         assert instance is not None
         compiled = ctx.definitions.compiled(session, instance.version_id)
-        result = task_json(task, case, ctx.clock.now())
+        result = task_json(task, case.case_number, ctx.clock.now())
         result["form"] = _form(compiled, task)
         data: dict[str, Any] = {}
         if task.status == "ready" and instance.status == "active":
@@ -238,7 +273,7 @@ def _change(
                 by=principal.id,
             )
         uow.commit()
-        return task_json(found, case, now)
+        return task_json(found, case.case_number, now)
 
 
 def claim(
@@ -372,7 +407,7 @@ def complete(
         taker=principal.id,
         authorize=as_permitted,
     )
-    return task_json(done, cases[0], ctx.clock.now())
+    return task_json(done, cases[0].case_number, ctx.clock.now())
 
 
 def case_tasks(
@@ -384,4 +419,4 @@ def case_tasks(
             select(HumanTask).where(HumanTask.case_id == case.id).order_by(HumanTask.created_at)
         )
         now = ctx.clock.now()
-        return [task_json(t, case, now) for t in rows]
+        return [task_json(t, case.case_number, now) for t in rows]
