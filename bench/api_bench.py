@@ -8,8 +8,9 @@
 2. Files --completions hotline reports through the engine; each leaves a "record the report"
    task in the screeners' queue, on its own case.
 3. Starts `casework serve --workers N` and has --clients threads complete those tasks at once
-   (each completion runs the screening decisions and starts the investigation), then read
-   worklists: an investigator's own, a supervisor's team view, the screeners' queue.
+   (each completion runs the screening decisions and starts the investigation), then the
+   first contacts those completions gave investigators (the everyday kind of completion), then
+   read worklists: an investigator's own, a supervisor's team view, the screeners' queue.
 
 Prints completions per second, p50/p95/p99 latency seen by the clients, and the engine's share
 of the server's time (from each response's Server-Timing header). Targets on a 2-core machine:
@@ -185,6 +186,32 @@ def seed_open_investigations(ctx: EngineContext, count: int) -> None:
             )
 
 
+def first_contacts(url: str, agency: Agency) -> list[tuple[str, str]]:
+    """(investigator, task id) of the first contacts the screened reports opened, with a
+    token issued for each investigator who got one."""
+    ctx = context(url)
+    with ctx.db.engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT t.assignee, t.id FROM human_tasks AS t JOIN cases AS c "
+                "ON c.id = t.case_id WHERE t.bpmn_id = 'first_contact' AND t.status = 'ready' "
+                "AND c.case_number NOT LIKE 'BENCH-%' AND t.assignee IS NOT NULL"
+            )
+        ).all()
+    for who in {who for who, _ in rows} - set(agency.tokens):
+        agency.tokens[who] = issue_token(ctx, ACTOR, who)
+    ctx.db.dispose()
+    return [(who, str(task_id)) for who, task_id in rows]
+
+
+def contact(base: str, token: str, task_id: str) -> Callable[[requests.Session], requests.Response]:
+    headers = {"Authorization": f"Bearer {token}"}
+    body = {"contact_at": "2025-03-03T20:00:00+00:00", "location": "child_residence"}
+    return lambda s: s.post(
+        f"{base}/tasks/{task_id}/complete", json=body, headers=headers, timeout=60
+    )
+
+
 def start_server(url: str, workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "CASEWORK_DATABASE_URL": url, "CASEWORK_LOG_FORMAT": "json"}
     log = open(ROOT / "var" / "api_bench_server.log", "wb")
@@ -275,6 +302,7 @@ def report(label: str, samples: list[Sample], wall: float, target_ms: float) -> 
         f"p95 {percentile(latencies, 0.95):.1f} ms, "
         f"p99 {percentile(latencies, 0.99):.1f} ms (target p95 < {target_ms:.0f} ms); "
         f"server time p50 {statistics.median(s.server_ms for s in ok):.1f} ms, "
+        f"engine p50 {statistics.median(s.engine_ms for s in ok):.1f} ms, "
         f"engine share {engine / server:.0%}"
     )
     failed = sorted({s.status for s in samples if s.status >= 400})
@@ -315,7 +343,20 @@ def main() -> None:
             args.clients, [completion(i, t) for i, t in enumerate(agency.intake_tasks)]
         )
         report(
-            f"completions ({args.clients} clients, {args.workers} gunicorn workers)",
+            f"record_report completions ({args.clients} clients, {args.workers} gunicorn "
+            "workers; each runs the screening decisions and starts the investigation)",
+            samples,
+            wall,
+            50,
+        )
+        contacts = first_contacts(args.postgres, agency)
+        samples, wall = hammer(
+            args.clients,
+            [contact(base, agency.tokens[who], task_id) for who, task_id in contacts],
+        )
+        report(
+            f"first_contact completions ({args.clients} clients, {args.workers} gunicorn "
+            "workers; an investigator's everyday task)",
             samples,
             wall,
             50,
