@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from engine import audit, outbox
+from engine import audit, core_writes, outbox
 from engine.context import SYSTEM, EngineContext
 from engine.profiles import DeadlineRule, Ladder, Profile
 from engine.tables import (
@@ -110,48 +110,70 @@ def arm(
     """Create deadline rows and their pending alerts for newly armed timers that a profile
     rule names. Rungs already in the past when armed (a late start) are not scheduled, except
     the due, overdue and escalation rungs, which are raised at the next poll."""
+    deadline_rows: list[dict[str, Any]] = []
+    alert_rows: list[dict[str, Any]] = []
     for timer in timers:
         rule = _rule_for(profile, timer)
         if rule is None:
             continue
-        started_at = _clock_start(rule, timer, now)
-        deadline_row = Deadline(
-            id=uuid.uuid4(),
-            case_id=case_id,
-            instance_id=instance_id,
-            timer_id=timer.timer_id,
-            task_id=timer.attached_to,
-            deadline_id=rule.id,
-            title=rule.title,
-            measure=rule.measure,
-            started_at=started_at,
-            due_at=timer.due_at,
-            status=OPEN,
+        row = {
+            "id": uuid.uuid4(),
+            "case_id": case_id,
+            "instance_id": instance_id,
+            "timer_id": timer.timer_id,
+            "task_id": timer.attached_to,
+            "deadline_id": rule.id,
+            "title": rule.title,
+            "measure": rule.measure,
+            "started_at": _clock_start(rule, timer, now),
+            "due_at": timer.due_at,
+            "status": OPEN,
+        }
+        deadline_rows.append(row)
+        alert_rows += _alert_rows(
+            row["id"], row["started_at"], row["due_at"], profile, rule.ladder, now
         )
-        session.add(deadline_row)
-        session.flush()
-        schedule(session, deadline_row, profile, rule.ladder, now)
+    # Two statements however many timers were armed: this runs on most engine steps.
+    if deadline_rows:
+        core_writes.execute(session, _INSERT_DEADLINES, deadline_rows)
+    if alert_rows:
+        core_writes.execute(session, _INSERT_ALERTS, alert_rows)
 
 
 def schedule(
     session: Session, row: Deadline, profile: Profile, ladder_name: str, now: datetime
 ) -> None:
-    rows = [
+    rows = _alert_rows(row.id, row.started_at, row.due_at, profile, ladder_name, now)
+    if rows:
+        core_writes.execute(session, _INSERT_ALERTS, rows)
+
+
+def _alert_rows(
+    deadline_row_id: uuid.UUID,
+    started_at: datetime,
+    due_at: datetime,
+    profile: Profile,
+    ladder_name: str,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    return [
         {
             "id": uuid.uuid4(),
-            "deadline_row_id": row.id,
+            "deadline_row_id": deadline_row_id,
             "kind": kind,
             "due_at": when,
             "recipients": list(recipients),
             "status": PENDING,
         }
         for kind, when, recipients in ladder_moments(
-            profile.ladders[ladder_name], row.started_at, row.due_at, profile.calendar.zone
+            profile.ladders[ladder_name], started_at, due_at, profile.calendar.zone
         )
         if kind != "reminder" or when > now
     ]
-    if rows:
-        session.execute(insert(ScheduledAlert), rows)
+
+
+_INSERT_DEADLINES = insert(Deadline)
+_INSERT_ALERTS = insert(ScheduledAlert)
 
 
 def timers_ended(
