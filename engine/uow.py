@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from engine import core_writes
 from engine.errors import Conflict
 
 
@@ -36,7 +37,7 @@ class UnitOfWork:
 
     @property
     def dialect(self) -> str:
-        return self.session.get_bind().dialect.name
+        return core_writes.dialect(self.session)
 
     def commit(self) -> None:
         try:

@@ -74,22 +74,9 @@ class Worklist:
     limit: int = 50
 
 
-# Only what a worklist row shows, as plain rows: no ORM objects to build for every line.
-_WORKLIST_ROW = Bundle(
-    "task",
-    HumanTask.id,
-    HumanTask.case_id,
-    HumanTask.process_id,
-    HumanTask.bpmn_id,
-    HumanTask.name,
-    HumanTask.role,
-    HumanTask.assignee,
-    HumanTask.status,
-    HumanTask.created_at,
-    HumanTask.due_at,
-    HumanTask.overdue_since,
-    HumanTask.version,
-)
+# Only what a worklist row shows (the TaskFields), as plain rows: no ORM objects to build for
+# every line.
+_WORKLIST_ROW = Bundle("task", *(getattr(HumanTask, field) for field in TaskFields.__annotations__))
 
 
 def worklist(
