@@ -157,6 +157,7 @@ def seed_open_investigations(ctx: EngineContext, count: int) -> None:
             "instance_id": "s.instance_id",
             "case_id": "s.case_id",
             "assignee": "'inv' || lpad((s.n % :workers)::text, 4, '0')",
+            "team": "'team' || lpad(((s.n % :workers) % :teams)::text, 2, '0')",
             "due_at": "now() + ((s.n % 700) - 100) * interval '1 hour'",
         },
     }

@@ -77,6 +77,7 @@ def sync_human_tasks(
                 "name": task.name,
                 "role": task.lane,
                 "assignee": None,
+                "team": case.team,
                 "status": READY,
                 "created_at": now,
                 "due_at": task.due_at,

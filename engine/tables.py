@@ -93,6 +93,7 @@ class Case(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
     assigned_to: Mapped[str | None] = mapped_column(String(200))
+    # Copied onto the case's tasks (HumanTask.team): a change of team must update them too.
     team: Mapped[str | None] = mapped_column(String(200), index=True)
     opened_at: Mapped[datetime]
     opened_by: Mapped[str | None] = mapped_column(String(200))
@@ -150,6 +151,7 @@ class HumanTask(Base):
     __table_args__ = (
         Index("ix_human_tasks_queue", "status", "role", "due_at"),
         Index("ix_human_tasks_assignee", "assignee", "status", "due_at"),
+        Index("ix_human_tasks_team", "team", "status", "due_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
@@ -160,6 +162,9 @@ class HumanTask(Base):
     name: Mapped[str] = mapped_column(String(300))
     role: Mapped[str | None] = mapped_column(String(100))
     assignee: Mapped[str | None] = mapped_column(String(200))
+    # The case's team, copied so a supervisor's team view reads one index in due order
+    # instead of joining every ready task to its case. A case's team is set when it opens.
+    team: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
     due_at: Mapped[datetime | None]

@@ -102,7 +102,7 @@ def worklist(
         if not principal.supervised_teams and not principal.has("program_director"):
             raise Forbidden("the team view is for supervisors and program directors")
         if principal.supervised_teams:
-            query = query.where(Case.team.in_(sorted(principal.supervised_teams)))
+            query = query.where(HumanTask.team.in_(sorted(principal.supervised_teams)))
     elif wanted.view == "overdue":
         query = query.where(or_(HumanTask.due_at < now, HumanTask.overdue_since.is_not(None)))
     if wanted.due_within_days is not None:

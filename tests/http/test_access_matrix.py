@@ -131,3 +131,28 @@ def test_a_revoked_token_stops_working(agency: Agency) -> None:
     revoke_tokens(agency.ctx, Actor("alex", "administrator"), "ivy")
 
     assert agency.get("ivy", "/api/v1/me").status_code == 401
+
+
+def test_a_team_view_lists_the_teams_tasks_and_no_other_teams_or_unseen_sensitive_ones(
+    agency: Agency,
+) -> None:
+    opened = {}
+    for name, team, sensitive in (
+        ("north", "north", False),
+        ("south", "south", False),
+        ("north-sensitive", "north", True),
+    ):
+        data = {
+            "profile_id": "us-tx",
+            "team": team,
+            "sensitive": sensitive,
+            "people": [{"ref": "c", "role": "child", "name": f"child of {name}"}],
+        }
+        opened[name] = open_case(agency.ctx, OPENER, data, start_process="intake").id
+
+    def listed(user: str) -> set[str]:
+        items = agency.get(user, "/api/v1/tasks?view=team&per_page=200").json["items"]
+        return {item["case_id"] for item in items}
+
+    assert listed("sue") == {str(opened["north"])}
+    assert listed("sol") == {str(opened["south"])}
