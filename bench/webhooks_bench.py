@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, func, select, text, update
+from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
@@ -52,7 +53,7 @@ sys.path.insert(0, str(ROOT))
 from sample_reports import REPORT as SAMPLE_REPORT  # noqa: E402
 from sample_reports import recorded  # noqa: E402
 
-from engine import outbox, queries, schema  # noqa: E402
+from engine import appends, outbox, queries, schema  # noqa: E402
 from engine.bundle import read_bundle  # noqa: E402
 from engine.casefile import file_intake  # noqa: E402
 from engine.clock import SystemClock  # noqa: E402
@@ -342,12 +343,16 @@ def set_active(ctx: EngineContext, active: bool) -> None:
 
 
 def switch_outbox(ctx: EngineContext, on: bool) -> None:
-    """Off: the commit no longer writes queued events (they are dropped with the session)."""
-    attached = event.contains(ctx.db.writer, "before_commit", outbox._write)
-    if on and not attached:
-        event.listen(ctx.db.writer, "before_commit", outbox._write)
-    elif not on and attached:
-        event.remove(ctx.db.writer, "before_commit", outbox._write)
+    """Off: the commit drops queued events before writing (audit rows are still written)."""
+    attached = event.contains(ctx.db.writer, "before_commit", _drop_events)
+    if not on and not attached:
+        event.listen(ctx.db.writer, "before_commit", _drop_events, insert=True)
+    elif on and attached:
+        event.remove(ctx.db.writer, "before_commit", _drop_events)
+
+
+def _drop_events(session: Session) -> None:
+    appends.forget(session, outbox.EVENTS)
 
 
 def counts(ctx: EngineContext) -> tuple[int, int]:

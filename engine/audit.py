@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from engine import core_writes
+from engine import appends, core_writes
 from engine.tables import AuditEvent
 
-_INSERT = insert(AuditEvent)
+AUDIT = "audit"
+INSERT = insert(AuditEvent)
 
 
 def record(
@@ -27,24 +28,20 @@ def record(
     task_id: uuid.UUID | None = None,
     **details: Any,
 ) -> None:
-    # A plain INSERT (no ORM object): audit rows are written, never read back. One statement
-    # object for every call: it is compiled once, not built again each time.
-    core_writes.execute(
-        session,
-        _INSERT,
-        [
-            {
-                "at": at,
-                "actor": actor_id,
-                "actor_role": actor_role,
-                "action": action,
-                "case_id": case_id,
-                "instance_id": instance_id,
-                "task_id": task_id,
-                "details": details,
-            }
-        ],
-    )
+    row = {
+        "at": at,
+        "actor": actor_id,
+        "actor_role": actor_role,
+        "action": action,
+        "case_id": case_id,
+        "instance_id": instance_id,
+        "task_id": task_id,
+        "details": details,
+    }
+    # Audit rows are written, never read back: a unit of work's go with its commit (see
+    # engine.appends); a session that does not queue writes a plain INSERT at once.
+    if not appends.queue(session, AUDIT, row):
+        core_writes.execute(session, INSERT, [row])
 
 
 def changed_fields(before: dict[str, Any], submitted: dict[str, Any]) -> list[str]:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine import outbox
+from engine import appends, outbox
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,8 @@ def connect(url: str, *, pool_size: int = 5) -> Database:
         )
         reader = writer
     writers = sessionmaker(writer, expire_on_commit=False)
-    # Events queued by a unit of work are written by its commit (see engine.outbox).
-    outbox.attach(writers)
+    # Audit rows and events queued by a unit of work are written by its commit.
+    appends.attach(writers, outbox.write_at_commit)
     return Database(url, writers, sessionmaker(reader, expire_on_commit=False), writer)
 
 

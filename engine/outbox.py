@@ -12,20 +12,20 @@ from __future__ import annotations
 import fnmatch
 import secrets
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, insert, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Insert, Table, bindparam, column, func, insert, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session
 
-from engine import core_writes
+from engine import appends, audit, core_writes
 from engine.event_topics import TOPICS
-from engine.tables import OutboxEvent, WebhookDelivery, WebhookSubscription
+from engine.tables import AuditEvent, OutboxEvent, WebhookDelivery, WebhookSubscription
 
-_PENDING = "casework_outbox"
+EVENTS = "events"
 # A delivery is pending until delivered or dead; a dead one that was requeued is "replayed".
 PENDING, DELIVERED, DEAD, REPLAYED = "pending", "delivered", "dead", "replayed"
 
@@ -48,28 +48,8 @@ def publish(
     payload = {k: _plain(v) for k, v in data.items()}
     if case_id is not None:
         payload["case_id"] = str(case_id)
-    session.info.setdefault(_PENDING, []).append(
-        Published(uuid.uuid4(), topic, case_id, at, payload)
-    )
-
-
-@contextmanager
-def savepoint(session: Session) -> Iterator[None]:
-    """A nested transaction whose queued events go with it if it rolls back (the outer unit
-    of work carries on and commits the rest)."""
-    mark = len(session.info.get(_PENDING, []))
-    try:
-        with session.begin_nested():
-            yield
-    except Exception:
-        del session.info.get(_PENDING, [])[mark:]
-        raise
-
-
-def attach(factory: sessionmaker[Session]) -> None:
-    """Make sessions of this factory write their queued events as part of their commit."""
-    event.listen(factory, "before_commit", _write)
-    event.listen(factory, "after_rollback", _forget)
+    if not appends.queue(session, EVENTS, Published(uuid.uuid4(), topic, case_id, at, payload)):
+        raise RuntimeError("events are published on a unit of work's session (engine.db)")
 
 
 def topic_matches(patterns: Iterable[str], topic: str) -> bool:
@@ -90,18 +70,49 @@ def envelope(published: Published) -> dict[str, Any]:
     }
 
 
-# Built once: these run on every commit that published anything.
+# Built once: these run on every commit that wrote anything.
 _INSERT_EVENTS = insert(OutboxEvent)
 _INSERT_DELIVERIES = insert(WebhookDelivery)
 _ACTIVE_SUBSCRIPTIONS = select(WebhookSubscription.id, WebhookSubscription.topics).where(
     WebhookSubscription.active.is_(True)
 )
+_AUDIT_COLUMNS = ("at", "actor", "actor_role", "action", "case_id", "instance_id", "task_id")
+_EVENT_COLUMNS = ("id", "topic", "case_id", "occurred_at", "payload")
 
 
-def _write(session: Session) -> None:
-    pending: list[Published] = session.info.pop(_PENDING, [])
-    if not pending:
-        return
+def _insert_from_json(table: Table, names: tuple[str, ...], param: str) -> Insert:
+    """INSERT of the rows of a JSON array bound as one parameter: the statement is the same
+    whatever the number of rows, so it is compiled once (a multi-row VALUES is not cached)."""
+    rows = (
+        func.jsonb_to_recordset(bindparam(param, type_=JSONB))
+        .table_valued(*(column(name, table.c[name].type) for name in names))
+        .render_derived(with_types=True)
+    )
+    return insert(table).from_select(list(names), select(*(rows.c[name] for name in names)))
+
+
+# PostgreSQL runs an INSERT placed in a WITH clause even though the query never reads it: the
+# audit rows, the events and the read of the subscriptions are one round trip.
+_WRITE_ALL = _ACTIVE_SUBSCRIPTIONS.add_cte(
+    _insert_from_json(
+        AuditEvent.__table__,  # type: ignore[arg-type]
+        (*_AUDIT_COLUMNS, "details"),
+        "audit",
+    ).cte("audited")
+).add_cte(
+    _insert_from_json(
+        OutboxEvent.__table__,  # type: ignore[arg-type]
+        _EVENT_COLUMNS,
+        "events",
+    ).cte("written")
+)
+
+
+def write_at_commit(session: Session, pending: appends.Pending) -> None:
+    """Write a unit of work's queued audit rows and events, and one delivery per event and
+    subscription that wants its topic (the ``appends`` writer of the writer sessions)."""
+    audited: list[dict[str, Any]] = pending.get(audit.AUDIT, [])
+    published: list[Published] = pending.get(EVENTS, [])
     events = [
         {
             "id": p.id,
@@ -110,14 +121,19 @@ def _write(session: Session) -> None:
             "occurred_at": p.at,
             "payload": envelope(p),
         }
-        for p in pending
+        for p in published
     ]
     if core_writes.dialect(session) == "postgresql":
-        # One round trip on every commit: PostgreSQL runs an INSERT placed in a WITH clause
-        # even though the query never reads it.
-        query = _ACTIVE_SUBSCRIPTIONS.add_cte(insert(OutboxEvent).values(events).cte("written"))
-        subscriptions = core_writes.execute(session, query).all()
+        subscriptions = core_writes.execute(
+            session,
+            _WRITE_ALL,
+            {"audit": [_json_row(r) for r in audited], "events": [_json_row(e) for e in events]},
+        ).all()
     else:
+        if audited:
+            core_writes.execute(session, audit.INSERT, audited)
+        if not events:
+            return
         core_writes.execute(session, _INSERT_EVENTS, events)
         subscriptions = session.connection().execute(_ACTIVE_SUBSCRIPTIONS).all()
     deliveries = [
@@ -130,7 +146,7 @@ def _write(session: Session) -> None:
             "next_attempt_at": p.at,
             "created_at": p.at,
         }
-        for p in pending
+        for p in published
         for subscription_id, topics in subscriptions
         if topic_matches(topics, p.topic)
     ]
@@ -138,8 +154,16 @@ def _write(session: Session) -> None:
         core_writes.execute(session, _INSERT_DELIVERIES, deliveries)
 
 
-def _forget(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+def _json_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: _json_value(value) for name, value in row.items()}
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise TypeError("naive datetime given where an aware one is required")
+        return value.astimezone(UTC).isoformat()
+    return _plain(value)
 
 
 def _plain(value: Any) -> Any:
