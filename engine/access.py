@@ -113,6 +113,19 @@ def readable_case(session: Session, principal: Principal, case_id: uuid.UUID) ->
     return case
 
 
+def reads_as_assignee(principal: Principal, case: Case, task: HumanTask) -> bool:
+    """Whether this principal may read a case already loaded with one of its tasks, known
+    without asking the database: a worker or supervisor assigned to the case or the task reads
+    it under every rule of ``visible_cases``, sensitive cases included. False means "ask"
+    (``readable_case``), not "refused"."""
+    return (
+        bool(principal.roles & (WORKER_ROLES | SUPERVISING_ROLES))
+        and case.status != SCREENED_OUT
+        and task.case_id == case.id
+        and principal.id in (case.assigned_to, task.assignee)
+    )
+
+
 def sees_reporter(principal: Principal) -> bool:
     return bool(principal.roles & (INTAKE_ROLES | SUPERVISING_ROLES))
 

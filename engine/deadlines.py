@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine import audit, core_writes, outbox
@@ -180,25 +180,56 @@ def timers_ended(
     session: Session, profile: Profile, ended: list[tuple[uuid.UUID, str, str]], now: datetime
 ) -> None:
     """Follow the deadlines whose timer fired (missed) or was cancelled (met in time)."""
-    for timer_id, bpmn_id, status in ended:
-        if not profile.deadline_rules_for(bpmn_id):
-            continue  # no deadline can hang on this timer: no need to look
-        deadline_row = session.scalar(select(Deadline).where(Deadline.timer_id == timer_id))
-        if deadline_row is None or deadline_row.status != OPEN:
+    # No deadline can hang on a timer no rule names: no need to look.
+    followed = [(timer_id, status) for timer_id, bpmn_id, status in ended
+                if profile.deadline_rules_for(bpmn_id)]  # fmt: skip
+    met = [timer_id for timer_id, status in followed if status != "fired"]
+    if met:
+        _meet(session, met, now)
+    for timer_id, status in followed:
+        if status != "fired":
             continue
-        if status == "fired":
+        deadline_row = session.scalar(select(Deadline).where(Deadline.timer_id == timer_id))
+        if deadline_row is not None and deadline_row.status == OPEN:
             _miss(session, deadline_row)
-        else:
-            deadline_row.status = MET
-            deadline_row.met_at = now
-            session.execute(
-                update(ScheduledAlert)
-                .where(
-                    ScheduledAlert.deadline_row_id == deadline_row.id,
-                    ScheduledAlert.status == PENDING,
-                )
-                .values(status=CANCELLED)
-            )
+
+
+# Met in time: the deadline closes and its pending alerts are cancelled. This runs on most
+# completions (the work a deadline bounds was done), so it is built once and, on PostgreSQL,
+# one statement.
+_MET = (
+    update(Deadline)
+    .where(Deadline.timer_id.in_(bindparam("timers", expanding=True)), Deadline.status == OPEN)
+    .values(status=MET, met_at=bindparam("now"))
+    .returning(Deadline.id)
+)
+_MET_ROWS = _MET.cte("met")
+_MEET_AND_CANCEL_ALERTS = (
+    update(ScheduledAlert)
+    .where(
+        ScheduledAlert.deadline_row_id.in_(select(_MET_ROWS.c.id)),
+        ScheduledAlert.status == PENDING,
+    )
+    .values(status=CANCELLED)
+    .add_cte(_MET_ROWS)
+)
+_CANCEL_ALERTS = (
+    update(ScheduledAlert)
+    .where(
+        ScheduledAlert.deadline_row_id.in_(bindparam("rows", expanding=True)),
+        ScheduledAlert.status == PENDING,
+    )
+    .values(status=CANCELLED)
+)
+
+
+def _meet(session: Session, timers: list[uuid.UUID], now: datetime) -> None:
+    if core_writes.dialect(session) == "postgresql":
+        core_writes.execute(session, _MEET_AND_CANCEL_ALERTS, {"timers": timers, "now": now})
+        return
+    met = core_writes.execute(session, _MET, {"timers": timers, "now": now}).scalars().all()
+    if met:
+        core_writes.execute(session, _CANCEL_ALERTS, {"rows": list(met)})
 
 
 def instance_cancelled(session: Session, instance_id: uuid.UUID) -> None:

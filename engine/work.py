@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Bundle, Session
 
 from engine import audit, outbox
-from engine.access import readable_case, redact, supervises, visible_cases
+from engine.access import readable_case, reads_as_assignee, redact, supervises, visible_cases
 from engine.assignment import CASE_OWNING_LANES
 from engine.context import Actor, EngineContext
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -380,8 +380,11 @@ def complete(
     cases: list[Case] = []
 
     def as_permitted(session: Session, task: HumanTask, case: Case) -> Actor:
-        # Checked inside the completing unit of work: one transaction, not a read before it.
-        cases.append(readable_case(session, principal, case.id))
+        # Checked inside the completing unit of work: one transaction, not a read before it;
+        # and for the task's or the case's own worker, without a query at all.
+        if not reads_as_assignee(principal, case, task):
+            case = readable_case(session, principal, case.id)
+        cases.append(case)
         _may_take(principal, task)
         return principal.acting_as(task.role)
 

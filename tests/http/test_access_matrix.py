@@ -3,12 +3,17 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 
 import pytest
+from sqlalchemy import select, update
 
+from engine.access import readable_case, reads_as_assignee
 from engine.cases import open_case
 from engine.context import Actor
+from engine.identity import load_principal
+from engine.tables import Case, HumanTask
 from http_support import Agency
 
 OPENER = Actor("hotline-import", "intake_screener")
@@ -156,3 +161,42 @@ def test_a_team_view_lists_the_teams_tasks_and_no_other_teams_or_unseen_sensitiv
 
     assert listed("sue") == {str(opened["north"])}
     assert listed("sol") == {str(opened["south"])}
+
+
+@pytest.mark.parametrize("assigned", ["case", "task"])
+def test_reading_as_assignee_never_allows_what_the_rules_refuse(
+    agency: Agency, assigned: str
+) -> None:
+    """The completion's shortcut (no access query for the case's or the task's own worker)
+    is a subset of ``visible_cases``, for every role, sensitive and screened-out cases too."""
+    shortcuts = set()
+    for user in VISIBLE:
+        principal = load_principal(agency.ctx, user)
+        assert principal is not None
+        for status, sensitive in itertools.product(
+            ("investigation", "screened_out"), (False, True)
+        ):
+            data = {
+                "profile_id": "us-tx",
+                "team": "north",
+                "sensitive": sensitive,
+                "assigned_to": user if assigned == "case" else "nobody",
+                "people": [{"ref": "c", "role": "child", "name": "Lia"}],
+            }
+            case_id = open_case(agency.ctx, OPENER, data, start_process="intake").id
+            with agency.ctx.db.writer() as session:
+                session.execute(update(Case).where(Case.id == case_id).values(status=status))
+                if assigned == "task":
+                    session.execute(
+                        update(HumanTask).where(HumanTask.case_id == case_id).values(assignee=user)
+                    )
+                session.commit()
+            with agency.ctx.db.reader() as session:
+                case = session.get_one(Case, case_id)
+                task = session.scalars(select(HumanTask).where(HumanTask.case_id == case_id)).one()
+                if reads_as_assignee(principal, case, task):
+                    shortcuts.add((user, status, sensitive))
+                    assert readable_case(session, principal, case_id) is case
+    # The shortcut is taken where it should be: workers on their cases, sensitive ones too.
+    assert {("ivy", "investigation", False), ("ivy", "investigation", True)} <= shortcuts
+    assert not any(status == "screened_out" for _, status, _ in shortcuts)
