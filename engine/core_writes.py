@@ -9,9 +9,23 @@ autoflush gave: the rows such a statement refers to (a new case, a new instance)
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import CursorResult, Executable
+from sqlalchemy import (
+    CursorResult,
+    Executable,
+    Insert,
+    Table,
+    bindparam,
+    column,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 
@@ -22,3 +36,102 @@ def execute(session: Session, statement: Executable, params: Any = None) -> Curs
 
 def dialect(session: Session) -> str:
     return session.get_bind().dialect.name
+
+
+class Inserts:
+    """New rows of several tables, written together when the caller is done: on PostgreSQL
+    in one statement (one round trip), elsewhere one executemany per table, in the order the
+    tables were first added (parents before the rows that refer to them)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[Table, list[dict[str, Any]]] = {}
+
+    def add(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self._rows.setdefault(table, []).extend(rows)
+
+    def write(self, session: Session) -> None:
+        batches = [(table, _complete(table, rows)) for table, rows in self._rows.items()]
+        self._rows = {}
+        if not batches:
+            return
+        if dialect(session) != "postgresql":
+            for table, (_, rows) in batches:
+                execute(session, _plain_insert(table), rows)
+            return
+        statement = _one_statement(tuple((table, names) for table, (names, _) in batches))
+        execute(
+            session,
+            statement,
+            {
+                f"rows_{i}": [json_row(row) for row in rows]
+                for i, (_, (_, rows)) in enumerate(batches)
+            },
+        )
+
+
+def _complete(
+    table: Table, rows: list[dict[str, Any]]
+) -> tuple[tuple[str, ...], list[dict[str, Any]]]:
+    # An executemany takes its columns from the first row and drops keys the others add; so
+    # every row gets every key any row has, with the column's default where it has none.
+    named = {name for row in rows for name in row}
+    names = tuple(
+        c.name for c in table.columns if c.name in named or _scalar_default(c) is not None
+    )
+    return names, [
+        {name: row[name] if name in row else _default_of(table, name) for name in names}
+        for row in rows
+    ]
+
+
+def _scalar_default(column_: Any) -> Any:
+    default = column_.default
+    return default.arg if default is not None and default.is_scalar else None
+
+
+def _default_of(table: Table, name: str) -> Any:
+    return _scalar_default(table.c[name])
+
+
+@cache
+def _plain_insert(table: Table) -> Insert:
+    return insert(table)
+
+
+@cache
+def _one_statement(shape: tuple[tuple[Table, tuple[str, ...]], ...]) -> Executable:
+    """The tables' INSERTs as one: all but the last in a WITH clause (PostgreSQL runs an
+    INSERT placed there, and checks foreign keys at the end of the whole statement)."""
+    *first, (last_table, last_names) = shape
+    statement = insert_from_json(last_table, last_names, f"rows_{len(first)}")
+    for i, (table, names) in enumerate(first):
+        statement = statement.add_cte(insert_from_json(table, names, f"rows_{i}").cte(f"rows_{i}"))
+    return statement
+
+
+def insert_from_json(table: Table, names: tuple[str, ...], param: str) -> Insert:
+    """INSERT of the rows of a JSON array bound as one parameter (PostgreSQL's
+    jsonb_to_recordset): the statement is the same whatever the number of rows, so it is
+    compiled once, where a multi-row VALUES is compiled again every time."""
+    rows = (
+        func.jsonb_to_recordset(bindparam(param, type_=JSONB))
+        .table_valued(*(column(name, table.c[name].type) for name in names))
+        .render_derived(with_types=True)
+    )
+    return insert(table).from_select(list(names), select(*(rows.c[name] for name in names)))
+
+
+def json_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A row's values as JSON for ``insert_from_json``: ids and instants as text."""
+    return {name: _json_value(value) for name, value in row.items()}
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise TypeError("naive datetime given where an aware one is required")
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine import audit, core_writes, outbox
@@ -106,10 +106,11 @@ def arm(
     instance_id: uuid.UUID,
     timers: list[ArmedTimer],
     now: datetime,
+    inserts: core_writes.Inserts,
 ) -> None:
-    """Create deadline rows and their pending alerts for newly armed timers that a profile
-    rule names. Rungs already in the past when armed (a late start) are not scheduled, except
-    the due, overdue and escalation rungs, which are raised at the next poll."""
+    """Add deadline rows and their pending alerts to ``inserts`` for newly armed timers that a
+    profile rule names. Rungs already in the past when armed (a late start) are not scheduled,
+    except the due, overdue and escalation rungs, which are raised at the next poll."""
     deadline_rows: list[dict[str, Any]] = []
     alert_rows: list[dict[str, Any]] = []
     for timer in timers:
@@ -133,11 +134,8 @@ def arm(
         alert_rows += _alert_rows(
             row["id"], row["started_at"], row["due_at"], profile, rule.ladder, now
         )
-    # Two statements however many timers were armed: this runs on most engine steps.
-    if deadline_rows:
-        core_writes.execute(session, _INSERT_DEADLINES, deadline_rows)
-    if alert_rows:
-        core_writes.execute(session, _INSERT_ALERTS, alert_rows)
+    inserts.add(_DEADLINES, deadline_rows)
+    inserts.add(_ALERTS, alert_rows)
 
 
 def schedule(
@@ -172,7 +170,8 @@ def _alert_rows(
     ]
 
 
-_INSERT_DEADLINES = insert(Deadline)
+_DEADLINES: Table = Deadline.__table__  # type: ignore[assignment]
+_ALERTS: Table = ScheduledAlert.__table__  # type: ignore[assignment]
 _INSERT_ALERTS = insert(ScheduledAlert)
 
 

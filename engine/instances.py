@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
-from engine import audit, deadlines, outbox, projections
+from engine import audit, core_writes, deadlines, outbox, projections
 from engine.context import Actor, EngineContext
 from engine.errors import Conflict, NotFound
 from engine.forms import CONFIRMATION_SCHEMA, validate_task_data
@@ -463,10 +463,15 @@ def _settle(
             )
     # The instance row first: projection rows refer to it.
     session.flush()
+    # The step's new tasks, timers, deadlines and alerts are written together, in one round
+    # trip on PostgreSQL, before anything looks at deadlines.
+    inserts = core_writes.Inserts()
     projections.sync_human_tasks(
-        session, case, instance, before, snapshot, now, completed=completed
+        session, case, instance, before, snapshot, now, inserts, completed=completed
     )
-    new_timers, ended_timers = projections.sync_timers(session, instance, before, snapshot, now)
+    new_timers, ended_timers = projections.sync_timers(
+        session, instance, before, snapshot, now, inserts
+    )
     armed = [
         deadlines.ArmedTimer(
             row["id"],
@@ -478,7 +483,8 @@ def _settle(
         for row in new_timers
         if profile.deadline_rules_for(row["bpmn_id"])
     ]
-    deadlines.arm(session, profile, case.id, instance.id, armed, now)
+    deadlines.arm(session, profile, case.id, instance.id, armed, now, inserts)
+    inserts.write(session)
     deadlines.timers_ended(session, profile, ended_timers, now)
     projections.sync_awaited_messages(session, instance, before, snapshot)
     for message in thrown:

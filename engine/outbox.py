@@ -14,11 +14,10 @@ import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, Table, bindparam, column, func, insert, select
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from engine import appends, audit, core_writes
@@ -76,31 +75,22 @@ _INSERT_DELIVERIES = insert(WebhookDelivery)
 _ACTIVE_SUBSCRIPTIONS = select(WebhookSubscription.id, WebhookSubscription.topics).where(
     WebhookSubscription.active.is_(True)
 )
-_AUDIT_COLUMNS = ("at", "actor", "actor_role", "action", "case_id", "instance_id", "task_id")
+_AUDIT_COLUMNS = (
+    "at", "actor", "actor_role", "action", "case_id", "instance_id", "task_id", "details"
+)  # fmt: skip
 _EVENT_COLUMNS = ("id", "topic", "case_id", "occurred_at", "payload")
-
-
-def _insert_from_json(table: Table, names: tuple[str, ...], param: str) -> Insert:
-    """INSERT of the rows of a JSON array bound as one parameter: the statement is the same
-    whatever the number of rows, so it is compiled once (a multi-row VALUES is not cached)."""
-    rows = (
-        func.jsonb_to_recordset(bindparam(param, type_=JSONB))
-        .table_valued(*(column(name, table.c[name].type) for name in names))
-        .render_derived(with_types=True)
-    )
-    return insert(table).from_select(list(names), select(*(rows.c[name] for name in names)))
 
 
 # PostgreSQL runs an INSERT placed in a WITH clause even though the query never reads it: the
 # audit rows, the events and the read of the subscriptions are one round trip.
 _WRITE_ALL = _ACTIVE_SUBSCRIPTIONS.add_cte(
-    _insert_from_json(
+    core_writes.insert_from_json(
         AuditEvent.__table__,  # type: ignore[arg-type]
-        (*_AUDIT_COLUMNS, "details"),
+        _AUDIT_COLUMNS,
         "audit",
     ).cte("audited")
 ).add_cte(
-    _insert_from_json(
+    core_writes.insert_from_json(
         OutboxEvent.__table__,  # type: ignore[arg-type]
         _EVENT_COLUMNS,
         "events",
@@ -127,7 +117,10 @@ def write_at_commit(session: Session, pending: appends.Pending) -> None:
         subscriptions = core_writes.execute(
             session,
             _WRITE_ALL,
-            {"audit": [_json_row(r) for r in audited], "events": [_json_row(e) for e in events]},
+            {
+                "audit": [core_writes.json_row(r) for r in audited],
+                "events": [core_writes.json_row(e) for e in events],
+            },
         ).all()
     else:
         if audited:
@@ -152,18 +145,6 @@ def write_at_commit(session: Session, pending: appends.Pending) -> None:
     ]
     if deliveries:
         core_writes.execute(session, _INSERT_DELIVERIES, deliveries)
-
-
-def _json_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {name: _json_value(value) for name, value in row.items()}
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise TypeError("naive datetime given where an aware one is required")
-        return value.astimezone(UTC).isoformat()
-    return _plain(value)
 
 
 def _plain(value: Any) -> Any:

@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import Table, bindparam, delete, insert, update
 from sqlalchemy.orm import Session
 
 from engine import core_writes, outbox
@@ -26,8 +26,8 @@ PENDING, FIRED = "pending", "fired"
 EMPTY = Snapshot([], [], [], False, [])
 
 # The statements of every engine step, built once (compiled once, not rebuilt per call).
-_INSERT_TASKS = insert(HumanTask)
-_INSERT_TIMERS = insert(Timer)
+_TASKS: Table = HumanTask.__table__  # type: ignore[assignment]
+_TIMERS: Table = Timer.__table__  # type: ignore[assignment]
 _END_TIMER = (
     update(Timer)
     .where(
@@ -48,10 +48,12 @@ def sync_human_tasks(
     before: Snapshot,
     after: Snapshot,
     now: datetime,
+    inserts: core_writes.Inserts,
     *,
     completed: uuid.UUID | None = None,
 ) -> list[dict[str, object]]:
-    """Insert newly ready tasks, close the ones that left READY. Returns the new rows.
+    """Add the newly ready tasks to ``inserts``, close the ones that left READY. Returns the
+    new rows.
 
     ``completed`` is the task a user just completed (its row was closed by the caller).
     """
@@ -86,8 +88,8 @@ def sync_human_tasks(
         )
     if created:
         assign_new_tasks(session, case, created)
-        # A bulk statement, not one ORM object per row: this runs on every engine step.
-        core_writes.execute(session, _INSERT_TASKS, created)
+        # Plain rows, not one ORM object per row: this runs on every engine step.
+        inserts.add(_TASKS, created)
         for row in created:
             outbox.publish(
                 session,
@@ -115,10 +117,15 @@ def sync_human_tasks(
 
 
 def sync_timers(
-    session: Session, instance: ProcessInstance, before: Snapshot, after: Snapshot, now: datetime
+    session: Session,
+    instance: ProcessInstance,
+    before: Snapshot,
+    after: Snapshot,
+    now: datetime,
+    inserts: core_writes.Inserts,
 ) -> tuple[list[dict[str, Any]], list[tuple[uuid.UUID, str, str]]]:
-    """Make the pending timer rows equal to the timers the engine waits on. Returns the new
-    rows and the (timer id, new status) of the rows that ended.
+    """Make the pending timer rows equal to the timers the engine waits on (the new ones go to
+    ``inserts``). Returns the new rows and the (timer id, new status) of the rows that ended.
 
     A timer the engine no longer waits on fired if its time had come, and was cancelled
     otherwise (its task finished first). A cycle timer gets one row per occurrence.
@@ -138,8 +145,7 @@ def sync_timers(
         for timer in after.fired_timers
         if timer.task_id not in seen
     ]
-    if created or born_fired:
-        core_writes.execute(session, _INSERT_TIMERS, created + born_fired)
+    inserts.add(_TIMERS, created + born_fired)
     for row in born_fired:
         outbox.publish(
             session,
