@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 
 from engine import audit
 from engine.context import Actor, EngineContext
@@ -84,24 +84,30 @@ def _with_supervised_teams(query: Select[Any]) -> Select[Any]:
     return query.add_columns(Team.id).outerjoin(Team, Team.supervisor_id == User.id)
 
 
+# Built once: every API request reads its principal (building the query cost more than
+# running it).
+_BY_TOKEN = _with_supervised_teams(
+    select(User)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+)
+_BY_ID = _with_supervised_teams(select(User).where(User.id == bindparam("user_id")))
+
+
 def authenticate_token(ctx: EngineContext, token: str) -> Principal | None:
     """The principal a bearer token belongs to, or None (unknown, revoked, inactive user)."""
-    with ctx.db.reader() as session:
-        rows = session.execute(
-            _with_supervised_teams(
-                select(User)
-                .join(ApiToken, ApiToken.user_id == User.id)
-                .where(ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None))
-            )
-        ).all()
-        if not rows or not rows[0][0].active:
-            return None
-        return _principal(rows[0][0], (team for _, team in rows))
+    return _principal_from(ctx, _BY_TOKEN, {"token_hash": token_hash(token)})
 
 
 def load_principal(ctx: EngineContext, user_id: str) -> Principal | None:
+    return _principal_from(ctx, _BY_ID, {"user_id": user_id})
+
+
+def _principal_from(
+    ctx: EngineContext, query: Select[Any], params: dict[str, str]
+) -> Principal | None:
     with ctx.db.reader() as session:
-        rows = session.execute(_with_supervised_teams(select(User).where(User.id == user_id))).all()
+        rows = session.execute(query, params).all()
         if not rows or not rows[0][0].active:
             return None
         return _principal(rows[0][0], (team for _, team in rows))
