@@ -63,9 +63,10 @@ def _queued_for(principal: Principal) -> ColumnElement[bool]:
 def visible_cases(principal: Principal) -> ColumnElement[bool]:
     """A filter on ``Case`` rows: the cases this principal may read.
 
-    The tests on the case row come before the ones that search its tasks: the database tries
-    an OR's terms in the order written and stops at the first that holds, so a supervisor's
-    team case never costs a task lookup.
+    The tests on the case row come before the ones that search its tasks. SQL promises no
+    order, but PostgreSQL's executor tries an OR's terms as written and stops at the first
+    that holds: with this order, EXPLAIN ANALYZE of a supervisor's team view shows the task
+    lookups "never executed" (before, one per row).
     """
     on_row: list[ColumnElement[bool]] = []
     searched: list[ColumnElement[bool]] = []

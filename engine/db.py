@@ -42,20 +42,22 @@ def connect(url: str, *, pool_size: int = 5) -> Database:
         writer = _sqlite_engine(url, immediate=True)
         reader = _sqlite_engine(url, immediate=False)
     else:
-        writer = create_engine(
-            url,
-            pool_size=pool_size,
-            max_overflow=pool_size,
-            pool_pre_ping=True,
-            # Many short requests share the cores: a parallel plan's worker start-up cost
-            # more than it saved (a team's worklist took 19 ms with a worker, 10 without).
-            connect_args={"options": "-c max_parallel_workers_per_gather=0"},
-        )
+        writer = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        event.listen(writer, "connect", _serial_plans)
         reader = writer
     writers = sessionmaker(writer, expire_on_commit=False)
     # Audit rows and events queued by a unit of work are written by its commit.
     appends.attach(writers, outbox.write_at_commit)
     return Database(url, writers, sessionmaker(reader, expire_on_commit=False), writer)
+
+
+def _serial_plans(dbapi_connection: Any, _record: Any) -> None:
+    # Many short requests share the cores: a parallel plan's worker start-up cost more than
+    # it saved (a team's worklist took 19 ms with a worker, 10 without). Set once per
+    # connection, not in the URL's options, which a URL of the operator's may already hold.
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET max_parallel_workers_per_gather = 0")
+    dbapi_connection.commit()
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:

@@ -24,7 +24,7 @@ from jsonpointer import JsonPointer, JsonPointerException
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from engine import appends, audit
+from engine import audit
 from engine.access import require
 from engine.context import Actor, EngineContext
 from engine.errors import Conflict, EngineError, FieldError, InvalidTaskData, NotFound
@@ -319,7 +319,7 @@ def _apply(
             case_id = session.scalar(select(Case.id).where(Case.case_number == case_number))
             if case_id is None:
                 raise _Refusal(404, "unknown_case", "Unknown case", f"no case {case_number}")
-            with appends.savepoint(session):
+            with session.begin_nested():
                 instance_id = deliver_message_in(ctx, uow, actor, case_id, message, payload)
             answer = Answer(
                 200,

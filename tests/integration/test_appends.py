@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import appends, audit, outbox
+from engine import audit, outbox
 from engine.context import EngineContext
 from engine.tables import AuditEvent, OutboxEvent
 from engine.uow import UnitOfWork
@@ -83,7 +83,7 @@ def test_a_unit_that_does_not_commit_writes_nothing(ctx: EngineContext) -> None:
 def test_a_savepoint_that_rolls_back_takes_its_own_rows_only(ctx: EngineContext) -> None:
     with UnitOfWork(ctx.db.writer) as uow:
         record(uow.session, "before")
-        with pytest.raises(ValueError), appends.savepoint(uow.session):
+        with pytest.raises(ValueError), uow.session.begin_nested():
             record(uow.session, "inside")
             outbox.publish(uow.session, "case.closed", AT)
             raise ValueError("refused")
@@ -93,6 +93,33 @@ def test_a_savepoint_that_rolls_back_takes_its_own_rows_only(ctx: EngineContext)
     rows, events = written(ctx)
     assert [r.action for r in rows] == ["before", "after"]
     assert events == []
+
+
+def test_savepoints_within_savepoints_keep_and_take_back_the_right_rows(
+    ctx: EngineContext,
+) -> None:
+    with UnitOfWork(ctx.db.writer) as uow:
+        session = uow.session
+        record(session, "before")
+        with pytest.raises(ValueError), session.begin_nested():
+            record(session, "outer")
+            with session.begin_nested():  # released: its rows wait with the outer one's
+                record(session, "inner, released")
+            with pytest.raises(KeyError), session.begin_nested():
+                record(session, "inner, rolled back")
+                raise KeyError("inner")
+            record(session, "outer, later")
+            raise ValueError("outer")
+        with session.begin_nested():
+            record(session, "second, released")
+            with pytest.raises(KeyError), session.begin_nested():
+                record(session, "second's inner, rolled back")
+                raise KeyError("inner")
+        record(session, "after")
+        uow.commit()
+
+    rows, _ = written(ctx)
+    assert [r.action for r in rows] == ["before", "second, released", "after"]
 
 
 def test_a_session_that_does_not_queue_writes_its_audit_row_at_once(ctx: EngineContext) -> None:

@@ -1,5 +1,9 @@
 """tasks carry their case's team, so a team's worklist reads one index in due order
 
+The backfill rewrites every task row in one transaction: run it in a release window. Tasks
+that an older release inserts afterwards have no team and miss the team view until this
+release runs (their cases are unaffected).
+
 Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-23
