@@ -29,10 +29,15 @@ def file_report(page: Page) -> str:
     page.fill("#f-children-0-birth_date", "2022-01-05")
     page.fill("#f-caregivers-0-name", "Maria Example")
     page.fill("#f-allegations-0-victim", "1")
+    # Allegation types are offered by name; the code is what is stored.
+    expect(page.locator("#f-allegations-0-type option[value=PHAB]")).to_have_text(
+        "Physical abuse (PHAB)"
+    )
     page.select_option("#f-allegations-0-type", "PHAB")
     page.fill("#f-allegations-0-narrative", "bruises on the cheek")
     page.click("text=File report")
     expect(page.locator(".flash.info")).to_contain_text("Report filed")
+    expect(page.locator("main")).to_contain_text("Physical abuse (PHAB) — Lia Example")
     heading = page.locator("h1").inner_text()
     return heading.removeprefix("Case ").strip()
 

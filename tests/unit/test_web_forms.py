@@ -76,3 +76,33 @@ def test_instants_show_in_the_agencys_zone() -> None:
 def test_errors_no_field_shows_are_listed_for_the_page() -> None:
     fields = forms.build(schema("first_contact"), {}, {}, CHICAGO)
     assert forms.unplaced(fields, {"/location": ["x"], "": ["whole form"]}) == ["whole form"]
+
+
+def test_options_titled_with_one_of_show_their_titles_and_read_back_their_values() -> None:
+    titled = {
+        "type": "object",
+        "properties": {
+            "level": {
+                "type": "integer",
+                "oneOf": [{"const": 1, "title": "Low"}, {"const": 2, "title": "High"}],
+            },
+            "flags": {
+                "type": "array",
+                "items": {"oneOf": [{"const": "dv", "title": "Domestic violence"}]},
+            },
+            "open": {"type": "string", "oneOf": [{"type": "string"}]},  # not a list of options
+        },
+    }
+    level, flags, open_text = forms.build(titled, {"level": 2}, {}, CHICAGO)
+
+    assert (level.kind, level.options, level.value) == ("select", ["1", "2"], "2")
+    assert level.labels == {"1": "Low", "2": "High"}
+    assert (flags.kind, flags.labels) == ("choices", {"dv": "Domestic violence"})
+    assert open_text.kind == "text"
+    form = MultiDict([("level", "1"), ("flags", "dv"), ("open", "x")])
+    data = forms.parse(titled, form, CHICAGO)
+    assert data == {"level": 1, "flags": ["dv"], "open": "x"}
+    assert field_errors(titled, data) == []
+    assert forms.errors_by_pointer(
+        [{"field": "/level", "validator": "oneOf", "message": "3 is not valid"}]
+    ) == {"/level": ["Choose one of the options."]}

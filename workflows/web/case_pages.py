@@ -51,18 +51,19 @@ def titled(schema: dict[str, Any]) -> dict[str, Any]:
     return copy
 
 
-MALTREATMENT_TYPES = [
-    "PHAB",
-    "SXAB",
-    "EMAB",
-    "NSUP",
-    "MDNG",
-    "PHNG",
-    "ABAN",
-    "RAPR",
-    "LBTR",
-    "SXTR",
-]
+# The Texas allegation codes (DOMAIN §3, S1), titled so a page shows what each means.
+MALTREATMENT_TYPES = {
+    "PHAB": "Physical abuse",
+    "SXAB": "Sexual abuse",
+    "EMAB": "Emotional abuse",
+    "NSUP": "Neglectful supervision",
+    "MDNG": "Medical neglect",
+    "PHNG": "Physical neglect",
+    "ABAN": "Abandonment",
+    "RAPR": "Refusal to assume parental responsibility",
+    "LBTR": "Labor trafficking",
+    "SXTR": "Sex trafficking",
+}
 INTAKE_FORM = titled(casefile.INTAKE_SCHEMA)
 # People count from 1 on a page; the engine's report numbers them from 0.
 INTAKE_FORM["properties"]["allegations"]["items"]["properties"].update(
@@ -75,11 +76,11 @@ INTAKE_FORM["properties"]["allegations"]["items"]["properties"].update(
         },
         "type": {
             "type": "string",
-            "enum": MALTREATMENT_TYPES,
+            "oneOf": [
+                {"const": code, "title": f"{title} ({code})"}
+                for code, title in MALTREATMENT_TYPES.items()
+            ],
             "title": "Maltreatment type",
-            "description": "PHAB physical abuse, SXAB sexual abuse, EMAB emotional abuse, NSUP "
-            "neglectful supervision, MDNG medical neglect, PHNG physical neglect, ABAN "
-            "abandonment, RAPR refusal to assume parental responsibility, LBTR/SXTR trafficking",
         },
     }
 )
@@ -184,6 +185,7 @@ def _case_page(
         "case.html",
         case=case,
         people_by_id={p["id"]: p["name"] for p in case["people"]},
+        maltreatment=MALTREATMENT_TYPES,
         tasks=work.case_tasks(ctx, principal, case_id),
         contacts=view["contacts"],
         timeline=view["timeline"],

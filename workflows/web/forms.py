@@ -29,10 +29,30 @@ class Field:
     description: str = ""
     value: Any = None
     options: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)  # option -> what the page shows
     children: list[Field] = field(default_factory=list)  # a group's fields
     rows: list[list[Field]] = field(default_factory=list)  # an array of objects: one per item
     blank: list[Field] = field(default_factory=list)  # the row "add another" copies
     errors: list[str] = field(default_factory=list)
+
+
+def _options(schema: dict[str, Any]) -> list[Any] | None:
+    """The values a field may take: its ``enum``, or the ``const`` of each ``oneOf`` branch
+    (JSON Schema's way to give each value a title), or None when it is open."""
+    if "enum" in schema:
+        return list(schema["enum"])
+    branches = schema.get("oneOf")
+    if branches and all(isinstance(b, dict) and "const" in b for b in branches):
+        return [b["const"] for b in branches]
+    return None
+
+
+def _labels(schema: dict[str, Any]) -> dict[str, str]:
+    return {
+        str(b["const"]): str(b["title"])
+        for b in schema.get("oneOf", [])
+        if isinstance(b, dict) and "const" in b and "title" in b
+    }
 
 
 def _kind(schema: dict[str, Any]) -> str:
@@ -45,13 +65,13 @@ def _kind(schema: dict[str, Any]) -> str:
         items = schema.get("items", {})
         if items.get("type") == "object":
             return "rows"
-        return "choices" if "enum" in items else "lines"
+        return "choices" if _options(items) is not None else "lines"
+    if _options(schema) is not None:
+        return "select"
     if kind in ("integer", "number"):
         return str(kind)
     if kind == "boolean":
         return "checkbox"
-    if "enum" in schema:
-        return "select"
     fmt = schema.get("format")
     if fmt == "date":
         return "date"
@@ -121,12 +141,14 @@ def build(
             ]
             made.blank = build(items, {}, {}, zone, f"{name}{SEPARATOR}__row__{SEPARATOR}", "")
         elif kind == "choices":
-            made.options = [str(o) for o in sub["items"]["enum"]]
+            made.options = [str(o) for o in _options(sub["items"]) or []]
+            made.labels = _labels(sub["items"])
             made.value = [str(v) for v in value] if isinstance(value, list) else []
         elif kind == "lines":
             made.value = "\n".join(map(str, value)) if isinstance(value, list) else ""
         elif kind == "select":
-            made.options = [str(o) for o in sub["enum"]]
+            made.options = [str(o) for o in _options(sub) or []]
+            made.labels = _labels(sub)
             made.value = "" if value is None else str(value)
         elif kind == "datetime":
             made.value = local_input(value, zone)
@@ -177,7 +199,7 @@ def parse(
             if data_rows or key in form:
                 data[key] = data_rows
         elif kind == "choices":
-            options = sub["items"]["enum"]
+            options = _options(sub["items"]) or []
             chosen = [_enum_value(v, options) for v in form.getlist(name)]
             if chosen or f"{name}{SEPARATOR}__present__" in form:
                 data[key] = chosen
@@ -196,7 +218,7 @@ def parse(
             elif kind == "datetime":
                 data[key] = _instant(raw, zone)
             elif kind == "select":
-                data[key] = _enum_value(raw, sub["enum"])
+                data[key] = _enum_value(raw, _options(sub) or [])
             else:
                 data[key] = raw
     return data
@@ -223,6 +245,7 @@ PLAIN_MESSAGES = {
     "format": "Enter a valid value (dates as shown by the field).",
     "type": "Enter a value of the right kind (a number where a number is asked).",
     "enum": "Choose one of the options.",
+    "oneOf": "Choose one of the options.",
     "minLength": "This cannot be empty.",
     "additional": "This is not a field of this form.",
 }
