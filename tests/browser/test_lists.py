@@ -1,4 +1,5 @@
-"""Long lists come in pages; auditors read the audit trail, filtered, newest first."""
+"""Long lists come in pages; auditors read the audit trail, filtered, newest first; supervisors
+sort their caseload."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 from playwright.sync_api import expect
 
 from engine import casefile
+from engine.cases import open_case
+from engine.context import Actor
 from engine.identity import load_principal
 from http_support import hotline_report
 
@@ -48,3 +51,30 @@ def test_an_auditor_reads_the_trail_newest_first(sign_in: Any, site: Any) -> Non
     ivy.expect_refusals(403)
     answer = ivy.page.goto(f"{site.base}/audit")
     assert answer is not None and answer.status == 403
+
+
+def test_a_supervisor_sorts_the_caseload_by_any_count(sign_in: Any, site: Any) -> None:
+    opener = Actor("hotline-import", "intake_screener")
+    for worker, count in (("ivy", 1), ("ian", 3)):
+        for _ in range(count):
+            data = {
+                "team": "north",
+                "assigned_to": worker,
+                "people": [{"ref": "c", "role": "child"}],
+            }
+            open_case(site.ctx, opener, data)
+    sue = sign_in("sue")
+    sue.go("/team")
+    rows = sue.page.locator("#caseload tbody tr")
+
+    sue.page.click("#caseload a[data-sort=open_cases]")
+    expect(sue.page.locator("#caseload th[aria-sort=descending]")).to_have_text("Open cases")
+    assert rows.nth(0).get_attribute("data-worker") == "ian"
+    assert rows.nth(1).get_attribute("data-worker") == "ivy"
+    counts = [int(rows.nth(i).locator("td").nth(2).inner_text()) for i in range(rows.count())]
+    assert counts == sorted(counts, reverse=True)
+
+    sue.page.click("#caseload a[data-sort=name]")
+    expect(sue.page.locator("#caseload th[aria-sort=ascending]")).to_have_text("Worker")
+    names = [rows.nth(i).locator("td").first.inner_text() for i in range(rows.count())]
+    assert names == sorted(names, key=str.casefold) and len(names) > 2

@@ -3,13 +3,26 @@ approvals waiting, timeliness measures and the team's overdue alerts."""
 
 from __future__ import annotations
 
-from flask import render_template
+from typing import Any
+
+from flask import render_template, request
 
 from engine import oversight, work
 from engine.access import require
 from workflows.web.site import bp, engine, signed_in, who
 
 APPROVAL_PREFIX = "approve_"
+# The caseload table's columns a supervisor may sort by: names A to Z, counts largest first
+# (who is busiest, who is behind).
+CASELOAD_SORTS = ("name", "open_cases", "children", "overdue_tasks", "due_this_week")
+
+
+def _sorted_caseload(workers: list[dict[str, Any]], by: str | None) -> list[dict[str, Any]]:
+    if by not in CASELOAD_SORTS:
+        return workers
+    if by == "name":
+        return sorted(workers, key=lambda w: (str(w["name"]).casefold(), w["user_id"]))
+    return sorted(workers, key=lambda w: (-int(w[by]), str(w["name"]).casefold()))
 
 
 @bp.get("/team")
@@ -18,6 +31,8 @@ def dashboard() -> str:
     principal, ctx = who(), engine()
     require(principal, "supervisor", "intake_supervisor", "program_director")
     load = oversight.caseload(ctx, principal)
+    sort = request.args.get("sort")
+    load["workers"] = _sorted_caseload(load["workers"], sort)
     tasks, _ = work.worklist(ctx, principal, work.Worklist(view="team", limit=500))
     approvals = [t for t in tasks if t["element_id"].startswith(APPROVAL_PREFIX)]
     others = [t for t in tasks if not t["element_id"].startswith(APPROVAL_PREFIX)]
@@ -29,6 +44,7 @@ def dashboard() -> str:
     return render_template(
         "dashboard.html",
         load=load,
+        sort=sort if sort in CASELOAD_SORTS else None,
         unassigned=[t for t in others if t["assignee"] is None],
         assigned=[t for t in others if t["assignee"] is not None],
         approvals=approvals,
