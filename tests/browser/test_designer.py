@@ -1,19 +1,31 @@
 """A designer's mistakes are shown where they are and deploy nothing: a broken DMN cell is
-marked in dmn-js with its element id, a broken form is named by file."""
+marked in dmn-js with its element id, a broken form is named by file, a bundle uploaded from
+the page is checked whole before anything is deployed."""
 
 from __future__ import annotations
 
+import zipfile
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
+from conftest import FIXTURES
 from engine.tables import DefinitionVersion
 
 
 def versions(site: Any) -> int:
     with site.ctx.db.reader() as session:
         return int(session.scalar(select(func.count()).select_from(DefinitionVersion)) or 0)
+
+
+def zip_of(folder: Path, archive: Path) -> Path:
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in folder.rglob("*"):
+            if path.is_file():
+                zipped.write(path, path.relative_to(folder).as_posix())
+    return archive
 
 
 def test_a_broken_decision_cell_is_marked_and_nothing_is_deployed(sign_in: Any, site: Any) -> None:
@@ -58,3 +70,55 @@ def test_a_process_opens_in_the_bpmn_modeler_and_round_trips_valid(sign_in: Any,
 
     expect(dana.page.locator("#result")).to_contain_text("Valid")
     dana.shot("designer-bpmn-modeler")
+
+
+def test_a_bundle_uploaded_from_the_page_is_checked_whole_then_deployed(
+    sign_in: Any, site: Any, tmp_path: Path
+) -> None:
+    dana = sign_in("dana")
+    dana.go("/designer")
+    broken = FIXTURES / "broken" / "bad_expressions.bpmn"
+
+    dana.expect_refusals(422)
+    dana.page.set_input_files("#bundle-files", [str(broken)])
+    dana.page.click("button[value=deploy]")
+    expect(dana.page.locator("#upload-problems")).to_contain_text("nothing was deployed")
+    expect(dana.page.locator("#upload-problems")).to_contain_text("bad_expressions.bpmn:")
+    assert versions(site) == 1
+
+    # A zip of a whole, valid bundle: checked first (nothing deployed), then deployed.
+    archive = zip_of(FIXTURES / "phases", tmp_path / "phases.zip")
+    dana.page.set_input_files("#bundle-files", [str(archive)])
+    dana.page.click("button[value=check]")
+    expect(dana.page.locator("#upload-ok")).to_contain_text("No problems")
+    assert versions(site) == 1
+
+    dana.page.set_input_files("#bundle-files", [str(archive)])
+    dana.page.click("button[value=deploy]")
+    expect(dana.page.locator(".flash.info")).to_contain_text("Deployed as version 2")
+    assert versions(site) == 2
+    dana.shot("designer-upload")
+
+
+def test_only_designers_and_administrators_may_upload(
+    sign_in: Any, site: Any, tmp_path: Path
+) -> None:
+    sue = sign_in("sue")  # a supervisor: neither the designer's page nor its upload
+    sue.expect_refusals(403)
+    sue.go("/team")
+    token = sue.page.locator("input[name=csrf_token]").first.get_attribute("value")
+    answer = sue.page.request.post(
+        f"{site.base}/designer/upload",
+        multipart={
+            "csrf_token": token or "",
+            "action": "deploy",
+            "files": {
+                "name": "phases.zip",
+                "mimeType": "application/zip",
+                "buffer": zip_of(FIXTURES / "phases", tmp_path / "phases.zip").read_bytes(),
+            },
+        },
+        max_redirects=0,
+    )
+    assert answer.status == 403
+    assert versions(site) == 1

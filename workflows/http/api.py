@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import uuid
-import zipfile
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +12,7 @@ from engine import casefile, oversight, work
 from engine.access import require
 from engine.bundle import bundle_from_files
 from engine.deployments import deploy_bundle
-from engine.errors import FieldError, InvalidDefinition, InvalidInput, InvalidTaskData, Problem
+from engine.errors import FieldError, InvalidDefinition, InvalidInput, InvalidTaskData
 from engine.versions import validate
 from workflows.http import schemas as s
 from workflows.http.operations import (
@@ -27,12 +25,10 @@ from workflows.http.operations import (
     principal,
     query_param,
 )
+from workflows.uploads import uploaded_files
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 api = Api(bp, "/api/v1")
-
-MAX_ZIP_BYTES = 50 * 1024 * 1024
-MAX_ZIP_FILES = 500
 
 
 def engine() -> Any:
@@ -434,35 +430,6 @@ UPLOAD = {
 }
 
 
-def _uploaded_files() -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-    if request.mimetype == "application/zip":
-        return _unzip(request.get_data())
-    for upload in request.files.getlist("files"):
-        name = upload.filename or ""
-        content = upload.read()
-        if name.lower().endswith(".zip"):
-            files.update(_unzip(content))
-        elif name:
-            files[name] = content
-    if not files:
-        raise InvalidDefinition(
-            [Problem("-", "send the bundle's files as multipart 'files' or one zip")]
-        )
-    return files
-
-
-def _unzip(content: bytes) -> dict[str, bytes]:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
-    except zipfile.BadZipFile:
-        raise InvalidDefinition([Problem("-", "not a zip archive")]) from None
-    entries = [e for e in archive.infolist() if not e.is_dir()]
-    if len(entries) > MAX_ZIP_FILES or sum(e.file_size for e in entries) > MAX_ZIP_BYTES:
-        raise InvalidDefinition([Problem("-", "the archive is too large")])
-    return {e.filename: archive.read(e) for e in entries}
-
-
 @api.operation(
     "get",
     "/definitions",
@@ -502,7 +469,7 @@ def version_file(version_id: int, path: str) -> Response:
 def validate_upload() -> Response:
     require(principal(), "process_designer", "administrator")
     try:
-        problems = validate(bundle_from_files(_uploaded_files()))
+        problems = validate(bundle_from_files(uploaded_files()))
     except InvalidDefinition as exc:
         problems = exc.problems
     return ok({"valid": not problems, "problems": [p.as_dict() for p in problems]})
@@ -521,7 +488,7 @@ def validate_upload() -> Response:
 def deploy() -> Response:
     who = principal()
     require(who, "process_designer", "administrator")
-    deployment = deploy_bundle(engine(), who.actor, bundle_from_files(_uploaded_files()))
+    deployment = deploy_bundle(engine(), who.actor, bundle_from_files(uploaded_files()))
     body = {
         "version": deployment.version_id,
         "content_hash": deployment.content_hash,

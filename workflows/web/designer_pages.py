@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, render_template, request
+from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 
 from engine import oversight
+from engine.access import require
 from engine.bundle import bundle_from_files, kind_of
 from engine.deployments import deploy_bundle
 from engine.errors import InvalidDefinition, InvalidInput, NotFound
 from engine.versions import validate
+from workflows.uploads import uploaded_files
 from workflows.web.site import bp, engine, signed_in, who
 
 MAX_EDIT_BYTES = 5 * 1024 * 1024
@@ -21,13 +23,43 @@ MAX_EDIT_BYTES = 5 * 1024 * 1024
 @bp.get("/designer")
 @signed_in
 def designer() -> str:
+    return _designer_page()
+
+
+def _designer_page(**upload: Any) -> str:
     principal, ctx = who(), engine()
     return render_template(
         "designer.html",
         versions=oversight.definition_versions(ctx, principal),
         running=oversight.running_phases(ctx, principal),
         kind_of=kind_of,
+        **upload,
     )
+
+
+@bp.post("/designer/upload")
+@signed_in
+def upload_bundle() -> Any:
+    """A bundle from the designer's machine (files, or a zip), checked whole; deployed as a
+    new version only when asked and only when nothing is wrong with it."""
+    principal = who()
+    require(principal, "process_designer", "administrator")
+    deploy = request.form.get("action") == "deploy"
+    try:
+        bundle = bundle_from_files(uploaded_files())
+        problems = validate(bundle)
+        if problems:
+            raise InvalidDefinition(problems)
+        if not deploy:
+            return _designer_page(upload_ok=sorted(bundle.files))
+        deployment = deploy_bundle(engine(), principal.actor, bundle)
+    except InvalidDefinition as exc:
+        return _designer_page(upload_problems=[str(p) for p in exc.problems]), 422
+    if deployment.created:
+        flash(f"Deployed as version {deployment.version_id}.", "info")
+    else:
+        flash(f"Nothing new: the bundle is version {deployment.version_id}.", "info")
+    return redirect(url_for("web.designer"))
 
 
 @bp.get("/designer/versions/<int:version_id>/edit/<path:path>")
