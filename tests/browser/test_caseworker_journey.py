@@ -28,7 +28,8 @@ def file_report(page: Page) -> str:
     page.fill("#f-children-0-name", "Lia Example")
     page.fill("#f-children-0-birth_date", "2022-01-05")
     page.fill("#f-caregivers-0-name", "Maria Example")
-    page.fill("#f-allegations-0-victim", "1")
+    # The allegation's child is chosen by name among the children typed above.
+    page.select_option("#f-allegations-0-victim", label="1 — Lia Example")
     # Allegation types are offered by name; the code is what is stored.
     expect(page.locator("#f-allegations-0-type option[value=PHAB]")).to_have_text(
         "Physical abuse (PHAB)"

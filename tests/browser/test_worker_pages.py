@@ -79,3 +79,37 @@ def test_an_administrator_adds_a_worker_and_gives_them_a_token(sign_in: Any, sit
         f"{site.base}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=10
     )
     assert again.status_code == 401
+
+
+def test_a_report_names_each_allegations_child_and_perpetrator_from_those_typed(
+    sign_in: Any, site: Any
+) -> None:
+    sam = sign_in("sam")
+    page = sam.go("/intakes/new")
+    victim = page.locator("#f-allegations-0-victim")
+    expect(victim.locator("option")).to_have_text(["—"])  # no child typed yet
+
+    page.fill("#f-children-0-name", "Lia Example")
+    page.click("fieldset[data-rows=children] > .add-row")
+    page.fill("#f-children-1-name", "Ben Example")
+    page.click("fieldset[data-rows=alleged_perpetrators] > .add-row")
+    page.fill("#f-alleged_perpetrators-0-name", "Rob Example")
+    expect(victim.locator("option")).to_have_text(["—", "1 — Lia Example", "2 — Ben Example"])
+    page.select_option("#f-allegations-0-victim", label="2 — Ben Example")
+    page.select_option("#f-allegations-0-perpetrator", label="1 — Rob Example")
+    page.select_option("#f-allegations-0-type", "NSUP")
+
+    # A name corrected after the choice keeps the choice and shows the new name.
+    page.fill("#f-children-1-name", "Benjamin Example")
+    expect(victim.locator("option:checked")).to_have_text("2 — Benjamin Example")
+
+    # A second allegation added later offers the same people.
+    page.click("fieldset[data-rows=allegations] > .add-row")
+    page.select_option("#f-allegations-1-victim", label="1 — Lia Example")
+    page.select_option("#f-allegations-1-type", "PHAB")
+    page.click("text=File report")
+
+    expect(page.locator(".flash.info")).to_contain_text("Report filed")
+    allegations = page.locator("main")
+    expect(allegations).to_contain_text("Neglectful supervision (NSUP) — Benjamin Example")
+    expect(allegations).to_contain_text("Physical abuse (PHAB) — Lia Example")

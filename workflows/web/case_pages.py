@@ -68,11 +68,18 @@ INTAKE_FORM = titled(casefile.INTAKE_SCHEMA)
 # People count from 1 on a page; the engine's report numbers them from 0.
 INTAKE_FORM["properties"]["allegations"]["items"]["properties"].update(
     {
-        "victim": {"type": "integer", "minimum": 1, "title": "Child (1 = first child listed)"},
+        # Numbers without script; with it the page offers the people typed above by name.
+        "victim": {
+            "type": "integer",
+            "minimum": 1,
+            "title": "Child (1 = first child listed)",
+            "x-person-of": "children",
+        },
         "perpetrator": {
             "type": "integer",
             "minimum": 1,
             "title": "Alleged perpetrator (1 = first listed; empty if unknown)",
+            "x-person-of": "alleged_perpetrators",
         },
         "type": {
             "type": "string",

@@ -30,6 +30,9 @@ class Field:
     value: Any = None
     options: list[str] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)  # option -> what the page shows
+    # A number counting the entries of another list of the form ("x-person-of": "children"):
+    # the page offers those entries by name.
+    person_of: str = ""
     children: list[Field] = field(default_factory=list)  # a group's fields
     rows: list[list[Field]] = field(default_factory=list)  # an array of objects: one per item
     blank: list[Field] = field(default_factory=list)  # the row "add another" copies
@@ -128,6 +131,7 @@ def build(
             kind=kind,
             required=key in required,
             description=str(sub.get("description", "")),
+            person_of=str(sub.get("x-person-of", "")),
             errors=errors.get(here, []),
         )
         value = values.get(key, sub.get("default"))
