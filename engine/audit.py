@@ -13,7 +13,7 @@ from engine import appends, core_writes
 from engine.tables import AuditEvent
 
 AUDIT = "audit"
-INSERT = insert(AuditEvent)
+_INSERT = insert(AuditEvent)
 
 
 def record(
@@ -41,7 +41,7 @@ def record(
     # Audit rows are written, never read back: a unit of work's go with its commit (see
     # engine.appends); a session that does not queue writes a plain INSERT at once.
     if not appends.queue(session, AUDIT, row):
-        core_writes.execute(session, INSERT, [row])
+        core_writes.execute(session, _INSERT, [row])
 
 
 def changed_fields(before: dict[str, Any], submitted: dict[str, Any]) -> list[str]:

@@ -18,6 +18,8 @@ from sqlalchemy import (
     CursorResult,
     Executable,
     Insert,
+    Row,
+    Select,
     Table,
     bindparam,
     column,
@@ -46,28 +48,40 @@ class Inserts:
     def __init__(self) -> None:
         self._rows: dict[Table, list[dict[str, Any]]] = {}
 
-    def add(self, table: Table, rows: list[dict[str, Any]]) -> None:
+    def add(self, entity: type[Any], rows: list[dict[str, Any]]) -> None:
+        """Rows of a mapped class's table."""
         if rows:
-            self._rows.setdefault(table, []).extend(rows)
+            self._rows.setdefault(entity.__table__, []).extend(rows)
 
-    def write(self, session: Session) -> None:
+    def write(self, session: Session, then: Select[Any] | None = None) -> list[Row[Any]]:
+        """Write the rows; with ``then``, run that query after them and return its rows (on
+        PostgreSQL in the same statement, the INSERTs in its WITH clause)."""
         batches = [(table, _complete(table, rows)) for table, rows in self._rows.items()]
         self._rows = {}
-        if not batches:
-            return
-        if dialect(session) != "postgresql":
-            for table, (_, rows) in batches:
-                execute(session, _plain_insert(table), rows)
-            return
-        statement = _one_statement(tuple((table, names) for table, (names, _) in batches))
-        execute(
-            session,
-            statement,
-            {
-                f"rows_{i}": [json_row(row) for row in rows]
-                for i, (_, (_, rows)) in enumerate(batches)
-            },
-        )
+        if batches and dialect(session) == "postgresql":
+            shape = tuple((table, names) for table, (names, _) in batches)
+            result = execute(
+                session,
+                _one_statement(shape, then),
+                {
+                    f"rows_{i}": [json_row(row) for row in rows]
+                    for i, (_, (_, rows)) in enumerate(batches)
+                },
+            )
+            return [] if then is None else list(result.all())
+        for table, (_, rows) in batches:
+            execute(session, _plain_insert(table), rows)
+        return [] if then is None else list(execute(session, then).all())
+
+
+@cache
+def _defaults(table: Table) -> dict[str, Any]:
+    """Each column's scalar default (None where it has none, or a callable one)."""
+    defaults = {}
+    for c in table.columns:
+        default = c.default
+        defaults[c.name] = default.arg if default is not None and default.is_scalar else None
+    return defaults
 
 
 def _complete(
@@ -75,23 +89,10 @@ def _complete(
 ) -> tuple[tuple[str, ...], list[dict[str, Any]]]:
     # An executemany takes its columns from the first row and drops keys the others add; so
     # every row gets every key any row has, with the column's default where it has none.
+    defaults = _defaults(table)
     named = {name for row in rows for name in row}
-    names = tuple(
-        c.name for c in table.columns if c.name in named or _scalar_default(c) is not None
-    )
-    return names, [
-        {name: row[name] if name in row else _default_of(table, name) for name in names}
-        for row in rows
-    ]
-
-
-def _scalar_default(column_: Any) -> Any:
-    default = column_.default
-    return default.arg if default is not None and default.is_scalar else None
-
-
-def _default_of(table: Table, name: str) -> Any:
-    return _scalar_default(table.c[name])
+    names = tuple(n for n, default in defaults.items() if n in named or default is not None)
+    return names, [{n: row.get(n, defaults[n]) for n in names} for row in rows]
 
 
 @cache
@@ -100,11 +101,17 @@ def _plain_insert(table: Table) -> Insert:
 
 
 @cache
-def _one_statement(shape: tuple[tuple[Table, tuple[str, ...]], ...]) -> Executable:
-    """The tables' INSERTs as one: all but the last in a WITH clause (PostgreSQL runs an
-    INSERT placed there, and checks foreign keys at the end of the whole statement)."""
-    *first, (last_table, last_names) = shape
-    statement = insert_from_json(last_table, last_names, f"rows_{len(first)}")
+def _one_statement(
+    shape: tuple[tuple[Table, tuple[str, ...]], ...], then: Select[Any] | None
+) -> Executable:
+    """The tables' INSERTs as one statement: all in the WITH clause of ``then``, or all but
+    the last in the WITH clause of the last (PostgreSQL runs an INSERT placed there even when
+    the query never reads it, and checks foreign keys at the end of the whole statement)."""
+    if then is None:
+        *first, (last_table, last_names) = shape
+        statement: Any = insert_from_json(last_table, last_names, f"rows_{len(first)}")
+    else:
+        first, statement = list(shape), then
     for i, (table, names) in enumerate(first):
         statement = statement.add_cte(insert_from_json(table, names, f"rows_{i}").cte(f"rows_{i}"))
     return statement

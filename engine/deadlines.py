@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine import audit, core_writes, outbox
@@ -134,8 +134,8 @@ def arm(
         alert_rows += _alert_rows(
             row["id"], row["started_at"], row["due_at"], profile, rule.ladder, now
         )
-    inserts.add(_DEADLINES, deadline_rows)
-    inserts.add(_ALERTS, alert_rows)
+    inserts.add(Deadline, deadline_rows)
+    inserts.add(ScheduledAlert, alert_rows)
 
 
 def schedule(
@@ -170,8 +170,6 @@ def _alert_rows(
     ]
 
 
-_DEADLINES: Table = Deadline.__table__  # type: ignore[assignment]
-_ALERTS: Table = ScheduledAlert.__table__  # type: ignore[assignment]
 _INSERT_ALERTS = insert(ScheduledAlert)
 
 

@@ -69,32 +69,10 @@ def envelope(published: Published) -> dict[str, Any]:
     }
 
 
-# Built once: these run on every commit that wrote anything.
-_INSERT_EVENTS = insert(OutboxEvent)
+# Built once: these run on every commit that published anything.
 _INSERT_DELIVERIES = insert(WebhookDelivery)
 _ACTIVE_SUBSCRIPTIONS = select(WebhookSubscription.id, WebhookSubscription.topics).where(
     WebhookSubscription.active.is_(True)
-)
-_AUDIT_COLUMNS = (
-    "at", "actor", "actor_role", "action", "case_id", "instance_id", "task_id", "details"
-)  # fmt: skip
-_EVENT_COLUMNS = ("id", "topic", "case_id", "occurred_at", "payload")
-
-
-# PostgreSQL runs an INSERT placed in a WITH clause even though the query never reads it: the
-# audit rows, the events and the read of the subscriptions are one round trip.
-_WRITE_ALL = _ACTIVE_SUBSCRIPTIONS.add_cte(
-    core_writes.insert_from_json(
-        AuditEvent.__table__,  # type: ignore[arg-type]
-        _AUDIT_COLUMNS,
-        "audit",
-    ).cte("audited")
-).add_cte(
-    core_writes.insert_from_json(
-        OutboxEvent.__table__,  # type: ignore[arg-type]
-        _EVENT_COLUMNS,
-        "events",
-    ).cte("written")
 )
 
 
@@ -113,22 +91,14 @@ def write_at_commit(session: Session, pending: appends.Pending) -> None:
         }
         for p in published
     ]
-    if core_writes.dialect(session) == "postgresql":
-        subscriptions = core_writes.execute(
-            session,
-            _WRITE_ALL,
-            {
-                "audit": [core_writes.json_row(r) for r in audited],
-                "events": [core_writes.json_row(e) for e in events],
-            },
-        ).all()
-    else:
-        if audited:
-            core_writes.execute(session, audit.INSERT, audited)
-        if not events:
-            return
-        core_writes.execute(session, _INSERT_EVENTS, events)
-        subscriptions = session.connection().execute(_ACTIVE_SUBSCRIPTIONS).all()
+    inserts = core_writes.Inserts()
+    inserts.add(AuditEvent, audited)
+    inserts.add(OutboxEvent, events)
+    if not published:
+        inserts.write(session)
+        return
+    # One round trip on PostgreSQL: the rows, then the subscriptions that may want them.
+    subscriptions = inserts.write(session, then=_ACTIVE_SUBSCRIPTIONS)
     deliveries = [
         {
             "message_id": new_message_id(),

@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, update
+from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.orm import Session
 
 from engine import core_writes, outbox
@@ -26,8 +26,6 @@ PENDING, FIRED = "pending", "fired"
 EMPTY = Snapshot([], [], [], False, [])
 
 # The statements of every engine step, built once (compiled once, not rebuilt per call).
-_TASKS: Table = HumanTask.__table__  # type: ignore[assignment]
-_TIMERS: Table = Timer.__table__  # type: ignore[assignment]
 _END_TIMER = (
     update(Timer)
     .where(
@@ -89,7 +87,7 @@ def sync_human_tasks(
     if created:
         assign_new_tasks(session, case, created)
         # Plain rows, not one ORM object per row: this runs on every engine step.
-        inserts.add(_TASKS, created)
+        inserts.add(HumanTask, created)
         for row in created:
             outbox.publish(
                 session,
@@ -145,7 +143,7 @@ def sync_timers(
         for timer in after.fired_timers
         if timer.task_id not in seen
     ]
-    inserts.add(_TIMERS, created + born_fired)
+    inserts.add(Timer, created + born_fired)
     for row in born_fired:
         outbox.publish(
             session,

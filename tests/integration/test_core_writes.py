@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Table, select
+from sqlalchemy import select
 
 from conftest import SCREENER
 from engine import core_writes
@@ -20,9 +20,6 @@ from engine.uow import UnitOfWork
 from engine.versions import Deployment
 
 AT = datetime(2025, 3, 3, 15, 15, tzinfo=UTC)
-TIMERS: Table = Timer.__table__  # type: ignore[assignment]
-DEADLINES: Table = Deadline.__table__  # type: ignore[assignment]
-ALERTS: Table = ScheduledAlert.__table__  # type: ignore[assignment]
 
 
 def timer(instance: ProcessInstance, name: str, **extra: Any) -> dict[str, Any]:
@@ -60,9 +57,9 @@ def test_rows_of_several_tables_keep_every_value(
     fired = timer(instance, "fired", status="fired", fired_at=AT, interrupting=False)
     deadline_id = uuid.uuid4()
     inserts = core_writes.Inserts()
-    inserts.add(TIMERS, [pending, fired])
+    inserts.add(Timer, [pending, fired])
     inserts.add(
-        DEADLINES,
+        Deadline,
         [
             {
                 "id": deadline_id,
@@ -80,7 +77,7 @@ def test_rows_of_several_tables_keep_every_value(
         ],
     )
     inserts.add(
-        ALERTS,
+        ScheduledAlert,
         [
             {
                 "id": uuid.uuid4(),
@@ -131,7 +128,7 @@ def test_a_naive_instant_is_refused_and_nothing_is_written(
     ctx: EngineContext, instance: ProcessInstance
 ) -> None:
     inserts = core_writes.Inserts()
-    inserts.add(TIMERS, [timer(instance, "naive", due_at=datetime(2025, 3, 3, 16))])
+    inserts.add(Timer, [timer(instance, "naive", due_at=datetime(2025, 3, 3, 16))])
     with UnitOfWork(ctx.db.writer) as uow, pytest.raises(Exception, match="naive"):
         inserts.write(uow.session)
     with ctx.db.reader() as session:
