@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import appends, outbox
@@ -42,13 +44,40 @@ def connect(url: str, *, pool_size: int = 5) -> Database:
         writer = _sqlite_engine(url, immediate=True)
         reader = _sqlite_engine(url, immediate=False)
     else:
-        writer = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        writer = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
         event.listen(writer, "connect", _serial_plans)
+        _ping_when_idle(writer)
         reader = writer
     writers = sessionmaker(writer, expire_on_commit=False)
     # Audit rows and events queued by a unit of work are written by its commit.
     appends.attach(writers, outbox.write_at_commit)
     return Database(url, writers, sessionmaker(reader, expire_on_commit=False), writer)
+
+
+# A pooled connection idle this long is pinged before it is used again: the database may have
+# restarted, or a firewall dropped the connection, meanwhile. One in steady use is not: a ping
+# is a round trip at every checkout (two per API request). A connection lost within the last
+# seconds fails its statement instead, which SQLAlchemy takes as a disconnect: it replaces the
+# pool's connections, and the next request runs.
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return  # just opened, or in steady use
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            # The pool drops this connection and checks out another (SQLAlchemy's
+            # pessimistic disconnect handling).
+            raise DisconnectionError(str(exc)) from exc
 
 
 def _serial_plans(dbapi_connection: Any, _record: Any) -> None:

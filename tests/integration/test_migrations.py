@@ -1,16 +1,13 @@
-"""The migrations build exactly the schema the models describe, on SQLite and PostgreSQL; and
-what a connection to either is set up with."""
+"""The migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
-from conftest import POSTGRES_URL
 from engine import schema
 from engine.db import Database
 from engine.tables import Base
@@ -55,10 +52,3 @@ def test_tasks_take_their_cases_team_when_the_column_is_added(tmp_path: Path) ->
         teams = dict(connection.execute(text("SELECT id, team FROM human_tasks")).all())
     engine.dispose()
     assert teams == {"t-c1": "north", "t-c2": None}
-
-
-@pytest.mark.skipif(not POSTGRES_URL, reason="a PostgreSQL setting: runs when CI sets a URL")
-def test_postgresql_connections_plan_each_query_on_one_core(db: Database) -> None:
-    with db.writer() as session:
-        setting = session.execute(text("SHOW max_parallel_workers_per_gather")).scalar()
-    assert setting == "0"
