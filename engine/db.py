@@ -27,6 +27,10 @@ class Database:
     writer: sessionmaker[Session]
     reader: sessionmaker[Session]
     engine: Engine
+    # For a read of one statement (a request's principal): on PostgreSQL it runs in
+    # autocommit, the statement its own transaction, sparing the BEGIN and ROLLBACK round
+    # trips. A read of several statements that must agree uses ``reader``.
+    lone_reader: sessionmaker[Session]
 
     @property
     def is_sqlite(self) -> bool:
@@ -51,7 +55,13 @@ def connect(url: str, *, pool_size: int = 5) -> Database:
     writers = sessionmaker(writer, expire_on_commit=False)
     # Audit rows and events queued by a unit of work are written by its commit.
     appends.attach(writers, outbox.write_at_commit)
-    return Database(url, writers, sessionmaker(reader, expire_on_commit=False), writer)
+    readers = sessionmaker(reader, expire_on_commit=False)
+    lone_readers = (
+        readers
+        if url.startswith("sqlite")
+        else sessionmaker(reader.execution_options(isolation_level="AUTOCOMMIT"))
+    )
+    return Database(url, writers, readers, writer, lone_readers)
 
 
 # A pooled connection idle this long is pinged before it is used again: the database may have

@@ -106,7 +106,7 @@ def load_principal(ctx: EngineContext, user_id: str) -> Principal | None:
 def _principal_from(
     ctx: EngineContext, query: Select[Any], params: dict[str, str]
 ) -> Principal | None:
-    with ctx.db.reader() as session:
+    with ctx.db.lone_reader() as session:
         rows = session.execute(query, params).all()
         if not rows or not rows[0][0].active:
             return None

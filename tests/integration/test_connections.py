@@ -50,3 +50,24 @@ def test_a_connection_in_steady_use_is_not_pinged_and_a_loss_fails_one_statement
         session.execute(text("SELECT 1"))
     with db.reader() as session:
         assert session.execute(text("SELECT 1")).scalar() == 1
+
+
+def test_a_lone_read_runs_outside_a_transaction_and_leaves_the_pool_transactional(
+    db: Database,
+) -> None:
+    with db.lone_reader() as session:
+        # Each statement its own transaction: a fresh transaction id per statement.
+        first = session.execute(text("SELECT pg_current_xact_id()")).scalar()
+        second = session.execute(text("SELECT pg_current_xact_id()")).scalar()
+    assert first != second
+
+    # The same pooled connection, checked out again by a writer: atomic as ever.
+    with db.writer() as session:
+        session.execute(text("CREATE TEMP TABLE IF NOT EXISTS probe (n int)"))
+        session.commit()
+        session.execute(text("INSERT INTO probe VALUES (1)"))
+        session.rollback()
+        assert session.execute(text("SELECT count(*) FROM probe")).scalar() == 0
+        first = session.execute(text("SELECT pg_current_xact_id()")).scalar()
+        second = session.execute(text("SELECT pg_current_xact_id()")).scalar()
+    assert first == second
