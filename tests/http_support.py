@@ -50,7 +50,8 @@ class Agency:
         return headers
 
     def get(self, user: str | None, path: str, **kwargs: Any) -> Any:
-        return self.client.get(path, headers=self.headers(user), **kwargs)
+        headers = self.headers(user, **kwargs.pop("headers", {}))
+        return self.client.get(path, headers=headers, **kwargs)
 
     def post(self, user: str | None, path: str, json: Any = None, **kwargs: Any) -> Any:
         headers = self.headers(user, **kwargs.pop("headers", {}))

@@ -9,7 +9,7 @@ from flask import Flask, Response, jsonify
 from engine.event_topics import TOPICS, envelope_schema
 from workflows import web
 from workflows.bootstrap import Services, bootstrap
-from workflows.http import api, auth, health, metrics, problems, webhooks_api
+from workflows.http import api, auth, health, metrics, problems, request_log, webhooks_api
 from workflows.http.operations import openapi
 from workflows.settings import Settings
 
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     services = services or bootstrap(settings)
     app.extensions["casework"] = services
     problems.register(app)
+    request_log.register(app)
     auth.register(app)
     metrics.register(app, services.engine)
     app.register_blueprint(health.bp)

@@ -389,8 +389,8 @@ def serve_command(host: str | None, port: int | None, workers: int) -> None:
             str(workers),
             "--bind",
             bind,
-            "--access-logfile",
-            "-",
+            "--config",
+            "python:workflows.gunicorn_config",
             "workflows.app:create_app()",
         ],
     )
