@@ -31,6 +31,7 @@ from engine.tables import (
     HumanTask,
     ProcessInstance,
     Timer,
+    User,
 )
 from engine.uow import UnitOfWork
 
@@ -125,9 +126,12 @@ def start_instance_in(
 
 # Built once: it runs on every completion.
 _TASK_TO_COMPLETE = (
-    select(HumanTask, ProcessInstance, Case)
+    select(HumanTask, ProcessInstance, Case, User)
     .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
     .join(Case, Case.id == HumanTask.case_id)
+    # The case's worker, who usually gets the tasks the completion makes: assignment finds
+    # them in the session instead of reading them again.
+    .outerjoin(User, User.id == Case.assigned_to)
     .where(HumanTask.id == bindparam("task_id"))
     .with_for_update(of=[HumanTask, ProcessInstance])
     .execution_options(populate_existing=True)
@@ -160,7 +164,7 @@ def complete_task(
         found = session.execute(_TASK_TO_COMPLETE, {"task_id": task_id}).first()
         if found is None:
             raise NotFound(f"no task {task_id}")
-        task, instance, case = found
+        task, instance, case, _worker = found  # _worker: held, so the session keeps it
         if authorize is not None:
             # Before the task's state says anything: a refused user learns nothing of it.
             actor = authorize(session, task, case)

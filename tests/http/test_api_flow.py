@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from conftest import FIXTURES, ROOT
 from engine.tables import AuditEvent, Case, DefinitionVersion
@@ -75,6 +75,30 @@ def test_a_report_lands_in_an_investigators_worklist_and_moves_to_a_decision(
     assert moved.status_code == 200 and moved.json["assignee"] == "ivy"
     assert agency.get("ivy", f"/api/v1/cases/{case_id}").json["assigned_to"] == "ivy"
     assert agency.get("zed", f"/api/v1/cases/{case_id}").status_code == 404
+
+
+def test_a_completion_by_the_cases_worker_reads_them_once_with_the_task(agency: Agency) -> None:
+    file_and_screen(agency)
+    [contact] = agency.get("ian", "/api/v1/tasks?view=mine").json["items"]
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement.lstrip())
+
+    event.listen(agency.ctx.db.engine, "before_cursor_execute", seen)
+    try:
+        done = agency.post(
+            "ian",
+            f"/api/v1/tasks/{contact['id']}/complete",
+            {"contact_at": "2025-03-03T20:00:00+00:00", "location": "child_residence"},
+        )
+    finally:
+        event.remove(agency.ctx.db.engine, "before_cursor_execute", seen)
+
+    assert done.status_code == 200
+    # Beside the request's principal (read by token), no read of users: ian, who gets the
+    # interview task next, came with the task.
+    assert [s for s in statements if s.startswith("SELECT users.") and "api_tokens" not in s] == []
 
 
 def test_a_stale_version_is_a_conflict(agency: Agency) -> None:
