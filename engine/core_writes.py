@@ -53,9 +53,15 @@ class Inserts:
         if rows:
             self._rows.setdefault(entity.__table__, []).extend(rows)
 
-    def write(self, session: Session, then: Select[Any] | None = None) -> list[Row[Any]]:
-        """Write the rows; with ``then``, run that query after them and return its rows (on
-        PostgreSQL in the same statement, the INSERTs in its WITH clause)."""
+    def write(
+        self,
+        session: Session,
+        then: Select[Any] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> list[Row[Any]]:
+        """Write the rows; with ``then``, run that query (with ``params``) after them and
+        return its rows (on PostgreSQL in the same statement, the INSERTs in its WITH clause;
+        ``then`` may carry writes of its own there, on rows other than these)."""
         batches = [(table, _complete(table, rows)) for table, rows in self._rows.items()]
         self._rows = {}
         if batches and dialect(session) == "postgresql":
@@ -64,14 +70,17 @@ class Inserts:
                 session,
                 _one_statement(shape, then),
                 {
-                    f"rows_{i}": [json_row(row) for row in rows]
-                    for i, (_, (_, rows)) in enumerate(batches)
+                    **(params or {}),
+                    **{
+                        f"rows_{i}": [json_row(row) for row in rows]
+                        for i, (_, (_, rows)) in enumerate(batches)
+                    },
                 },
             )
             return [] if then is None else list(result.all())
         for table, (_, rows) in batches:
             execute(session, _plain_insert(table), rows)
-        return [] if then is None else list(execute(session, then).all())
+        return [] if then is None else list(execute(session, then, params).all())
 
 
 @cache

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Select, bindparam, column, func, insert, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from engine import audit, core_writes, outbox
 from engine.context import SYSTEM, EngineContext
 from engine.profiles import DeadlineRule, Ladder, Profile
+from engine.projections import FIRED, TimerEnding
 from engine.tables import (
     Alert,
     AlertRecipient,
@@ -27,6 +29,7 @@ from engine.tables import (
     HumanTask,
     ScheduledAlert,
     Team,
+    Timer,
     User,
 )
 from engine.uow import UnitOfWork
@@ -173,42 +176,88 @@ def _alert_rows(
 _INSERT_ALERTS = insert(ScheduledAlert)
 
 
-def timers_ended(
-    session: Session, profile: Profile, ended: list[tuple[uuid.UUID, str, str]], now: datetime
-) -> None:
-    """Follow the deadlines whose timer fired (missed) or was cancelled (met in time)."""
-    # No deadline can hang on a timer no rule names: no need to look.
-    followed = [(timer_id, status) for timer_id, bpmn_id, status in ended
-                if profile.deadline_rules_for(bpmn_id)]  # fmt: skip
-    met = [timer_id for timer_id, status in followed if status != "fired"]
+def end_timers(
+    session: Session,
+    instance_id: uuid.UUID,
+    endings: list[TimerEnding],
+    inserts: core_writes.Inserts,
+    now: datetime,
+) -> list[tuple[uuid.UUID, str]]:
+    """Write an engine step's new rows (``inserts``) and end the timer rows the engine stopped
+    waiting on. A timer cancelled because its work was done meets its deadline in time, and
+    the deadline's pending alerts are cancelled. Returns the (id, element) of timers that
+    fired, whose deadlines the caller follows (``timers_fired``).
+
+    This runs on most completions, so on PostgreSQL it is one statement: the endings, the
+    deadlines met, the alerts cancelled and the new rows (see ``core_writes.Inserts``).
+    """
+    if not endings:
+        inserts.write(session)
+        return []
+    if core_writes.dialect(session) == "postgresql":
+        rows = inserts.write(
+            session,
+            then=_END_AND_MEET,
+            params={
+                "instance": instance_id,
+                "now": now,
+                "endings": [core_writes.json_row(vars(e)) for e in endings],
+            },
+        )
+        return [(row.id, row.bpmn_id) for row in rows if row.status == FIRED]
+    inserts.write(session)
+    ended = [
+        (row.id, row.bpmn_id, ending.status)
+        for ending in endings
+        for row in core_writes.execute(
+            session,
+            _END_TIMER,
+            {
+                "instance": instance_id,
+                "task": ending.task_id,
+                "due": ending.due_at,
+                "status": ending.status,
+                "fired": ending.fired_at,
+            },
+        )
+    ]
+    met = [timer_id for timer_id, _, status in ended if status == CANCELLED]
     if met:
-        _meet(session, met, now)
-    for timer_id, status in followed:
-        if status != "fired":
-            continue
+        rows_met = core_writes.execute(session, _MET, {"timers": met, "now": now}).scalars().all()
+        if rows_met:
+            core_writes.execute(session, _CANCEL_ALERTS, {"rows": list(rows_met)})
+    return [(timer_id, bpmn_id) for timer_id, bpmn_id, status in ended if status == FIRED]
+
+
+def timers_fired(
+    session: Session, profile: Profile, fired: list[tuple[uuid.UUID, str]], now: datetime
+) -> None:
+    """Deadlines whose timer fired are missed."""
+    for timer_id, bpmn_id in fired:
+        if not profile.deadline_rules_for(bpmn_id):
+            continue  # no deadline can hang on a timer no rule names: no need to look
         deadline_row = session.scalar(select(Deadline).where(Deadline.timer_id == timer_id))
         if deadline_row is not None and deadline_row.status == OPEN:
             _miss(session, deadline_row)
 
 
-# Met in time: the deadline closes and its pending alerts are cancelled. This runs on most
-# completions (the work a deadline bounds was done), so it is built once and, on PostgreSQL,
-# one statement.
+# The statements of ``end_timers``, built once (compiled once, not rebuilt per call).
+_END_TIMER = (
+    update(Timer)
+    .where(
+        Timer.instance_id == bindparam("instance"),
+        Timer.task_id == bindparam("task"),
+        Timer.due_at == bindparam("due"),
+        Timer.status == PENDING,
+    )
+    .values(status=bindparam("status"), fired_at=bindparam("fired"), claimed_until=None)
+    .returning(Timer.id, Timer.bpmn_id)
+)
 _MET = (
     update(Deadline)
     .where(Deadline.timer_id.in_(bindparam("timers", expanding=True)), Deadline.status == OPEN)
     .values(status=MET, met_at=bindparam("now"))
     .returning(Deadline.id)
-)
-_MET_ROWS = _MET.cte("met")
-_MEET_AND_CANCEL_ALERTS = (
-    update(ScheduledAlert)
-    .where(
-        ScheduledAlert.deadline_row_id.in_(select(_MET_ROWS.c.id)),
-        ScheduledAlert.status == PENDING,
-    )
-    .values(status=CANCELLED)
-    .add_cte(_MET_ROWS)
 )
 _CANCEL_ALERTS = (
     update(ScheduledAlert)
@@ -220,13 +269,55 @@ _CANCEL_ALERTS = (
 )
 
 
-def _meet(session: Session, timers: list[uuid.UUID], now: datetime) -> None:
-    if core_writes.dialect(session) == "postgresql":
-        core_writes.execute(session, _MEET_AND_CANCEL_ALERTS, {"timers": timers, "now": now})
-        return
-    met = core_writes.execute(session, _MET, {"timers": timers, "now": now}).scalars().all()
-    if met:
-        core_writes.execute(session, _CANCEL_ALERTS, {"rows": list(met)})
+def _end_and_meet() -> Select[Any]:
+    """PostgreSQL's one statement: the endings come as one JSON parameter, so the statement
+    is the same whatever their number."""
+    endings = (
+        func.jsonb_to_recordset(bindparam("endings", type_=JSONB))
+        .table_valued(
+            column("task_id", Timer.task_id.type),
+            column("due_at", Timer.due_at.type),
+            column("status", Timer.status.type),
+            column("fired_at", Timer.fired_at.type),
+        )
+        .render_derived(with_types=True)
+    )
+    ended = (
+        update(Timer)
+        .where(
+            Timer.instance_id == bindparam("instance"),
+            Timer.task_id == endings.c.task_id,
+            Timer.due_at == endings.c.due_at,
+            Timer.status == PENDING,
+        )
+        .values(status=endings.c.status, fired_at=endings.c.fired_at, claimed_until=None)
+        .returning(Timer.id, Timer.bpmn_id, Timer.status)
+        .cte("ended")
+    )
+    met = (
+        update(Deadline)
+        .where(
+            Deadline.timer_id.in_(select(ended.c.id).where(ended.c.status == CANCELLED)),
+            Deadline.status == OPEN,
+        )
+        .values(status=MET, met_at=bindparam("now"))
+        .returning(Deadline.id)
+        .cte("met")
+    )
+    alerts = (
+        update(ScheduledAlert)
+        .where(
+            ScheduledAlert.deadline_row_id.in_(select(met.c.id)),
+            ScheduledAlert.status == PENDING,
+        )
+        .values(status=CANCELLED)
+        .returning(ScheduledAlert.id)
+        .cte("alerts")
+    )
+    return select(ended.c.id, ended.c.bpmn_id, ended.c.status).add_cte(met).add_cte(alerts)
+
+
+_END_AND_MEET = _end_and_meet()
 
 
 def instance_cancelled(session: Session, instance_id: uuid.UUID) -> None:

@@ -467,13 +467,13 @@ def _settle(
             )
     # The instance row first: projection rows refer to it.
     session.flush()
-    # The step's new tasks, timers, deadlines and alerts are written together, in one round
-    # trip on PostgreSQL, before anything looks at deadlines.
+    # The step's new tasks, timers, deadlines and alerts are written together with the
+    # timers it ended and the deadlines they met: one round trip on PostgreSQL.
     inserts = core_writes.Inserts()
     projections.sync_human_tasks(
         session, case, instance, before, snapshot, now, inserts, completed=completed
     )
-    new_timers, ended_timers = projections.sync_timers(
+    new_timers, born_fired, endings = projections.sync_timers(
         session, instance, before, snapshot, now, inserts
     )
     armed = [
@@ -488,8 +488,8 @@ def _settle(
         if profile.deadline_rules_for(row["bpmn_id"])
     ]
     deadlines.arm(session, profile, case.id, instance.id, armed, now, inserts)
-    inserts.write(session)
-    deadlines.timers_ended(session, profile, ended_timers, now)
+    fired = deadlines.end_timers(session, instance.id, endings, inserts, now)
+    deadlines.timers_fired(session, profile, born_fired + fired, now)
     projections.sync_awaited_messages(session, instance, before, snapshot)
     for message in thrown:
         _route(

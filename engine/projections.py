@@ -9,10 +9,11 @@ a step costs inserts and updates of what changed, and no reads.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import delete, insert, update
 from sqlalchemy.orm import Session
 
 from engine import core_writes, outbox
@@ -24,19 +25,6 @@ READY, COMPLETED, CANCELLED = "ready", "completed", "cancelled"
 PENDING, FIRED = "pending", "fired"
 
 EMPTY = Snapshot([], [], [], False, [])
-
-# The statements of every engine step, built once (compiled once, not rebuilt per call).
-_END_TIMER = (
-    update(Timer)
-    .where(
-        Timer.instance_id == bindparam("instance"),
-        Timer.task_id == bindparam("task"),
-        Timer.due_at == bindparam("due"),
-        Timer.status == PENDING,
-    )
-    .values(status=bindparam("status"), fired_at=bindparam("fired"), claimed_until=None)
-    .returning(Timer.id, Timer.bpmn_id)
-)
 
 
 def sync_human_tasks(
@@ -114,6 +102,17 @@ def sync_human_tasks(
     return created
 
 
+@dataclass(frozen=True)
+class TimerEnding:
+    """A pending timer row the engine no longer waits on: it fired if its time had come, and
+    was cancelled otherwise (its task finished first)."""
+
+    task_id: uuid.UUID
+    due_at: datetime
+    status: str
+    fired_at: datetime | None
+
+
 def sync_timers(
     session: Session,
     instance: ProcessInstance,
@@ -121,12 +120,11 @@ def sync_timers(
     after: Snapshot,
     now: datetime,
     inserts: core_writes.Inserts,
-) -> tuple[list[dict[str, Any]], list[tuple[uuid.UUID, str, str]]]:
-    """Make the pending timer rows equal to the timers the engine waits on (the new ones go to
-    ``inserts``). Returns the new rows and the (timer id, new status) of the rows that ended.
-
-    A timer the engine no longer waits on fired if its time had come, and was cancelled
-    otherwise (its task finished first). A cycle timer gets one row per occurrence.
+) -> tuple[list[dict[str, Any]], list[tuple[uuid.UUID, str]], list[TimerEnding]]:
+    """Make the timer rows follow the timers the engine waits on. New rows go to ``inserts``;
+    returns them, the (id, element) of those born fired, and the endings of pending rows, which
+    the caller writes (deadlines.end_timers) with what hangs on them. A cycle timer gets one
+    row per occurrence.
     """
     was = {(t.task_id, t.due_at) for t in before.timers}
     now_waiting = {(t.task_id, t.due_at) for t in after.timers}
@@ -154,27 +152,13 @@ def sync_timers(
             element_id=row["bpmn_id"],
             due_at=row["due_at"],
         )
-    ended: list[tuple[uuid.UUID, str, str]] = [
-        (row["id"], row["bpmn_id"], FIRED) for row in born_fired
+    endings = [
+        TimerEnding(task_id, due_at, FIRED, now)
+        if due_at <= now
+        else TimerEnding(task_id, due_at, CANCELLED, None)
+        for task_id, due_at in was - now_waiting
     ]
-    for task_id, due_at in was - now_waiting:
-        fired = due_at <= now
-        status = FIRED if fired else CANCELLED
-        ended += [
-            (timer_id, bpmn_id, status)
-            for timer_id, bpmn_id in core_writes.execute(
-                session,
-                _END_TIMER,
-                {
-                    "instance": instance.id,
-                    "task": task_id,
-                    "due": due_at,
-                    "status": status,
-                    "fired": now if fired else None,
-                },
-            ).all()
-        ]
-    return created + born_fired, ended
+    return created + born_fired, [(row["id"], row["bpmn_id"]) for row in born_fired], endings
 
 
 def _timer_row(instance: ProcessInstance, timer: TimerView, now: datetime) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from engine.tables import (
     HumanTask,
     Incident,
     ProcessInstance,
+    ScheduledAlert,
     Timer,
 )
 from engine.timers import TimerPolicy, fire_due_timers, retry_incident
@@ -174,6 +175,10 @@ def test_contact_in_time_cancels_the_timer_and_the_rest_of_the_ladder(
         deadline = session.scalar(select(Deadline).where(Deadline.case_id == case_id))
         assert deadline is not None
         assert (deadline.status, deadline.met_at) == ("met", datetime(2025, 3, 3, 20, tzinfo=UTC))
+        ladder = session.scalars(
+            select(ScheduledAlert.status).where(ScheduledAlert.deadline_row_id == deadline.id)
+        ).all()
+    assert ladder and set(ladder) == {"cancelled"}  # closed with the deadline, not skipped later
 
 
 def test_duration_date_and_cycle_timers_and_an_interrupting_boundary(
