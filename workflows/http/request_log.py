@@ -36,19 +36,23 @@ def register(app: Flask) -> None:
         started = g.get("request_started")
         spent: stopwatch.Spent | None = g.get("spent")
         principal = g.get("principal")
+        ms = round((time.perf_counter() - started) * 1000, 2) if started else None
+        user = principal.id if principal is not None else None
         log.info(
-            "%s %s %d",
+            "%s %s %d %s ms %s",
             request.method,
             request.path,
             response.status_code,
+            ms,
+            user or "-",
             extra={
                 "request_id": request_id,
                 "method": request.method,
                 "path": request.path,
                 "status": response.status_code,
-                "ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+                "ms": ms,
                 "engine_ms": round(spent.engine_seconds * 1000, 2) if spent else None,
-                "user": principal.id if principal is not None else None,
+                "user": user,
             },
         )
         return response
