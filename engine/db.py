@@ -38,9 +38,10 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-        reader_engine = self.reader.kw.get("bind")
-        if reader_engine is not None and reader_engine is not self.engine:
-            reader_engine.dispose()
+        if self.is_sqlite:  # its readers have an engine of their own
+            reader_engine = self.reader.kw.get("bind")
+            if reader_engine is not None:
+                reader_engine.dispose()
 
 
 def connect(url: str, *, pool_size: int = 5) -> Database:
@@ -48,19 +49,28 @@ def connect(url: str, *, pool_size: int = 5) -> Database:
         writer = _sqlite_engine(url, immediate=True)
         reader = _sqlite_engine(url, immediate=False)
     else:
-        writer = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+        # Last in, first out: the connection just used is used again, and stays warm, so
+        # that under light traffic too few checkouts find it idle long enough to be pinged.
+        writer = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_use_lifo=True)
         event.listen(writer, "connect", _serial_plans)
         _ping_when_idle(writer)
         reader = writer
     writers = sessionmaker(writer, expire_on_commit=False)
     # Audit rows and events queued by a unit of work are written by its commit.
     appends.attach(writers, outbox.write_at_commit)
-    readers = sessionmaker(reader, expire_on_commit=False)
-    lone_readers = (
-        readers
-        if url.startswith("sqlite")
-        else sessionmaker(reader.execution_options(isolation_level="AUTOCOMMIT"))
-    )
+    if url.startswith("sqlite"):
+        # A read transaction already reads one snapshot (WAL).
+        readers = lone_readers = sessionmaker(reader, expire_on_commit=False)
+    else:
+        # A reader's statements read one snapshot, as on SQLite: a page and its total, counted
+        # in two statements, agree though completions commit in between. Read-only, such a
+        # transaction never fails to serialize.
+        readers = sessionmaker(
+            reader.execution_options(isolation_level="REPEATABLE READ"), expire_on_commit=False
+        )
+        lone_readers = sessionmaker(
+            reader.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
     return Database(url, writers, readers, writer, lone_readers)
 
 

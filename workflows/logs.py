@@ -7,7 +7,17 @@ from __future__ import annotations
 import logging.config
 from typing import Any
 
+from pythonjsonlogger.json import JsonFormatter
+
 TEXT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
+class JsonLines(JsonFormatter):
+    """One JSON object a line; levels in lower case ("info"), as the lines have always had."""
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        log_data["level"] = str(log_data.get("level", "")).lower()
+        return log_data
 
 
 def log_config(log_format: str) -> dict[str, Any]:
@@ -15,7 +25,7 @@ def log_config(log_format: str) -> dict[str, Any]:
     In JSON, a line's ``extra`` fields (a request's status, its user) become keys."""
     if log_format == "json":
         formatter: dict[str, Any] = {
-            "()": "pythonjsonlogger.json.JsonFormatter",
+            "()": JsonLines,
             "fmt": "{levelname}{name}{message}",
             "style": "{",
             "rename_fields": {"levelname": "level", "name": "logger", "exc_info": "exception"},

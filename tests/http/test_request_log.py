@@ -43,6 +43,22 @@ def test_each_request_is_logged_with_its_user_status_and_the_callers_id(
     assert "Lia" not in entry.getMessage()
 
 
+def test_a_path_no_route_matched_is_not_logged_and_none_can_forge_a_line(
+    agency: Agency, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="casework.request")
+
+    agency.get("ivy", "/api/v1/people/Lia%20Smith%0A2026%20INFO%20forged")
+    # A route whose last segment is free text: matched, with a newline in it.
+    agency.post("ivy", "/api/v1/messages/court%0Aorder", {})
+
+    unmatched, matched = _entries(caplog)
+    assert unmatched.path == "(no route)"  # type: ignore[attr-defined]
+    assert "Lia" not in unmatched.getMessage()
+    assert matched.path == r"/api/v1/messages/court\norder"  # type: ignore[attr-defined]
+    assert "\n" not in matched.getMessage()
+
+
 @pytest.mark.parametrize("sent", [None, "two words", "x" * 101])
 def test_a_missing_or_implausible_id_is_replaced_by_a_new_one(
     agency: Agency, caplog: pytest.LogCaptureFixture, sent: str | None
@@ -97,3 +113,4 @@ def test_casework_serve_logs_only_json_lines_when_asked(database_url: str, tmp_p
     assert served["status"] == 200
     assert served["request_id"] == "probe-1"
     assert {"at", "level", "message"} <= set(served)
+    assert served["level"] == "info"

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from engine.cases import open_case
 from engine.context import Actor
@@ -92,3 +93,33 @@ def test_my_worklists_pages_count_the_same_way(
 
     assert listed == [str(case_id) for case_id in plain_south_cases]
     assert totals == {len(plain_south_cases)}
+
+
+def test_a_teams_total_agrees_with_its_page_while_tasks_are_completed_in_between(
+    agency: Agency, plain_south_cases: list[uuid.UUID]
+) -> None:
+    """The team view counts in a statement after its page's: a completion committed between
+    the two must not make the total disagree with the page (one snapshot for both)."""
+    engine = agency.ctx.db.reader.kw["bind"]  # SQLite's readers have an engine of their own
+    done: list[str] = []
+
+    def complete_two_behind_the_readers_back(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().startswith("SELECT count(*)") and not done:
+            done.append(statement)
+            with agency.ctx.db.writer() as session:
+                session.execute(
+                    update(HumanTask)
+                    .where(HumanTask.case_id.in_(plain_south_cases[:2]))
+                    .values(status="completed")
+                )
+                session.commit()
+
+    event.listen(engine, "before_cursor_execute", complete_two_behind_the_readers_back)
+    try:
+        response = agency.get("sol", "/api/v1/tasks?view=team&per_page=3")
+    finally:
+        event.remove(engine, "before_cursor_execute", complete_two_behind_the_readers_back)
+
+    assert done, "the count ran"
+    assert len(response.json["items"]) == 3
+    assert response.json["total"] == len(plain_south_cases)

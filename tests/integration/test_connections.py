@@ -59,10 +59,12 @@ def test_a_lone_read_runs_outside_a_transaction_and_leaves_the_pool_transactiona
         # Each statement its own transaction: a fresh transaction id per statement.
         first = session.execute(text("SELECT pg_current_xact_id()")).scalar()
         second = session.execute(text("SELECT pg_current_xact_id()")).scalar()
+        backend = session.execute(text("SELECT pg_backend_pid()")).scalar()
     assert first != second
 
     # The same pooled connection, checked out again by a writer: atomic as ever.
     with db.writer() as session:
+        assert session.execute(text("SELECT pg_backend_pid()")).scalar() == backend
         session.execute(text("CREATE TEMP TABLE IF NOT EXISTS probe (n int)"))
         session.commit()
         session.execute(text("INSERT INTO probe VALUES (1)"))
@@ -71,3 +73,12 @@ def test_a_lone_read_runs_outside_a_transaction_and_leaves_the_pool_transactiona
         first = session.execute(text("SELECT pg_current_xact_id()")).scalar()
         second = session.execute(text("SELECT pg_current_xact_id()")).scalar()
     assert first == second
+
+
+def test_a_readers_statements_read_one_snapshot(db: Database) -> None:
+    with db.reader() as session:
+        level = session.execute(text("SHOW transaction_isolation")).scalar()
+    assert level == "repeatable read"
+    with db.writer() as session:
+        level = session.execute(text("SHOW transaction_isolation")).scalar()
+    assert level == "read committed"  # writers lock what they change instead

@@ -2,7 +2,9 @@
 and a request id that the response carries back (``X-Request-Id``), taken from the caller's
 header when it is a plausible id, so that a proxy's id follows the request into these logs.
 
-The query string is left out: searches carry names of children and families."""
+The query string is left out: searches carry names of children and families. So is the path
+of a request no route matched (a mistyped address may hold a name); a matched path holds ids
+only, and its control characters are escaped, so that it cannot forge a line."""
 
 from __future__ import annotations
 
@@ -38,17 +40,18 @@ def register(app: Flask) -> None:
         principal = g.get("principal")
         ms = round((time.perf_counter() - started) * 1000, 2) if started else None
         user = principal.id if principal is not None else None
+        path = _printable(request.path) if request.url_rule is not None else "(no route)"
         log.info(
             "%s %s %d %s ms %s",
             request.method,
-            request.path,
+            path,
             response.status_code,
             ms,
             user or "-",
             extra={
                 "request_id": request_id,
                 "method": request.method,
-                "path": request.path,
+                "path": path,
                 "status": response.status_code,
                 "ms": ms,
                 "engine_ms": round(spent.engine_seconds * 1000, 2) if spent else None,
@@ -56,3 +59,7 @@ def register(app: Flask) -> None:
             },
         )
         return response
+
+
+def _printable(text: str) -> str:
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")

@@ -1,8 +1,10 @@
 """the team view counts from indexes alone: the team indexes of tasks and cases carry the
 columns the access rule and the join read (PostgreSQL's INCLUDE; elsewhere unchanged)
 
-Both indexes are rebuilt, which locks the tables against writes while it runs: run it in a
-release window.
+Both indexes are rebuilt in the migration's transaction. Dropping an index locks its table
+against reads and writes alike until the transaction ends: both tables are closed to every
+request while it runs (0.16 s for 100,000 cases and their tasks on the 2-core test machine;
+proportionally longer on a larger database). Run it in a release window.
 
 Revision ID: 0007
 Revises: 0006
