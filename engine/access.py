@@ -13,6 +13,7 @@ A case someone may not see does not exist for them: reads answer "not found".
 from __future__ import annotations
 
 import uuid
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
@@ -60,8 +61,12 @@ def _queued_for(principal: Principal) -> ColumnElement[bool]:
     )
 
 
+@lru_cache(maxsize=1024)  # about 15 kB each
 def visible_cases(principal: Principal) -> ColumnElement[bool]:
     """A filter on ``Case`` rows: the cases this principal may read.
+
+    Built once per principal (a frozen value: a change of roles or teams is another key) and
+    kept: building it cost about as much as the database's work for a worklist page.
 
     The tests on the case row come before the ones that search its tasks. SQL promises no
     order, but PostgreSQL's executor tries an OR's terms as written and stops at the first

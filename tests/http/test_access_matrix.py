@@ -13,7 +13,7 @@ from engine.access import readable_case, reads_as_assignee
 from engine.cases import open_case
 from engine.context import Actor
 from engine.identity import load_principal
-from engine.tables import Case, HumanTask
+from engine.tables import Case, HumanTask, Team, User
 from http_support import Agency
 
 OPENER = Actor("hotline-import", "intake_screener")
@@ -127,6 +127,23 @@ def test_without_credentials_everything_is_401(agency: Agency, cases: dict[str, 
     bogus = agency.client.get("/api/v1/cases", headers={"Authorization": "Bearer cw_not-a-token"})
     assert bogus.status_code == 401
     assert bogus.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_change_of_role_or_team_takes_effect_at_the_next_request(
+    agency: Agency, cases: dict[str, uuid.UUID]
+) -> None:
+    """Access filters are kept per principal: a changed user is another principal, never
+    served the filter of what they were."""
+    assert agency.get("sue", f"/api/v1/cases/{cases['team']}").status_code == 200
+    assert agency.get("ivy", f"/api/v1/cases/{cases['own']}").status_code == 200
+
+    with agency.ctx.db.writer() as session:
+        session.execute(update(Team).where(Team.id == "north").values(supervisor_id="sol"))
+        session.execute(update(User).where(User.id == "ivy").values(roles=["auditor"]))
+        session.commit()
+
+    assert agency.get("sue", f"/api/v1/cases/{cases['team']}").status_code == 404
+    assert agency.get("ivy", f"/api/v1/cases/{cases['own']}").status_code == 404
 
 
 def test_a_revoked_token_stops_working(agency: Agency) -> None:
