@@ -229,9 +229,7 @@ def end_timers(
     return [(timer_id, bpmn_id) for timer_id, bpmn_id, status in ended if status == FIRED]
 
 
-def timers_fired(
-    session: Session, profile: Profile, fired: list[tuple[uuid.UUID, str]], now: datetime
-) -> None:
+def timers_fired(session: Session, profile: Profile, fired: list[tuple[uuid.UUID, str]]) -> None:
     """Deadlines whose timer fired are missed."""
     for timer_id, bpmn_id in fired:
         if not profile.deadline_rules_for(bpmn_id):

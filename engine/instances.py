@@ -489,7 +489,7 @@ def _settle(
     ]
     deadlines.arm(session, profile, case.id, instance.id, armed, now, inserts)
     fired = deadlines.end_timers(session, instance.id, endings, inserts, now)
-    deadlines.timers_fired(session, profile, born_fired + fired, now)
+    deadlines.timers_fired(session, profile, born_fired + fired)
     projections.sync_awaited_messages(session, instance, before, snapshot)
     for message in thrown:
         _route(

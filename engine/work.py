@@ -138,7 +138,7 @@ def _page_counted_over(
         return [row[:2] for row in rows], rows[0][2]
     if wanted.offset == 0:
         return [], 0
-    return [], session.scalar(query.order_by(None).with_only_columns(func.count())) or 0
+    return [], _count(session, query)
 
 
 def _page_apart(
@@ -150,8 +150,11 @@ def _page_apart(
     rows = session.execute(query.offset(wanted.offset).limit(wanted.limit)).all()
     if 0 < len(rows) < wanted.limit or (not rows and wanted.offset == 0):
         return list(rows), wanted.offset + len(rows)
-    counted = query.order_by(None).where(*count_also).with_only_columns(func.count())
-    return list(rows), session.scalar(counted) or 0
+    return list(rows), _count(session, query.where(*count_also))
+
+
+def _count(session: Session, query: Select[Any]) -> int:
+    return session.scalar(query.order_by(None).with_only_columns(func.count())) or 0
 
 
 def _task_and_case(
