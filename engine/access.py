@@ -1,11 +1,17 @@
 """Record-level access (DOMAIN §5): who may see which case, and what of it.
 
-- intake staff see the cases in intake, the screened-out reports and the intakes they opened;
-- investigators, caseworkers and attorneys see the cases assigned to them or where a task is,
-  and their team's cases with a task waiting unassigned in their role (their queue);
-- supervisors see their teams' cases, program directors their unit's;
-- a sensitive case only its assignees and the security group;
-- the reporter's identity only intake staff and supervisors.
+Access follows the work as it stands now, never what someone once held:
+
+- the case's assigned worker, and whoever holds one of its open tasks;
+- workers of the case's team with an open task waiting, unassigned, in their role (their
+  queue: they must read the case to take the task);
+- the supervision chain: the team's supervisor and the unit's program director;
+- intake staff while the report is in intake, and the screened-out reports (the hotline's
+  history, which screening a new report needs);
+- a sensitive case only its assigned worker, the holders of its open tasks, the supervision
+  chain, the security group and, while the report is in intake, the screener who filed it;
+- anyone who broke the glass on the case, with a stated reason, until their grant expires;
+- the reporter's identity only intake staff and supervisors (``engine.redaction``).
 
 A case someone may not see does not exist for them: reads answer "not found".
 """
@@ -14,17 +20,17 @@ from __future__ import annotations
 
 import uuid
 from functools import lru_cache
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from engine.errors import Forbidden, NotFound
-from engine.identity import INTAKE_ROLES, SUPERVISING_ROLES, WORKER_ROLES, Principal
+from engine.identity import Principal
+from engine.roles import INTAKE_ROLES, SUPERVISING_ROLES, WORKER_ROLES
 from engine.tables import Case, HumanTask, ProcessInstance, Team
 
 SCREENED_OUT = "screened_out"
-REDACTED = "[redacted]"
+READY = "ready"
 
 
 # Aliased and correlated to Case only: the filter is also used in queries over tasks. Made
@@ -33,11 +39,13 @@ _ASSIGNED_TASK = aliased(HumanTask, name="assigned_task")
 _QUEUED_TASK = aliased(HumanTask, name="queued_task")
 
 
-def _has_task_of(principal: Principal) -> ColumnElement[bool]:
+def _holds_open_task(principal: Principal) -> ColumnElement[bool]:
+    """The principal holds an open task of the case now (a task done, or handed to someone
+    else, gives no access: access follows the work as it stands)."""
     task = _ASSIGNED_TASK
     return (
         select(task.id)
-        .where(task.case_id == Case.id, task.assignee == principal.id)
+        .where(task.case_id == Case.id, task.assignee == principal.id, task.status == READY)
         .correlate(Case)
         .exists()
     )
@@ -52,7 +60,7 @@ def _queued_for(principal: Principal) -> ColumnElement[bool]:
         select(task.id)
         .where(
             task.case_id == Case.id,
-            task.status == "ready",
+            task.status == READY,
             task.assignee.is_(None),
             task.role.in_(sorted(principal.roles & WORKER_ROLES)),
         )
@@ -61,61 +69,89 @@ def _queued_for(principal: Principal) -> ColumnElement[bool]:
     )
 
 
+def _in_intake() -> ColumnElement[bool]:
+    return (
+        select(ProcessInstance.id)
+        .where(
+            ProcessInstance.case_id == Case.id,
+            ProcessInstance.process_id == "intake",
+            ProcessInstance.status == "active",
+        )
+        .correlate(Case)
+        .exists()
+    )
+
+
+def _supervision_chain(principal: Principal) -> list[ColumnElement[bool]]:
+    chain: list[ColumnElement[bool]] = []
+    if principal.has("supervisor", "intake_supervisor") and principal.supervised_teams:
+        chain.append(Case.team.in_(sorted(principal.supervised_teams)))
+    if principal.has("program_director") and principal.unit:
+        chain.append(Case.team.in_(select(Team.id).where(Team.unit == principal.unit)))
+    return chain
+
+
 @lru_cache(maxsize=1024)  # about 15 kB each
 def visible_cases(principal: Principal) -> ColumnElement[bool]:
-    """A filter on ``Case`` rows: the cases this principal may read.
+    """A filter on ``Case`` rows: the cases this principal may read (the module's rules).
 
-    Built once per principal (a frozen value: a change of roles or teams is another key) and
-    kept: building it cost about as much as the database's work for a worklist page.
+    Built once per principal (a frozen value: a change of roles, teams or emergency grants is
+    another key) and kept: building it cost about as much as the database's work for a
+    worklist page.
 
     The tests on the case row come before the ones that search its tasks. SQL promises no
     order, but PostgreSQL's executor tries an OR's terms as written and stops at the first
     that holds: with this order, EXPLAIN ANALYZE of a supervisor's team view shows the task
     lookups "never executed" (before, one per row).
     """
+    not_screened_out = Case.status != SCREENED_OUT
+    chain = _supervision_chain(principal)
     on_row: list[ColumnElement[bool]] = []
     searched: list[ColumnElement[bool]] = []
-    not_screened_out = Case.status != SCREENED_OUT
-    if principal.roles & INTAKE_ROLES:
-        on_row += [Case.status == SCREENED_OUT, Case.opened_by == principal.id]
-        searched.append(
-            select(ProcessInstance.id)
-            .where(
-                ProcessInstance.case_id == Case.id,
-                ProcessInstance.process_id == "intake",
-                ProcessInstance.status == "active",
-            )
-            .correlate(Case)
-            .exists()
-        )
-    if principal.roles & (WORKER_ROLES | SUPERVISING_ROLES):
+    if principal.emergency_cases:
+        on_row.append(Case.id.in_(sorted(principal.emergency_cases)))
+    working = principal.roles & (WORKER_ROLES | SUPERVISING_ROLES)
+    if working:
         on_row.append(and_(not_screened_out, Case.assigned_to == principal.id))
-        searched.append(and_(not_screened_out, _has_task_of(principal)))
+    on_row += [and_(not_screened_out, link) for link in chain]
+    if principal.roles & INTAKE_ROLES:
+        on_row.append(Case.status == SCREENED_OUT)
+        searched.append(_in_intake())
+    if working:
+        searched.append(and_(not_screened_out, _holds_open_task(principal)))
     if principal.roles & WORKER_ROLES and principal.team_id:
         searched.append(and_(not_screened_out, _queued_for(principal)))
-    if principal.has("supervisor", "intake_supervisor") and principal.supervised_teams:
-        on_row.append(and_(not_screened_out, Case.team.in_(sorted(principal.supervised_teams))))
-    if principal.has("program_director") and principal.unit:
-        unit_teams = select(Team.id).where(Team.unit == principal.unit)
-        on_row.append(and_(not_screened_out, Case.team.in_(unit_teams)))
     general = on_row + searched
     ordinary = or_(*general) if general else false()
-    sensitive_ok = or_(
-        Case.assigned_to == principal.id,
-        true() if principal.security_group else false(),
-        _has_task_of(principal),
-    )
+    # A sensitive case: the same people minus the team's queue and the intake desk at large.
+    restricted: list[ColumnElement[bool]] = []
+    if principal.security_group:
+        restricted.append(true())
+    if principal.emergency_cases:
+        restricted.append(Case.id.in_(sorted(principal.emergency_cases)))
+    if working:
+        restricted.append(Case.assigned_to == principal.id)
+    restricted += chain
+    if principal.roles & INTAKE_ROLES:
+        restricted.append(and_(Case.opened_by == principal.id, _in_intake()))
+    if working:
+        restricted.append(_holds_open_task(principal))
+    sensitive_ok = or_(*restricted) if restricted else false()
     return or_(
         and_(Case.sensitive.is_(False), ordinary),
         and_(Case.sensitive.is_(True), sensitive_ok),
     )
 
 
-def readable_case(session: Session, principal: Principal, case_id: uuid.UUID) -> Case:
-    """The case, if this principal may read it; otherwise NotFound (no existence leak)."""
+def readable_case(
+    session: Session, principal: Principal, case_id: uuid.UUID, missing: str | None = None
+) -> Case:
+    """The case, if this principal may read it; otherwise NotFound (no existence leak), with
+    ``missing`` as its message when the caller named something else (a task: its case's id
+    is not theirs to learn)."""
     case = session.scalar(select(Case).where(Case.id == case_id, visible_cases(principal)))
     if case is None:
-        raise NotFound(f"no case {case_id}")
+        raise NotFound(missing or f"no case {case_id}")
     return case
 
 
@@ -124,24 +160,15 @@ def reads_as_assignee(principal: Principal, case: Case, task: HumanTask) -> bool
     without asking the database: a worker or supervisor assigned to the case or the task reads
     it under every rule of ``visible_cases``, sensitive cases included. False means "ask"
     (``readable_case``), not "refused"."""
+    holds = case.assigned_to == principal.id or (
+        task.assignee == principal.id and task.status == READY
+    )
     return (
         bool(principal.roles & (WORKER_ROLES | SUPERVISING_ROLES))
         and case.status != SCREENED_OUT
         and task.case_id == case.id
-        and principal.id in (case.assigned_to, task.assignee)
+        and holds
     )
-
-
-def sees_reporter(principal: Principal) -> bool:
-    return bool(principal.roles & (INTAKE_ROLES | SUPERVISING_ROLES))
-
-
-def redact(principal: Principal, data: dict[str, Any]) -> dict[str, Any]:
-    """Task data as this principal may see it: the reporter's identity removed unless they
-    are intake staff or a supervisor."""
-    if sees_reporter(principal) or "reporter" not in data:
-        return data
-    return {**data, "reporter": REDACTED}
 
 
 def require(principal: Principal, *roles: str) -> None:

@@ -8,19 +8,24 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
-from engine import audit
-from engine.access import REDACTED, readable_case, sees_reporter, visible_cases
+from engine import audit, redaction
+from engine.access import readable_case, visible_cases
+from engine.case_reads import audit_listed, reading_case
 from engine.cases import OpenedCase, open_case
 from engine.context import EngineContext
 from engine.errors import FieldError, Forbidden, InvalidTaskData, NotFound
 from engine.forms import field_errors
-from engine.identity import INTAKE_ROLES, Principal
+from engine.identity import Principal
 from engine.instances import INTAKE_PROCESS
+from engine.redaction import REDACTED, SHOWS_ALL, Redactor
+from engine.roles import INTAKE_ROLES
 from engine.tables import (
     Alert,
     Allegation,
@@ -35,6 +40,7 @@ from engine.tables import (
     Timer,
 )
 from engine.uow import UnitOfWork
+from engine.work import case_task_rows
 
 T = TypeVar("T")
 
@@ -214,21 +220,15 @@ def file_intake(ctx: EngineContext, principal: Principal, data: dict[str, Any]) 
 # -- reading ----------------------------------------------------------------------------------
 
 
-def _audit_read(ctx: EngineContext, principal: Principal, case: Case, what: str) -> None:
-    """Reads of a sensitive case leave a trace (who, role, when, what)."""
-    if not case.sensitive:
-        return
-    with UnitOfWork(ctx.db.writer) as uow:
-        audit.record(
-            uow.session,
-            at=ctx.clock.now(),
-            actor_id=principal.id,
-            actor_role=principal.actor.role,
-            action="case.read",
-            case_id=case.id,
-            what=what,
-        )
-        uow.commit()
+@dataclass(frozen=True)
+class CaseRead:
+    """One reader's read of one case: what every part of the case file is built from."""
+
+    ctx: EngineContext
+    principal: Principal
+    session: Session
+    case: Case
+    redactor: Redactor
 
 
 def _read(
@@ -236,33 +236,34 @@ def _read(
     principal: Principal,
     case_id: uuid.UUID,
     what: str,
-    build: Callable[[EngineContext, Principal, Any, Case], T],
+    build: Callable[[CaseRead], T],
 ) -> T:
-    """One read of a case: the access check, the building, and (for a sensitive case) one
-    audit entry naming what was read."""
-    with ctx.db.reader() as session:
-        case = readable_case(session, principal, case_id)
-        result = build(ctx, principal, session, case)
-    _audit_read(ctx, principal, case, what)
-    return result
+    """One read of a case: the access check, the building, the reporter redacted for this
+    reader, and (for a sensitive case) one audit entry naming what was read."""
+    with reading_case(ctx, principal, case_id, what) as (session, case):
+        redactor = redaction.for_case(session, principal, case.id)
+        return build(CaseRead(ctx, principal, session, case, redactor))
 
 
 def case_page(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> dict[str, Any]:
-    """Everything the case page shows, read (and audited) once: the case file, contacts,
-    timeline and where each phase stands."""
+    """Everything the case page shows, read (and audited) once: the case file, its tasks,
+    contacts, timeline and where each phase stands."""
 
-    def build(ctx: EngineContext, principal: Principal, session: Any, case: Case) -> dict[str, Any]:
+    def build(read: CaseRead) -> dict[str, Any]:
         return {
-            "case": _case_file(ctx, principal, session, case),
-            "contacts": _contacts(ctx, principal, session, case),
-            "timeline": _timeline(ctx, principal, session, case),
-            "positions": _position(ctx, principal, session, case),
+            "case": _case_file(read),
+            "tasks": case_task_rows(read.session, read.case, read.ctx.clock.now()),
+            "contacts": _contacts(read),
+            "timeline": _timeline(read),
+            "positions": _position(read),
         }
 
     return _read(ctx, principal, case_id, "case page", build)
 
 
-def case_summary(session: Any, case: Case, now: datetime) -> dict[str, Any]:
+def case_summary(
+    session: Any, case: Case, now: datetime, redactor: Redactor = SHOWS_ALL
+) -> dict[str, Any]:
     open_tasks = select(func.count()).where(
         HumanTask.case_id == case.id, HumanTask.status == "ready"
     )
@@ -273,7 +274,7 @@ def case_summary(session: Any, case: Case, now: datetime) -> dict[str, Any]:
         "case_number": case.case_number,
         "status": case.status,
         "profile_id": case.profile_id,
-        "summary": case.summary,
+        "summary": redactor.text(case.summary),
         "sensitive": case.sensitive,
         "team": case.team,
         "assigned_to": case.assigned_to,
@@ -334,17 +335,22 @@ def list_cases(
         rows = session.scalars(
             query.order_by(Case.opened_at.desc(), Case.id).offset(offset).limit(limit)
         ).all()
-        return [case_summary(session, c, now) for c in rows], total
+        items = [
+            case_summary(session, c, now, redaction.for_case(session, principal, c.id))
+            for c in rows
+        ]
+    audit_listed(ctx, principal, [(c.id, c.sensitive) for c in rows], "case list")
+    return items, total
 
 
-def _person(principal: Principal, person: CasePerson) -> dict[str, Any]:
-    hidden = person.role == "reporter" and not sees_reporter(principal)
+def _person(redactor: Redactor, person: CasePerson) -> dict[str, Any]:
+    hidden = person.role == "reporter" and redactor.hides
     return {
         "id": str(person.id),
         "role": person.role,
         "name": REDACTED if hidden else person.name,
         "birth_date": person.birth_date.isoformat() if person.birth_date else None,
-        "details": {} if hidden else dict(person.details or {}),
+        "details": {} if hidden else redactor.value(dict(person.details or {})),
     }
 
 
@@ -352,12 +358,11 @@ def case_file(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> d
     return _read(ctx, principal, case_id, "case file", _case_file)
 
 
-def _case_file(
-    ctx: EngineContext, principal: Principal, session: Any, case: Case
-) -> dict[str, Any]:
-    result = case_summary(session, case, ctx.clock.now())
-    result["people"] = [_person(principal, p) for p in _people(session, case.id)]
-    result["allegations"] = _allegations(session, case.id)
+def _case_file(read: CaseRead) -> dict[str, Any]:
+    session, case = read.session, read.case
+    result = case_summary(session, case, read.ctx.clock.now(), read.redactor)
+    result["people"] = _people(read)
+    result["allegations"] = _allegations(read)
     result["decisions"] = _decisions(session, case.id)
     result["processes"] = [
         {
@@ -394,58 +399,53 @@ def _decisions(session: Any, case_id: uuid.UUID) -> list[dict[str, Any]]:
     ]
 
 
-def _people(session: Any, case_id: uuid.UUID) -> list[CasePerson]:
-    return list(
-        session.scalars(
+def _people(read: CaseRead) -> list[dict[str, Any]]:
+    return [
+        _person(read.redactor, p)
+        for p in read.session.scalars(
             select(CasePerson)
-            .where(CasePerson.case_id == case_id)
+            .where(CasePerson.case_id == read.case.id)
             .order_by(CasePerson.role, CasePerson.name)
         )
-    )
+    ]
 
 
-def _allegations(session: Any, case_id: uuid.UUID) -> list[dict[str, Any]]:
+def _allegations(read: CaseRead) -> list[dict[str, Any]]:
     return [
         {
             "id": str(a.id),
             "victim_id": str(a.victim_id),
             "perpetrator_id": str(a.perpetrator_id) if a.perpetrator_id else None,
             "type": a.maltreatment_type,
-            "narrative": a.narrative,
+            "narrative": read.redactor.text(a.narrative),
             "incident_date": a.incident_date.isoformat() if a.incident_date else None,
             "severity": a.severity,
             "disposition": a.disposition,
         }
-        for a in session.scalars(
-            select(Allegation).where(Allegation.case_id == case_id).order_by(Allegation.id)
+        for a in read.session.scalars(
+            select(Allegation).where(Allegation.case_id == read.case.id).order_by(Allegation.id)
         )
     ]
 
 
 def people(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> list[dict[str, Any]]:
-    return _read(
-        ctx, principal, case_id, "people",
-        lambda _, who, session, case: [_person(who, p) for p in _people(session, case.id)],
-    )  # fmt: skip
+    return _read(ctx, principal, case_id, "people", _people)
 
 
 def allegations(
     ctx: EngineContext, principal: Principal, case_id: uuid.UUID
 ) -> list[dict[str, Any]]:
-    return _read(
-        ctx, principal, case_id, "allegations",
-        lambda _, __, session, case: _allegations(session, case.id),
-    )  # fmt: skip
+    return _read(ctx, principal, case_id, "allegations", _allegations)
 
 
-def _contact(c: Contact) -> dict[str, Any]:
+def _contact(c: Contact, redactor: Redactor = SHOWS_ALL) -> dict[str, Any]:
     return {
         "id": str(c.id),
         "occurred_at": c.occurred_at.isoformat(),
         "type": c.contact_type,
         "location": c.location,
-        "participants": list(c.participants or []),
-        "narrative": c.narrative,
+        "participants": redactor.value(list(c.participants or [])),
+        "narrative": redactor.text(c.narrative),
         "attempted_only": c.attempted_only,
         "recorded_by": c.recorded_by,
         "recorded_at": c.recorded_at.isoformat(),
@@ -456,14 +456,12 @@ def contacts(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> li
     return _read(ctx, principal, case_id, "contacts", _contacts)
 
 
-def _contacts(
-    ctx: EngineContext, principal: Principal, session: Any, case: Case
-) -> list[dict[str, Any]]:
+def _contacts(read: CaseRead) -> list[dict[str, Any]]:
     return [
-        _contact(c)
-        for c in session.scalars(
+        _contact(c, read.redactor)
+        for c in read.session.scalars(
             select(Contact)
-            .where(Contact.case_id == case.id)
+            .where(Contact.case_id == read.case.id)
             .order_by(Contact.occurred_at, Contact.id)
         )
     ]
@@ -499,8 +497,9 @@ def record_contact(
             contact=str(row.id),
             type=row.contact_type,
         )
+        redactor = redaction.for_case(uow.session, principal, case.id)
         uow.commit()
-    return _contact(row)
+    return _contact(row, redactor)
 
 
 def timeline(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -508,9 +507,8 @@ def timeline(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> li
     return _read(ctx, principal, case_id, "timeline", _timeline)
 
 
-def _timeline(
-    ctx: EngineContext, principal: Principal, session: Any, case: Case
-) -> list[dict[str, Any]]:
+def _timeline(read: CaseRead) -> list[dict[str, Any]]:
+    session, case = read.session, read.case
     events: list[dict[str, Any]] = []
     for row in session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)):
         events.append(
@@ -519,7 +517,7 @@ def _timeline(
                 "kind": "audit",
                 "action": row.action,
                 "actor": row.actor,
-                "details": _redacted_details(principal, row.details or {}),
+                "details": read.redactor.value(row.details or {}),
             }
         )
     for task in session.scalars(select(HumanTask).where(HumanTask.case_id == case.id)):
@@ -555,20 +553,13 @@ def _timeline(
     return sorted(events, key=lambda e: (e["at"], e["kind"], e["action"]))
 
 
-def _redacted_details(principal: Principal, details: dict[str, Any]) -> dict[str, Any]:
-    if sees_reporter(principal):
-        return details
-    return {k: (REDACTED if "reporter" in k else v) for k, v in details.items()}
-
-
 def position(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> list[dict[str, Any]]:
     """Where each phase of the case stands: active and passed elements, pending timers."""
     return _read(ctx, principal, case_id, "position", _position)
 
 
-def _position(
-    ctx: EngineContext, principal: Principal, session: Any, case: Case
-) -> list[dict[str, Any]]:
+def _position(read: CaseRead) -> list[dict[str, Any]]:
+    ctx, session, case = read.ctx, read.session, read.case
     instances = session.scalars(
         select(ProcessInstance)
         .where(ProcessInstance.case_id == case.id)

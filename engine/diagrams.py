@@ -7,8 +7,8 @@ import uuid
 
 from lxml import etree
 
-from engine.access import readable_case
 from engine.bundle import Bundle
+from engine.case_reads import reading_case
 from engine.context import EngineContext
 from engine.errors import NotFound
 from engine.identity import Principal
@@ -37,8 +37,7 @@ def file_defining(bundle: Bundle, process_id: str) -> str | None:
 def instance_diagram(
     ctx: EngineContext, principal: Principal, case_id: uuid.UUID, instance_id: uuid.UUID
 ) -> bytes:
-    with ctx.db.reader() as session:
-        case = readable_case(session, principal, case_id)
+    with reading_case(ctx, principal, case_id, "phase diagram") as (session, case):
         instance = session.get(ProcessInstance, instance_id)
         if instance is None or instance.case_id != case.id:
             raise NotFound(f"no phase {instance_id} in this case")

@@ -95,12 +95,13 @@ TOPICS: dict[str, dict[str, Any]] = {
         outputs={"type": "object", "description": "the table's output columns and values"},
     ),
     "alert.raised": _data(
-        "A reminder, due notice or overdue escalation was raised.",
+        "A reminder, due notice or overdue escalation was raised, or the notice of an "
+        "emergency access (kind break_glass, with no deadline).",
         ["alert_id", "case_id", "kind", "deadline_id"],
         alert_id=UUID,
         case_id=UUID,
         kind=TEXT,
-        deadline_id=TEXT,
+        deadline_id=NULLABLE_TEXT,
         due_at={"type": ["string", "null"], "format": "date-time"},
         recipients={"type": "array", "items": TEXT},
     ),

@@ -9,34 +9,18 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy import Select, and_, bindparam, select, update
 
-from engine import audit
+from engine import audit, web_sessions
 from engine.context import Actor, EngineContext
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.tables import ApiToken, AuditEvent, Team, User
+from engine.roles import ROLES
+from engine.tables import ApiToken, EmergencyAccess, Team, User, WebSession
 from engine.uow import UnitOfWork
-
-ROLES = (
-    "intake_screener",
-    "intake_supervisor",
-    "investigator",
-    "ongoing_caseworker",
-    "supervisor",
-    "program_director",
-    "attorney",
-    "process_designer",
-    "administrator",
-    "auditor",
-)
-INTAKE_ROLES = frozenset({"intake_screener", "intake_supervisor"})
-WORKER_ROLES = frozenset({"investigator", "ongoing_caseworker", "attorney"})
-SUPERVISING_ROLES = frozenset({"supervisor", "intake_supervisor", "program_director"})
 
 
 @dataclass(frozen=True)
@@ -50,6 +34,8 @@ class Principal:
     unit: str | None = None
     security_group: bool = False
     supervised_teams: frozenset[str] = frozenset()
+    # Cases opened by breaking the glass, with their grant still running (engine.emergency).
+    emergency_cases: frozenset[uuid.UUID] = frozenset()
 
     def has(self, *roles: str) -> bool:
         return any(role in self.roles for role in roles)
@@ -66,7 +52,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _principal(user: User, supervised: Iterable[str | None]) -> Principal:
+def _principal(user: User, reach: list[tuple[str | None, uuid.UUID | None]]) -> Principal:
     return Principal(
         user.id,
         user.display_name,
@@ -74,24 +60,42 @@ def _principal(user: User, supervised: Iterable[str | None]) -> Principal:
         user.team_id,
         user.unit,
         user.security_group,
-        frozenset(t for t in supervised if t is not None),
+        frozenset(team for team, _ in reach if team is not None),
+        frozenset(case for _, case in reach if case is not None),
     )
 
 
-def _with_supervised_teams(query: Select[Any]) -> Select[Any]:
-    """The user's row once per team they supervise (once, with None, if none): the whole
-    principal in one statement, as every request reads it."""
-    return query.add_columns(Team.id).outerjoin(Team, Team.supervisor_id == User.id)
+def _with_reach(query: Select[Any]) -> Select[Any]:
+    """The user's row once per team they supervise and case they broke the glass on, grant
+    still running at ``now`` (once, with Nones, if neither): the whole principal in one
+    statement, as every request reads it."""
+    grant = and_(EmergencyAccess.user_id == User.id, EmergencyAccess.expires_at > bindparam("now"))
+    return (
+        query.add_columns(Team.id, EmergencyAccess.case_id)
+        .outerjoin(Team, Team.supervisor_id == User.id)
+        .outerjoin(EmergencyAccess, grant)
+    )
 
 
 # Built once: every API request reads its principal (building the query cost more than
 # running it).
-_BY_TOKEN = _with_supervised_teams(
+_BY_TOKEN = _with_reach(
     select(User)
     .join(ApiToken, ApiToken.user_id == User.id)
     .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
 )
-_BY_ID = _with_supervised_teams(select(User).where(User.id == bindparam("user_id")))
+_BY_ID = _with_reach(select(User).where(User.id == bindparam("user_id")))
+# A browser's request: the user of a live web session (not ended, not expired by the clock),
+# read with the session in the same statement.
+_BY_WEB_SESSION = _with_reach(
+    select(User)
+    .join(WebSession, WebSession.user_id == User.id)
+    .where(
+        WebSession.id == bindparam("session_id"),
+        WebSession.ended_at.is_(None),
+        WebSession.expires_at > bindparam("now"),
+    )
+)
 
 
 def authenticate_token(ctx: EngineContext, token: str) -> Principal | None:
@@ -103,14 +107,21 @@ def load_principal(ctx: EngineContext, user_id: str) -> Principal | None:
     return _principal_from(ctx, _BY_ID, {"user_id": user_id})
 
 
+def principal_of_web_session(ctx: EngineContext, session_id: str) -> Principal | None:
+    """The principal a web session's cookie signs in, or None (unknown, ended or expired
+    session, inactive user)."""
+    params = {"session_id": web_sessions.stored_id(session_id), "now": ctx.clock.now()}
+    return _principal_from(ctx, _BY_WEB_SESSION, params)
+
+
 def _principal_from(
-    ctx: EngineContext, query: Select[Any], params: dict[str, str]
+    ctx: EngineContext, query: Select[Any], params: dict[str, Any]
 ) -> Principal | None:
     with ctx.db.lone_reader() as session:
-        rows = session.execute(query, params).all()
+        rows = session.execute(query, {"now": ctx.clock.now(), **params}).all()
         if not rows or not rows[0][0].active:
             return None
-        return _principal(rows[0][0], (team for _, team in rows))
+        return _principal(rows[0][0], [(team, case) for _, team, case in rows])
 
 
 def password_hash_of(ctx: EngineContext, user_id: str) -> str | None:
@@ -224,6 +235,8 @@ def revoke_tokens(
             .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
             .values(revoked_at=at or ctx.clock.now())
         ).rowcount
+        # Access taken away is taken from the browser too, not only from API clients.
+        signed_out = web_sessions.end_all_of_user(uow.session, user_id, ctx.clock.now())
         audit.record(
             uow.session,
             at=ctx.clock.now(),
@@ -232,6 +245,7 @@ def revoke_tokens(
             action="token.revoked",
             user=user_id,
             tokens=revoked,
+            web_sessions=signed_out,
         )
         uow.commit()
     return int(revoked or 0)
@@ -249,16 +263,3 @@ def record_sign_in(ctx: EngineContext, user_id: str, succeeded: bool, address: s
             address=address,
         )
         uow.commit()
-
-
-def failed_sign_ins_since(ctx: EngineContext, user_id: str, since: datetime) -> int:
-    """Failed password attempts for this user name since a moment (they throttle guessing)."""
-    with ctx.db.reader() as session:
-        count = session.scalar(
-            select(func.count()).where(
-                AuditEvent.actor == user_id[:100],
-                AuditEvent.action == "session.sign_in_failed",
-                AuditEvent.at >= since,
-            )
-        )
-    return int(count or 0)

@@ -189,6 +189,10 @@ def complete_task(
         task.completed_at = now
         task.completed_by = actor.id
         task.version += 1
+        # The draft was a step towards what is now recorded: kept, it would be a second,
+        # unchecked copy of the form (and the reporter's name with it).
+        task.draft = None
+        task.draft_saved_by = None
         audit.record(
             session,
             at=now,
@@ -694,7 +698,13 @@ def cancel_instance(session: Session, instance_id: uuid.UUID, now: datetime) -> 
     session.execute(
         update(HumanTask)
         .where(HumanTask.instance_id == instance_id, HumanTask.status == projections.READY)
-        .values(status=projections.CANCELLED, completed_at=now, version=HumanTask.version + 1)
+        .values(
+            status=projections.CANCELLED,
+            completed_at=now,
+            version=HumanTask.version + 1,
+            draft=None,
+            draft_saved_by=None,
+        )
     )
     session.execute(
         update(Timer)

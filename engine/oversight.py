@@ -7,10 +7,11 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 
-from engine import audit, outbox
-from engine.access import readable_case, require
+from engine import audit, emergency, outbox, redaction
+from engine.access import readable_case, require, visible_cases
+from engine.case_reads import audit_listed
 from engine.context import EngineContext
 from engine.errors import Conflict, Forbidden, NotFound
 from engine.identity import Principal
@@ -19,6 +20,7 @@ from engine.tables import (
     Alert,
     AlertRecipient,
     AuditEvent,
+    AwaitedMessage,
     Case,
     CasePerson,
     Deadline,
@@ -63,7 +65,7 @@ def my_alerts(
         select(Alert, Case)
         .join(Case, Case.id == Alert.case_id)
         .join(AlertRecipient, AlertRecipient.alert_id == Alert.id)
-        .where(AlertRecipient.user_id == principal.id)
+        .where(AlertRecipient.user_id == principal.id, _still_theirs(principal))
         .distinct()
     )
     if open_only:
@@ -83,7 +85,15 @@ def my_alerts(
                 )
             )
             result.append(_alert(alert, case, roles))
-        return result, total
+    audit_listed(ctx, principal, [(case.id, case.sensitive) for _, case in rows], "alerts")
+    return result, total
+
+
+def _still_theirs(principal: Principal) -> ColumnElement[bool]:
+    """An alert about a case the recipient may no longer read (reassigned since) is not
+    theirs to see: it would name the case. A break-the-glass notice is: it is addressed to the
+    security group, whose members need not read the case to review who opened it."""
+    return or_(visible_cases(principal), Alert.kind == emergency.ALERT_KIND)
 
 
 def acknowledge(ctx: EngineContext, principal: Principal, alert_id: uuid.UUID) -> dict[str, Any]:
@@ -98,12 +108,17 @@ def acknowledge(ctx: EngineContext, principal: Principal, alert_id: uuid.UUID) -
         )
         if alert is None or recipient is None:
             raise NotFound(f"no alert {alert_id} for you")
+        case = session.scalar(
+            select(Case)
+            .join(Alert, Alert.case_id == Case.id)
+            .where(Alert.id == alert_id, _still_theirs(principal))
+        )
+        if case is None:
+            raise NotFound(f"no alert {alert_id} for you")
         if alert.acknowledged_at is not None:
             raise Conflict(f"alert {alert_id} was acknowledged by {alert.acknowledged_by}")
         alert.acknowledged_by = principal.id
         alert.acknowledged_at = now
-        case = session.get(Case, alert.case_id)
-        assert case is not None
         audit.record(
             session,
             at=now,
@@ -285,17 +300,17 @@ def version_files(ctx: EngineContext, principal: Principal, version_id: int) -> 
 
 
 def running_phases(ctx: EngineContext, principal: Principal) -> list[dict[str, Any]]:
-    """Which version each running phase follows (case numbers only, no one's details)."""
+    """How many phases of each process run on each version: counts only, since a designer
+    needs to know what a change would touch, not whose cases they are."""
     require(principal, "process_designer", "administrator")
     with ctx.db.reader() as session:
         rows = session.execute(
-            select(Case.case_number, ProcessInstance.process_id, ProcessInstance.version_id)
-            .join(Case, Case.id == ProcessInstance.case_id)
+            select(ProcessInstance.process_id, ProcessInstance.version_id, func.count())
             .where(ProcessInstance.status == "active")
-            .order_by(Case.case_number, ProcessInstance.created_at)
-            .limit(500)
+            .group_by(ProcessInstance.process_id, ProcessInstance.version_id)
+            .order_by(ProcessInstance.process_id, ProcessInstance.version_id)
         ).all()
-    return [{"case_number": c, "process_id": p, "version_id": v} for c, p, v in rows]
+    return [{"process_id": p, "version_id": v, "running": n} for p, v, n in rows]
 
 
 # -- messages from other systems ----------------------------------------------------------------
@@ -310,8 +325,12 @@ def send_message(
     case_number: str | None = None,
     payload: Any = None,
 ) -> dict[str, Any]:
-    """Deliver a message to the instance of a (visible) case that awaits it. NotFound for no
-    such case; Conflict, and nothing changed, when nothing of the case waits for it."""
+    """Deliver a message by hand to the instance of a (visible) case that awaits it, if the
+    diagrams let one of the sender's roles send it (``casework:senders``; nobody, unless they
+    say so). NotFound for no such case; Forbidden for a sender the diagram does not name;
+    Conflict, and nothing changed, when nothing of the case waits for it."""
+    if name.startswith("casework."):
+        raise Forbidden("casework's own commands cannot be sent from outside")
     with ctx.db.reader() as session:
         if case_id is None:
             found = session.scalar(select(Case.id).where(Case.case_number == (case_number or "")))
@@ -319,10 +338,32 @@ def send_message(
                 raise NotFound(f"no case {case_number}")
             case_id = found
         readable_case(session, principal, case_id)
-    if name.startswith("casework."):
-        raise Forbidden("casework's own commands cannot be sent from outside")
+        senders = ctx.definitions.compiled(session, _version_for(session, case_id, name)).senders(
+            name
+        )
+    if not principal.roles & senders:
+        allowed = ", ".join(sorted(senders)) or "nobody (its diagram names no senders)"
+        raise Forbidden(f"message {name!r} may be sent by hand by: {allowed}")
     instance_id = deliver_message(ctx, principal.actor, case_id, name, payload, may_start=False)
     return {"case_id": str(case_id), "instance_id": str(instance_id), "message": name}
+
+
+def _version_for(session: Any, case_id: uuid.UUID, message: str) -> int:
+    """The version whose diagrams say who may send a message to this case: the waiting
+    instance's, or (with nothing waiting) the newest deployed."""
+    waiting = session.scalar(
+        select(ProcessInstance.version_id)
+        .join(AwaitedMessage, AwaitedMessage.instance_id == ProcessInstance.id)
+        .where(AwaitedMessage.case_id == case_id, AwaitedMessage.message_name == message)
+        .order_by(ProcessInstance.created_at)
+        .limit(1)
+    )
+    if waiting is not None:
+        return int(waiting)
+    newest = session.scalar(select(func.max(DefinitionVersion.id)))
+    if newest is None:
+        raise NotFound("nothing is deployed")
+    return int(newest)
 
 
 # -- audit ----------------------------------------------------------------------------------------
@@ -356,21 +397,28 @@ def audit_log(
         conditions.append(AuditEvent.at < until)
     if conditions:
         query = query.where(and_(*conditions))
+    redactor = redaction.for_reader(principal)
     with ctx.db.reader() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         order = AuditEvent.id.desc() if newest_first else AuditEvent.id
         rows = session.scalars(query.order_by(order).offset(offset).limit(limit)).all()
-        return [
-            {
-                "id": r.id,
-                "at": r.at.isoformat(),
-                "actor": r.actor,
-                "actor_role": r.actor_role,
-                "action": r.action,
-                "case_id": str(r.case_id) if r.case_id else None,
-                "instance_id": str(r.instance_id) if r.instance_id else None,
-                "task_id": str(r.task_id) if r.task_id else None,
-                "details": r.details or {},
-            }
-            for r in rows
-        ], total
+        named = {r.case_id for r in rows if r.case_id is not None}
+        sensitive = session.scalars(
+            select(Case.id).where(Case.id.in_(named), Case.sensitive.is_(True))
+        ).all()
+    # Who looked at a sensitive case's trail is part of that case's trail too.
+    audit_listed(ctx, principal, [(case_id, True) for case_id in sensitive], "audit log")
+    return [
+        {
+            "id": r.id,
+            "at": r.at.isoformat(),
+            "actor": r.actor,
+            "actor_role": r.actor_role,
+            "action": r.action,
+            "case_id": str(r.case_id) if r.case_id else None,
+            "instance_id": str(r.instance_id) if r.instance_id else None,
+            "task_id": str(r.task_id) if r.task_id else None,
+            "details": redactor.value(r.details or {}),
+        }
+        for r in rows
+    ], total

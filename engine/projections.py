@@ -97,7 +97,15 @@ def sync_human_tasks(
         session.execute(
             update(HumanTask)
             .where(HumanTask.id.in_(gone), HumanTask.status == READY)
-            .values(status=CANCELLED, completed_at=now, version=HumanTask.version + 1)
+            # A draft lives only while its task is open (it may hold what the record
+            # redacts, and nobody will finish it now).
+            .values(
+                status=CANCELLED,
+                completed_at=now,
+                version=HumanTask.version + 1,
+                draft=None,
+                draft_saved_by=None,
+            )
         )
     return created
 

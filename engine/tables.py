@@ -512,3 +512,50 @@ class InboundEvent(Base):
     response_status: Mapped[int] = mapped_column(Integer)
     response: Mapped[dict[str, Any]]
     body: Mapped[str] = mapped_column(Text)
+
+
+class SignInThrottle(Base):
+    """Password attempts per user name in the current lockout window. An attempt reserves its
+    slot here (one atomic UPDATE) before its password is checked, so simultaneous guesses
+    cannot all read a count from before each other. Names that match no user have rows too:
+    the answers must not tell who exists."""
+
+    __tablename__ = "sign_in_throttle"
+
+    user_name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    window_started_at: Mapped[datetime]
+
+
+class WebSession(Base):
+    """A signed-in browser. Its cookie holds a random id; the row holds that id's SHA-256, so
+    that a copy of the database signs no one in. A request is signed in only while its row is
+    live: not ended (sign-out, token revocation) and not expired."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
+class EmergencyAccess(Base):
+    """A case opened by breaking the glass: who, why, until when, and whether the case's
+    supervisor and the security group have been told (the next morning)."""
+
+    __tablename__ = "emergency_access"
+    __table_args__ = (
+        Index("ix_emergency_access_user", "user_id", "expires_at"),
+        Index("ix_emergency_access_notice", "noticed_at", "notice_due_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    granted_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    notice_due_at: Mapped[datetime]
+    noticed_at: Mapped[datetime | None]

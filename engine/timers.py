@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from engine import audit, outbox
+from engine import audit, emergency, outbox
 from engine.context import SYSTEM, EngineContext
 from engine.deadlines import raise_due_alerts
 from engine.errors import Conflict, EngineError, NotFound, ScriptFailed
@@ -74,7 +74,7 @@ def fire_due_timers(
         seen.update(claimed)
         for timer_id in claimed:
             _fire_one(ctx, worker, timer_id, policy, report)
-    report.alerts = raise_due_alerts(ctx, worker=worker)
+    report.alerts = raise_due_alerts(ctx, worker=worker) + emergency.send_due_notices(ctx)
     return report
 
 

@@ -5,6 +5,7 @@ case they may see, takes or completes a task; supervisors assign within their te
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -12,9 +13,10 @@ from typing import Any, Protocol
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Bundle, Session
 
-from engine import audit, outbox
-from engine.access import readable_case, reads_as_assignee, redact, supervises, visible_cases
+from engine import audit, outbox, redaction
+from engine.access import readable_case, reads_as_assignee, supervises, visible_cases
 from engine.assignment import CASE_OWNING_LANES
+from engine.case_reads import audit_listed, reading_case
 from engine.context import Actor, EngineContext
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.forms import CONFIRMATION_SCHEMA
@@ -90,7 +92,7 @@ def worklist(
     # A big view's total is counted in a statement of its own (see _page_apart).
     apart: list[ColumnElement[bool]] | None = None
     query: Select[Any] = (
-        select(_WORKLIST_ROW, Case.case_number)
+        select(_WORKLIST_ROW, Case.case_number, Case.sensitive)
         .join(Case, Case.id == HumanTask.case_id)
         .where(HumanTask.status == "ready", visible_cases(principal))
     )
@@ -123,7 +125,8 @@ def worklist(
             rows, total = _page_counted_over(session, query, wanted)
         else:
             rows, total = _page_apart(session, query, wanted, apart)
-        return [task_json(t, number, now) for t, number in rows], total
+    audit_listed(ctx, principal, [(t.case_id, sensitive) for t, _, sensitive in rows], "worklist")
+    return [task_json(t, number, now) for t, number, _ in rows], total
 
 
 def _page_counted_over(
@@ -135,7 +138,7 @@ def _page_counted_over(
         query.add_columns(func.count().over()).offset(wanted.offset).limit(wanted.limit)
     ).all()
     if rows:
-        return [row[:2] for row in rows], rows[0][2]
+        return [row[:3] for row in rows], rows[0][3]
     if wanted.offset == 0:
         return [], 0
     return [], _count(session, query)
@@ -157,19 +160,24 @@ def _count(session: Session, query: Select[Any]) -> int:
     return session.scalar(query.order_by(None).with_only_columns(func.count())) or 0
 
 
-def _task_and_case(
-    session: Any, principal: Principal, task_id: uuid.UUID
-) -> tuple[HumanTask, Case]:
+def _task_of(session: Session, task_id: uuid.UUID) -> HumanTask:
     task = session.get(HumanTask, task_id)
     if task is None:
         raise NotFound(f"no task {task_id}")
-    return task, readable_case(session, principal, task.case_id)
+    return task
+
+
+def _case_of_task(ctx: EngineContext, task_id: uuid.UUID) -> uuid.UUID:
+    with ctx.db.reader() as session:
+        return _task_of(session, task_id).case_id
 
 
 def task_detail(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) -> dict[str, Any]:
-    """A task with its form, current data (redacted), deadline, draft and comments."""
-    with ctx.db.reader() as session:
-        task, case = _task_and_case(session, principal, task_id)
+    """A task with its form, current data, deadline, draft and comments, the reporter
+    redacted for this reader; reading a sensitive case's task is audited."""
+    case_id, missing = _case_of_task(ctx, task_id), f"no task {task_id}"
+    with reading_case(ctx, principal, case_id, "task", missing) as (session, case):
+        task = _task_of(session, task_id)
         instance = session.get(ProcessInstance, task.instance_id)
         assert instance is not None
         compiled = ctx.definitions.compiled(session, instance.version_id)
@@ -182,14 +190,15 @@ def task_detail(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) ->
             if definition is not None and profile is not None:
                 workflow = ctx.runtime.load(definition, profile, instance.state)
                 data = ctx.runtime.task_data(workflow, task.id)
+        redactor = redaction.for_case(session, principal, case.id)
         fields = set(result["form"].get("properties", {}))
-        result["data"] = redact(
-            principal, {k: v for k, v in data.items() if k in fields or k == "reporter"}
+        result["data"] = redactor.value(
+            {k: v for k, v in data.items() if k in fields or k == "reporter"}
         )
-        result["context"] = redact(
-            principal, {k: v for k, v in data.items() if k not in fields and _plain(v)}
+        result["context"] = redactor.value(
+            {k: v for k, v in data.items() if k not in fields and _plain(v)}
         )
-        result["draft"] = task.draft
+        result["draft"] = redactor.value(task.draft)
         deadline = session.scalar(
             select(Deadline).where(Deadline.task_id == task.id).order_by(Deadline.due_at)
         )
@@ -204,7 +213,7 @@ def task_detail(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) ->
             else None
         )
         result["comments"] = [
-            {"author": c.author, "at": c.at.isoformat(), "text": c.text}
+            {"author": c.author, "at": c.at.isoformat(), "text": redactor.text(c.text)}
             for c in session.scalars(
                 select(TaskComment).where(TaskComment.task_id == task.id).order_by(TaskComment.at)
             )
@@ -214,8 +223,9 @@ def task_detail(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) ->
 
 def task_form(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) -> dict[str, Any]:
     """The task's form alone: what a submission is read against (no instance is loaded)."""
-    with ctx.db.reader() as session:
-        task, _ = _task_and_case(session, principal, task_id)
+    case_id, missing = _case_of_task(ctx, task_id), f"no task {task_id}"
+    with reading_case(ctx, principal, case_id, "task form", missing) as (session, _):
+        task = _task_of(session, task_id)
         instance = session.get(ProcessInstance, task.instance_id)
         assert instance is not None
         return _form(ctx.definitions.compiled(session, instance.version_id), task)
@@ -239,12 +249,32 @@ def _may_take(principal: Principal, task: HumanTask) -> None:
         raise Forbidden(f"this task is for the {task.role} role")
 
 
+def _anyone(session: Session, task: HumanTask, case: Case) -> None:
+    """Whoever may read the case (the access check already passed)."""
+
+
+def _never(task: HumanTask) -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class TaskChange:
+    """A change to an open task, in the order it is checked: the reader may see the case
+    (404), ``permit`` says they may make this change (403), the task is open and at the
+    version they saw (409), and unless ``already_done`` says the task is as asked, ``apply``
+    changes it and returns the audit entry's details."""
+
+    action: str
+    apply: Callable[[Session, HumanTask, Case], dict[str, Any] | None]
+    permit: Callable[[Session, HumanTask, Case], None] = _anyone
+    already_done: Callable[[HumanTask], bool] = _never
+
+
 def _change(
     ctx: EngineContext,
     principal: Principal,
     task_id: uuid.UUID,
-    action: str,
-    apply: Any,
+    change: TaskChange,
     expected_version: int | None = None,
 ) -> dict[str, Any]:
     now = ctx.clock.now()
@@ -258,27 +288,30 @@ def _change(
         ).scalar_one_or_none()
         if found is None:
             raise NotFound(f"no task {task_id}")
-        case = readable_case(session, principal, found.case_id)
+        case = readable_case(session, principal, found.case_id, f"no task {task_id}")
+        change.permit(session, found, case)
         _ready(found)
         if expected_version is not None and found.version != expected_version:
             raise Conflict(f"task {task_id} is at version {found.version}, not {expected_version}")
-        details = apply(session, found, case) or {}
+        if change.already_done(found):
+            return task_json(found, case.case_number, now)  # nothing to write, no event
+        details = change.apply(session, found, case) or {}
         found.version += 1
         audit.record(
             session,
             at=now,
             actor_id=principal.id,
             actor_role=principal.actor.role,
-            action=action,
+            action=change.action,
             case_id=case.id,
             instance_id=found.instance_id,
             task_id=found.id,
             **details,
         )
-        if action in TASK_EVENTS:
+        if change.action in TASK_EVENTS:
             outbox.publish(
                 session,
-                action,
+                change.action,
                 now,
                 case_id=case.id,
                 task_id=found.id,
@@ -298,13 +331,20 @@ def claim(
     task_id: uuid.UUID,
     expected_version: int | None = None,
 ) -> dict[str, Any]:
-    def apply(session: Any, task: HumanTask, case: Case) -> None:
-        _may_take(principal, task)
-        if task.assignee not in (None, principal.id):
+    """Take a task. Taking one's own task again changes nothing and tells no one."""
+
+    def apply(session: Session, task: HumanTask, case: Case) -> None:
+        if task.assignee is not None:
             raise Conflict(f"task {task.id} is assigned to {task.assignee}")
         task.assignee = principal.id
 
-    return _change(ctx, principal, task_id, "task.claimed", apply, expected_version)
+    change = TaskChange(
+        "task.claimed",
+        apply,
+        permit=lambda session, task, case: _may_take(principal, task),
+        already_done=lambda task: task.assignee == principal.id,
+    )
+    return _change(ctx, principal, task_id, change, expected_version)
 
 
 def unclaim(
@@ -313,12 +353,15 @@ def unclaim(
     task_id: uuid.UUID,
     expected_version: int | None = None,
 ) -> dict[str, Any]:
-    def apply(session: Any, task: HumanTask, case: Case) -> None:
+    def permit(session: Session, task: HumanTask, case: Case) -> None:
         if task.assignee != principal.id and not supervises(session, principal, case):
             raise Forbidden("only the assignee or a supervisor can give a task back")
+
+    def apply(session: Session, task: HumanTask, case: Case) -> None:
         task.assignee = None
 
-    return _change(ctx, principal, task_id, "task.unclaimed", apply, expected_version)
+    change = TaskChange("task.unclaimed", apply, permit=permit)
+    return _change(ctx, principal, task_id, change, expected_version)
 
 
 def assign(
@@ -328,9 +371,11 @@ def assign(
     user_id: str,
     expected_version: int | None = None,
 ) -> dict[str, Any]:
-    def apply(session: Any, task: HumanTask, case: Case) -> dict[str, Any]:
+    def permit(session: Session, task: HumanTask, case: Case) -> None:
         if not supervises(session, principal, case):
             raise Forbidden("assigning tasks is for the case's supervisor or program director")
+
+    def apply(session: Session, task: HumanTask, case: Case) -> dict[str, Any]:
         user = session.get(User, user_id)
         if user is None or not user.active:
             raise InvalidInput(f"no active user {user_id}")
@@ -352,7 +397,8 @@ def assign(
             case.assigned_to = user_id  # the case follows its worker
         return {"from": previous, "to": user_id}
 
-    return _change(ctx, principal, task_id, "task.assigned", apply, expected_version)
+    change = TaskChange("task.assigned", apply, permit=permit)
+    return _change(ctx, principal, task_id, change, expected_version)
 
 
 def comment(
@@ -361,7 +407,7 @@ def comment(
     if not text.strip() or len(text) > 8000:
         raise InvalidInput("a comment needs 1 to 8000 characters")
 
-    def apply(session: Any, task: HumanTask, case: Case) -> None:
+    def apply(session: Session, task: HumanTask, case: Case) -> None:
         session.add(
             TaskComment(
                 id=uuid.uuid4(),
@@ -373,7 +419,7 @@ def comment(
             )
         )
 
-    return _change(ctx, principal, task_id, "task.commented", apply)
+    return _change(ctx, principal, task_id, TaskChange("task.commented", apply))
 
 
 def save_draft(
@@ -386,15 +432,17 @@ def save_draft(
     if not isinstance(data, dict):
         raise InvalidInput("a draft is a JSON object")
 
-    def apply(session: Any, task: HumanTask, case: Case) -> dict[str, Any]:
-        _may_take(principal, task)
+    def apply(session: Session, task: HumanTask, case: Case) -> dict[str, Any]:
         if task.assignee not in (None, principal.id):
             raise Conflict(f"task {task.id} is assigned to {task.assignee}")
         task.draft = data
         task.draft_saved_by = principal.id
         return {"fields": sorted(data)}
 
-    return _change(ctx, principal, task_id, "task.draft_saved", apply, expected_version)
+    change = TaskChange(
+        "task.draft_saved", apply, permit=lambda session, task, case: _may_take(principal, task)
+    )
+    return _change(ctx, principal, task_id, change, expected_version)
 
 
 def complete(
@@ -411,8 +459,12 @@ def complete(
     def as_permitted(session: Session, task: HumanTask, case: Case) -> Actor:
         # Checked inside the completing unit of work: one transaction, not a read before it;
         # and for the task's or the case's own worker, without a query at all.
+        if task.status != "ready" and task.role in principal.roles:
+            # Someone of the lane was quicker (and the case may have moved out of this
+            # person's sight with it): say so, as the task's status only, nothing of its case.
+            raise Conflict(f"task {task_id} is {task.status}: it was done meanwhile")
         if not reads_as_assignee(principal, case, task):
-            case = readable_case(session, principal, case.id)
+            case = readable_case(session, principal, case.id, f"no task {task_id}")
         cases.append(case)
         _may_take(principal, task)
         return principal.acting_as(task.role)
@@ -432,10 +484,13 @@ def complete(
 def case_tasks(
     ctx: EngineContext, principal: Principal, case_id: uuid.UUID
 ) -> list[dict[str, Any]]:
-    with ctx.db.reader() as session:
-        case = readable_case(session, principal, case_id)
-        rows = session.scalars(
-            select(HumanTask).where(HumanTask.case_id == case.id).order_by(HumanTask.created_at)
-        )
-        now = ctx.clock.now()
-        return [task_json(t, case.case_number, now) for t in rows]
+    with reading_case(ctx, principal, case_id, "tasks") as (session, case):
+        return case_task_rows(session, case, ctx.clock.now())
+
+
+def case_task_rows(session: Session, case: Case, now: datetime) -> list[dict[str, Any]]:
+    """Every task of a case, oldest first (the caller has checked access)."""
+    rows = session.scalars(
+        select(HumanTask).where(HumanTask.case_id == case.id).order_by(HumanTask.created_at)
+    )
+    return [task_json(t, case.case_number, now) for t in rows]

@@ -15,7 +15,6 @@ case, or one no instance waits for, is refused whole and kept for inspection.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +29,7 @@ from engine.context import Actor, EngineContext
 from engine.errors import Conflict, EngineError, FieldError, InvalidTaskData, NotFound
 from engine.identity import Principal
 from engine.instances import deliver_message_in
+from engine.strict_json import UnacceptableJson, parse_json
 from engine.tables import Case, InboundEvent, InboundSource
 from engine.uow import UnitOfWork
 from webhooks import signing
@@ -360,10 +360,10 @@ def _apply(
 
 def _route(source: InboundSource, text: str) -> tuple[str, str, str, Any]:
     try:
-        event = json.loads(text)
-    except json.JSONDecodeError as exc:
+        event = parse_json(text)
+    except UnacceptableJson as exc:
         raise _Refusal(
-            422, "malformed_event", "Malformed event", f"the body is not JSON: {exc}"
+            422, "malformed_event", "Malformed event", f"the body is not acceptable JSON: {exc}"
         ) from exc
     if not isinstance(event, dict) or not isinstance(event.get("type"), str):
         raise _Refusal(422, "malformed_event", "Malformed event", 'the body needs a string "type"')

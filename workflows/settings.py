@@ -26,6 +26,8 @@ class Settings:
     log_format: str = "text"
     no_demo: bool = False
     time_zone: str = "America/Chicago"  # the agency's: how pages show and read times
+    metrics_token: str = ""  # a bearer token that lets a scraper read /metrics from anywhere
+    metrics_public: bool = False  # /metrics for anyone, as behind a proxy that guards it
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Self:
@@ -48,6 +50,8 @@ class Settings:
             log_format=env.get("CASEWORK_LOG_FORMAT", "text"),
             no_demo=env.get("CASEWORK_NO_DEMO", "false").lower() == "true",
             time_zone=env.get("CASEWORK_TIME_ZONE", "America/Chicago"),
+            metrics_token=env.get("CASEWORK_METRICS_TOKEN", ""),
+            metrics_public=env.get("CASEWORK_METRICS_PUBLIC", "false").lower() == "true",
         )
 
     def session_secret(self) -> str:

@@ -38,6 +38,7 @@ from engine.bundle import Bundle
 from engine.errors import InvalidDefinition, Problem
 from engine.forms import schema_problems
 from engine.profiles import DEFAULT_PROFILE, Profile, parse_profile
+from engine.roles import ROLES
 from engine.spiff.decisions import (
     SUPPORTED_HIT_POLICIES,
     StrictDecisionEngine,
@@ -46,6 +47,11 @@ from engine.spiff.decisions import (
 from engine.spiff.sandbox import check_expression, check_script
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+# casework's own attributes on BPMN elements (the standard's extension point, anyAttribute).
+CASEWORK_NS = "https://casework.example/schema/bpmn"
+# On a <bpmn:message>: the roles whose holders may send it by hand (space-separated). A
+# message without it cannot be sent by anyone; other systems send through their signed route.
+SENDERS = f"{{{CASEWORK_NS}}}senders"
 # Messages addressed to casework itself (close the case, mark it sensitive), not to a process.
 HOST_MESSAGE_PREFIX = "casework."
 HOST_MESSAGES = frozenset({"casework.close_case", "casework.mark_sensitive", "casework.set_status"})
@@ -85,6 +91,11 @@ class CompiledBundle:
     forms: dict[str, dict[str, Any]]
     profiles: dict[str, Profile]
     message_starts: dict[str, list[str]] = field(default_factory=dict)
+    message_senders: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def senders(self, message: str) -> frozenset[str]:
+        """The roles that may send this message by hand; none unless a diagram says so."""
+        return self.message_senders.get(message, frozenset())
 
     def process(self, process_id: str) -> ProcessDefinition | None:
         return self.processes.get(process_id)
@@ -146,6 +157,7 @@ def compile_bundle(bundle: Bundle, *, check_expressions: bool = True) -> Compile
     problems: list[Problem] = []
     locations = _Locations()
     parser = CaseworkParser(validator=None)
+    senders: dict[str, frozenset[str]] = {}
 
     for path, content in bundle.of_kind("bpmn").items():
         root = _parse_xml(path, content, problems)
@@ -159,6 +171,7 @@ def compile_bundle(bundle: Bundle, *, check_expressions: bool = True) -> Compile
             continue
         if _unsupported_elements(path, root, problems):
             continue
+        _read_senders(path, root, senders, problems)
         _guarded(
             problems,
             locations,
@@ -208,7 +221,7 @@ def compile_bundle(bundle: Bundle, *, check_expressions: bool = True) -> Compile
         )
     if problems:
         raise InvalidDefinition(_unique(problems))
-    compiled = CompiledBundle(bundle, processes, forms, profiles)
+    compiled = CompiledBundle(bundle, processes, forms, profiles, message_senders=senders)
     for definition in processes.values():
         for name in definition.start_messages:
             compiled.message_starts.setdefault(name, []).append(definition.process_id)
@@ -526,6 +539,37 @@ def _check_messages(
                         file,
                     )
                 )
+
+
+def _read_senders(
+    path: str, root: etree._Element, senders: dict[str, frozenset[str]], problems: list[Problem]
+) -> None:
+    """Who may send each message by hand, as the diagrams declare it: known roles only, and
+    one answer per message name across the bundle."""
+    for message in root.iter(f"{{{BPMN_NS}}}message"):
+        declared = message.get(SENDERS)
+        if declared is None:
+            continue
+        name = message.get("name") or ""
+        roles = frozenset(declared.replace(",", " ").split())
+        unknown = sorted(roles - set(ROLES))
+        if unknown:
+            refusal = f"names unknown roles {unknown} (known: {', '.join(ROLES)})"
+        elif name.startswith(HOST_MESSAGE_PREFIX):
+            refusal = "is casework's own command, which nobody sends by hand"
+        elif name in senders and senders[name] != roles:
+            refusal = f"differs from another file's ({' '.join(sorted(senders[name]))})"
+        else:
+            senders[name] = roles
+            continue
+        problems.append(
+            Problem(
+                path,
+                f"message {name!r}: casework:senders {refusal}",
+                message.sourceline,
+                message.get("id"),
+            )
+        )
 
 
 def _check_call_cycles(

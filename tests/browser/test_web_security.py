@@ -107,7 +107,7 @@ def test_each_role_starts_where_its_work_is(sign_in: Any, site: Any) -> None:
     }
 
 
-def test_reading_a_sensitive_case_page_leaves_one_trace(sign_in: Any, site: Any) -> None:
+def test_reading_a_sensitive_case_page_leaves_a_trace_of_each_read(sign_in: Any, site: Any) -> None:
     opened = casefile.file_intake(site.ctx, load_principal(site.ctx, "sam"), hotline_report())
     with site.ctx.db.writer() as session:
         session.execute(update(Case).where(Case.id == opened.id).values(sensitive=True))
@@ -117,10 +117,12 @@ def test_reading_a_sensitive_case_page_leaves_one_trace(sign_in: Any, site: Any)
     sec.go(f"/cases/{opened.id}")
 
     expect(sec.page.locator("h1")).to_have_text(f"Case {opened.case_number}")
+    # The open phase's diagram is a read of its own (it shows where the case stands).
+    expect(sec.page.locator(".diagram").first).to_have_attribute("data-ready", "1")
     with site.ctx.db.reader() as session:
         reads = session.scalars(
             select(AuditEvent.details).where(
                 AuditEvent.actor == "sec", AuditEvent.action == "case.read"
             )
         ).all()
-    assert reads == [{"what": "case page"}]
+    assert sorted(r["what"] for r in reads) == ["case page", "phase diagram"]

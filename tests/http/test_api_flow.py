@@ -186,9 +186,9 @@ def test_a_screened_out_report_is_visible_to_intake_only(agency: Agency) -> None
 def test_messages_that_nothing_awaits_change_nothing(agency: Agency) -> None:
     case_id, _ = file_and_screen(agency)
 
-    unknown = agency.post("amy", "/api/v1/messages/court_order", {"case_number": "nope-1"})
+    unknown = agency.post("amy", "/api/v1/messages/court_tmc_order", {"case_number": "nope-1"})
     none_waiting = agency.post(
-        "sue", "/api/v1/messages/court_order", {"case_id": case_id, "payload": {}}
+        "sue", "/api/v1/messages/court_tmc_order", {"case_id": case_id, "payload": {}}
     )
 
     assert unknown.status_code == 404
@@ -258,13 +258,13 @@ def test_reads_of_a_sensitive_case_are_audited(agency: Agency) -> None:
         session.commit()
 
     assert agency.get("ian", f"/api/v1/cases/{case_id}").status_code == 200  # assignee
-    assert (
-        agency.get("sue", f"/api/v1/cases/{case_id}").status_code == 404
-    )  # not the security group
+    assert agency.get("sue", f"/api/v1/cases/{case_id}").status_code == 200  # the chain
+    assert agency.get("ivy", f"/api/v1/cases/{case_id}").status_code == 404  # not theirs
     assert agency.get("sec", f"/api/v1/cases/{case_id}").status_code == 200  # security group
     log = agency.get("olga", f"/api/v1/audit?case_id={case_id}&action=case.read").json
     assert [(e["actor"], e["details"]["what"]) for e in log["items"]] == [
         ("ian", "case file"),
+        ("sue", "case file"),
         ("sec", "case file"),
     ]
     with agency.ctx.db.reader() as session:

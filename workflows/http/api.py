@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, g, request
 
-from engine import casefile, oversight, work
+from engine import casefile, emergency, oversight, work
 from engine.access import require
 from engine.bundle import bundle_from_files
 from engine.deployments import deploy_bundle
@@ -33,6 +34,10 @@ api = Api(bp, "/api/v1")
 
 def engine() -> Any:
     return current_app.extensions["casework"].engine
+
+
+def agency_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.extensions["casework"].settings.time_zone)
 
 
 def _flag(name: str) -> bool | None:
@@ -228,6 +233,35 @@ def case_position(case_id: uuid.UUID) -> Response:
 )
 def case_tasks(case_id: uuid.UUID) -> Response:
     return ok(work.case_tasks(engine(), principal(), case_id))
+
+
+@api.operation(
+    "post",
+    "/emergency-access",
+    summary="Break the glass: open a case that is not yours, in an emergency, with a stated "
+    "reason and a time limit (audited; the case's supervisor and the security group are told "
+    "the next morning)",
+    tag="cases",
+    body=emergency.REQUEST_SCHEMA,
+    response=s.GRANT,
+    status=201,
+    errors=(403, 404, 409, 422),
+)
+def break_glass() -> Response:
+    grant = emergency.break_glass(engine(), principal(), g.body, agency_zone())
+    return ok(grant.as_dict(), 201)
+
+
+@api.operation(
+    "get",
+    "/emergency-access",
+    summary="My emergency access grants still running",
+    tag="cases",
+    response={"type": "array", "items": s.GRANT},
+    errors=(403,),
+)
+def my_emergency_access() -> Response:
+    return ok([grant.as_dict() for grant in emergency.my_grants(engine(), principal())])
 
 
 # -- tasks ------------------------------------------------------------------------------------

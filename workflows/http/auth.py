@@ -1,4 +1,7 @@
-"""Who is calling: a bearer API token, or the web session of a signed-in user."""
+"""Who is calling: a bearer API token, or the web session of a signed-in user.
+
+The session cookie is signed, but a signature cannot be taken back: the cookie names a web
+session kept on the server, and is trusted only while that session is live."""
 
 from __future__ import annotations
 
@@ -6,7 +9,9 @@ import hmac
 
 from flask import Flask, current_app, g, request, session
 
-from engine.identity import authenticate_token, load_principal
+from engine.identity import authenticate_token, principal_of_web_session
+
+SESSION_KEY = "web_session"  # the cookie's web session id (engine.web_sessions)
 
 
 def register(app: Flask) -> None:
@@ -19,8 +24,8 @@ def register(app: Flask) -> None:
             token = header[7:].strip()
             g.principal = authenticate_token(services.engine, token) if token else None
             return
-        user_id = session.get("user_id")
-        if not user_id:
+        session_id = session.get(SESSION_KEY)
+        if not session_id:
             return
         # A cookie rides along on cross-site requests: API writes with a session must carry
         # the session's CSRF token in a header (bearer tokens need none).
@@ -28,4 +33,4 @@ def register(app: Flask) -> None:
             sent = request.headers.get("X-CSRF-Token")
             if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
                 return
-        g.principal = load_principal(services.engine, user_id)
+        g.principal = principal_of_web_session(services.engine, session_id)

@@ -1,14 +1,21 @@
 """``/metrics`` in Prometheus format: request counts and latency of this process, and gauges
 read from the database (shared by every web and worker process): timers, lateness, tasks,
-incidents."""
+incidents.
+
+The figures say how much work an agency has and how late it is, so they are not public: by
+default only a scraper on the same machine reads them, or one that sends the metrics token
+(``CASEWORK_METRICS_TOKEN``); anyone else is told there is nothing here (404), as for anything
+they may not see. ``CASEWORK_METRICS_PUBLIC=true`` opens them, for a proxy that guards them."""
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import time
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, abort, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -23,6 +30,10 @@ from sqlalchemy import func, select
 from engine import stopwatch
 from engine.context import EngineContext
 from engine.tables import HumanTask, Incident, Timer, WebhookDelivery
+from workflows.settings import Settings
+
+# Headers a proxy adds: a request that carries one came from elsewhere, whatever its address.
+FORWARDED = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
 
 
 class DatabaseCollector(Collector):
@@ -125,7 +136,33 @@ class Metrics:
         self.completions.labels(process_id).inc()
 
 
-def register(app: Flask, ctx: EngineContext) -> None:
+def may_read_metrics(settings: Settings) -> bool:
+    """Public by setting, or a request from this machine (not relayed by a proxy on it), or one
+    bearing the metrics token."""
+    if settings.metrics_public:
+        return True
+    if _from_this_machine():
+        return True
+    header = request.headers.get("Authorization", "")
+    sent = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    return bool(settings.metrics_token and sent) and hmac.compare_digest(
+        sent.encode(), settings.metrics_token.encode()
+    )
+
+
+def _from_this_machine() -> bool:
+    if any(name in request.headers for name in FORWARDED):
+        return False
+    try:
+        address = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:  # a Unix socket has no address: a proxy's, so not this machine's
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:127.0.0.1 from a dual-stack socket
+    return address.is_loopback
+
+
+def register(app: Flask, ctx: EngineContext, settings: Settings) -> None:
     metrics = Metrics(ctx)
     app.extensions["casework_metrics"] = metrics
 
@@ -158,4 +195,6 @@ def register(app: Flask, ctx: EngineContext) -> None:
 
     @app.get("/metrics")
     def metrics_view() -> Response:
+        if not may_read_metrics(settings):
+            abort(404)  # the same answer as for a path that does not exist
         return Response(generate_latest(metrics.registry), mimetype=CONTENT_TYPE_LATEST)

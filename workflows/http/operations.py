@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apispec import APISpec
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from jsonschema import Draft202012Validator, FormatChecker
 
 from engine.errors import FieldError, InvalidTaskData
@@ -158,15 +158,30 @@ def _nul_pointers(value: Any, pointer: str) -> Iterator[str]:
 
 
 def _checked_body(schema: dict[str, Any]) -> Any:
-    data = request.get_json(silent=True)
+    data = request.get_json(silent=True)  # parsed once, shared with the NUL check
     if data is None:
-        raise InvalidTaskData(
-            "the request body must be JSON", [FieldError("/", "expected a JSON body", "type")]
-        )
+        raise _not_json()
     errors = field_errors(schema, data)
     if errors:
         raise InvalidTaskData("the request body is not valid", errors)
     return data
+
+
+def _not_json() -> InvalidTaskData:
+    """Why the body is not JSON casework accepts. The app's JSON provider refuses what cannot be
+    bounded or stored (NaN, infinities, lone surrogates, deep nesting) with a ValueError that
+    says why; a silent get_json drops the reason, so the body is read again to find it."""
+    if request.is_json:
+        try:
+            current_app.json.loads(request.get_data(cache=True))
+        except ValueError as exc:
+            return InvalidTaskData(
+                f"the request body is not acceptable JSON: {exc}",
+                [FieldError("/", str(exc), "json")],
+            )
+    return InvalidTaskData(
+        "the request body must be JSON", [FieldError("/", "expected a JSON body", "type")]
+    )
 
 
 def principal() -> Principal:

@@ -76,7 +76,13 @@ def register(app: Flask) -> None:
     def on_http_error(error: HTTPException) -> Response:
         status = error.code or 500
         code = (error.name or "error").lower().replace(" ", "_")
-        return problem(status, code, error.description or "")
+        response = problem(status, code, error.description or "")
+        # What the exception says beyond its body stays: Allow on a 405 (RFC 9110 requires it),
+        # Retry-After, WWW-Authenticate challenges.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers.add(name, value)
+        return response
 
     @app.errorhandler(Exception)
     def on_unexpected(error: Exception) -> Response:

@@ -255,6 +255,14 @@ COMMENT_BODY = {
     "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 8000}},
 }
 ANY_OBJECT = {"type": "object"}
+GRANT = obj(
+    ["case_id", "case_number", "granted_at", "expires_at", "reason"],
+    case_id={"type": "string", "format": "uuid"},
+    case_number=STR,
+    granted_at=INSTANT,
+    expires_at=INSTANT,
+    reason=STR,
+)
 ME = obj(
     ["id", "display_name", "roles"],
     id=STR,

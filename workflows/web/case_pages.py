@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
-from engine import casefile, work
+from engine import casefile, emergency
 from engine.diagrams import instance_diagram
 from engine.errors import InvalidTaskData
 from workflows.web import forms
@@ -35,6 +35,9 @@ TITLES = {
     "participants": "Participants (one a line)",
     "narrative": "Narrative",
     "attempted_only": "Attempt only (no contact made)",
+    "case_number": "Case number",
+    "reason": "Why the case must be opened now",
+    "minutes": "For how many minutes (at most 720)",
 }
 
 
@@ -151,27 +154,66 @@ def _counted_from_zero(data: dict[str, Any]) -> dict[str, Any]:
 
 @bp.get("/cases")
 @signed_in
-def cases() -> str:
-    status = request.args.get("status") or None
-    if status not in (None, *CASE_STATUSES):
-        status = None
+def cases() -> tuple[str, int]:
+    return _cases_page()
+
+
+def _cases_page(
+    glass: dict[str, Any] | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    status_filter = request.args.get("status") or None
+    if status_filter not in (None, *CASE_STATUSES):
+        status_filter = None
     text = request.args.get("q", "").strip() or None
     overdue = request.args.get("overdue") == "1" or None
     paging = requested(50)
+    principal = who()
     rows, total = casefile.list_cases(
-        engine(), who(), status=status, text=text, overdue=overdue,
+        engine(), principal, status=status_filter, text=text, overdue=overdue,
         offset=paging.offset, limit=paging.per_page,
     )  # fmt: skip
-    return render_template(
+    may_break_glass = bool(principal.roles & emergency.MAY_BREAK_GLASS)
+    by_pointer = forms.errors_by_pointer(errors or [])
+    glass_fields = forms.build(GLASS_FORM, glass or {}, by_pointer, zone())
+    page = render_template(
         "cases.html",
         cases=rows,
         total=total,
         paging=paging.of(total),
-        status=status,
+        status=status_filter,
         q=text or "",
         overdue=overdue,
         statuses=CASE_STATUSES,
+        may_break_glass=may_break_glass,
+        glass_fields=glass_fields if may_break_glass else [],
+        glass_errors=forms.unplaced(glass_fields, by_pointer),
+        glass_open=bool(errors),
+        grants=emergency.my_grants(engine(), principal) if may_break_glass else [],
     )
+    return page, status
+
+
+GLASS_FORM = titled(emergency.REQUEST_SCHEMA)
+
+
+@bp.post("/cases/emergency-access")
+@signed_in
+def break_glass() -> Response | tuple[str, int]:
+    """Open a case that is not one's own, in an emergency: a stated reason, a time limit."""
+    data = forms.parse(GLASS_FORM, request.form, zone())
+    try:
+        grant = emergency.break_glass(engine(), who(), data, zone())
+    except InvalidTaskData as exc:
+        return _cases_page(data, [e.as_dict() for e in exc.errors], 422)
+    flash(
+        f"Emergency access to case {grant.case_number} until "
+        f"{local_time(grant.expires_at.isoformat())}. It is recorded, and the case's supervisor "
+        "and the security group will be told.",
+        "info",
+    )
+    return redirect(url_for("web.case_page", case_id=grant.case_id))
 
 
 def _case_page(
@@ -193,7 +235,7 @@ def _case_page(
         case=case,
         people_by_id={p["id"]: p["name"] for p in case["people"]},
         maltreatment=MALTREATMENT_TYPES,
-        tasks=work.case_tasks(ctx, principal, case_id),
+        tasks=view["tasks"],
         contacts=view["contacts"],
         timeline=view["timeline"],
         positions=positions,

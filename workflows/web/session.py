@@ -1,26 +1,23 @@
-"""Signing in with a password and out again. The session cookie carries only the user id and
-the CSRF token; it is renewed at sign-in so a planted cookie is worthless."""
+"""Signing in with a password and out again. The session cookie carries only a web session's
+id and the CSRF token; it is renewed at sign-in so a planted cookie is worthless, and the
+session it names lives on the server (engine.web_sessions), so signing out ends it for every
+copy of the cookie."""
 
 from __future__ import annotations
 
 import functools
 import secrets
-from datetime import timedelta
 
 from flask import Response, current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from engine.identity import (
-    ROLES,
-    failed_sign_ins_since,
-    load_principal,
-    password_hash_of,
-    record_sign_in,
-)
+from engine import sign_in_throttle, web_sessions
+from engine.identity import ROLES, load_principal, password_hash_of, record_sign_in
+from workflows.http.auth import SESSION_KEY
 from workflows.web.site import bp, engine
 
-LOCKOUT_AFTER = 5  # failed attempts for one user name within the window lock it for the window
-LOCKOUT_WINDOW = timedelta(minutes=15)
+LOCKED_OUT = "Too many failed attempts for this user: wait 15 minutes or ask an administrator."
+MISMATCH = "That user name and password do not match."
 
 
 @functools.cache
@@ -71,36 +68,44 @@ def sign_in() -> Response | tuple[str, int] | str:
         return render_template("sign_in.html", next=request.args.get("next", ""), demo=_demo())
     user_id = request.form.get("user", "").strip()
     password = request.form.get("password", "")
-    since = engine().clock.now() - LOCKOUT_WINDOW
-    if user_id and failed_sign_ins_since(engine(), user_id, since) >= LOCKOUT_AFTER:
-        page = render_template(
-            "sign_in.html",
-            next=request.form.get("next", ""),
-            user=user_id,
-            error="Too many failed attempts for this user: wait 15 minutes or ask an "
-            "administrator.",
-        )
-        return page, 429
+    # The attempt is counted before its password is checked, so that simultaneous guesses
+    # cannot all pass a count read before any of them failed. Unknown names are counted too.
+    reservation = sign_in_throttle.reserve(engine(), user_id)
+    if not reservation.allowed:
+        return _refused(user_id, LOCKED_OUT), 429
     stored = password_hash_of(engine(), user_id) if user_id else None
     valid = check_password_hash(stored or _decoy_hash(), password) and stored is not None
     record_sign_in(engine(), user_id or "-", valid, request.remote_addr or "")
     if not valid:
-        page = render_template(
-            "sign_in.html",
-            next=request.form.get("next", ""),
-            user=user_id,
-            error="That user name and password do not match.",
-        )
-        return page, 401
-    session.clear()
-    session["user_id"] = user_id
+        return _refused(user_id, MISMATCH), 401
+    sign_in_throttle.give_back(engine(), reservation)
+    _start_session(user_id)
+    return redirect(_safe_next(request.form.get("next")))
+
+
+def _refused(user_id: str, error: str) -> str:
+    return render_template(
+        "sign_in.html", next=request.form.get("next", ""), user=user_id, error=error
+    )
+
+
+def _start_session(user_id: str) -> None:
+    # Whoever this browser was signed in as before is signed out, on the server too.
+    _end_session()
+    session[SESSION_KEY] = web_sessions.start(engine(), user_id)
     session["csrf"] = secrets.token_urlsafe(32)
     session.permanent = True
     g.principal = load_principal(engine(), user_id)
-    return redirect(_safe_next(request.form.get("next")))
+
+
+def _end_session() -> None:
+    previous = session.get(SESSION_KEY)
+    if previous:
+        web_sessions.end(engine(), previous)
+    session.clear()
 
 
 @bp.post("/sign-out")
 def sign_out() -> Response:
-    session.clear()
+    _end_session()
     return redirect(url_for("web.sign_in"))

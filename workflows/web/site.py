@@ -22,6 +22,7 @@ from flask import (
     session,
     url_for,
 )
+from werkzeug.exceptions import HTTPException
 
 from engine.context import EngineContext
 from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound
@@ -140,11 +141,13 @@ def sign_in_first(error: Exception) -> Response:
     return redirect(url_for("web.sign_in", next=request.full_path.rstrip("?")))
 
 
-@bp.errorhandler(400)
-@bp.errorhandler(403)
-@bp.errorhandler(404)
-def http_error_page(error: Any) -> tuple[str, int]:
-    return render_template("error.html", status=error.code, message=error.description), error.code
+@bp.errorhandler(HTTPException)
+def http_error_page(error: HTTPException) -> tuple[str, int, list[tuple[str, str]]]:
+    """Werkzeug's errors keep their status (413 for a form too large, 405…) and their headers
+    (Allow…) rather than falling to the catch-all below as a 500."""
+    status = error.code or 500
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    return render_template("error.html", status=status, message=error.description), status, headers
 
 
 @bp.errorhandler(Exception)
