@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from engine import audit
 from engine.access import readable_case
 from engine.context import EngineContext
+from engine.errors import NotFound
 from engine.identity import Principal
-from engine.tables import Case
+from engine.tables import Case, HumanTask
 from engine.uow import UnitOfWork
 
 READ = "case.read"
@@ -39,6 +40,23 @@ def reading_case(
     with ctx.db.reader() as session:
         case = readable_case(session, principal, case_id, missing)
         yield session, case
+    if watched(principal, case.id, case.sensitive):
+        audit_reads(ctx, principal, [case.id], what)
+
+
+@contextmanager
+def reading_task(
+    ctx: EngineContext, principal: Principal, task_id: uuid.UUID, what: str
+) -> Iterator[tuple[Session, HumanTask, Case]]:
+    """``reading_case`` for a task: the task and its case read in one transaction, and "not
+    found" for both an unknown task and one whose case the principal may not read."""
+    missing = f"no task {task_id}"
+    with ctx.db.reader() as session:
+        task = session.get(HumanTask, task_id)
+        if task is None:
+            raise NotFound(missing)
+        case = readable_case(session, principal, task.case_id, missing)
+        yield session, task, case
     if watched(principal, case.id, case.sensitive):
         audit_reads(ctx, principal, [case.id], what)
 

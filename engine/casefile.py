@@ -12,15 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from engine import audit, redaction
-from engine.access import readable_case, visible_cases
+from engine import audit, outbox, redaction
+from engine.access import readable_case, supervises, visible_cases
 from engine.case_reads import audit_listed, reading_case
 from engine.cases import OpenedCase, open_case
 from engine.context import EngineContext
-from engine.errors import FieldError, Forbidden, InvalidTaskData, NotFound
+from engine.errors import Conflict, FieldError, Forbidden, InvalidTaskData, NotFound
 from engine.forms import field_errors
 from engine.identity import Principal
 from engine.instances import INTAKE_PROCESS
@@ -256,6 +256,7 @@ def case_page(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> d
             "contacts": _contacts(read),
             "timeline": _timeline(read),
             "positions": _position(read),
+            "may_restrict": may_set_sensitivity(read.session, read.principal, read.case),
         }
 
     return _read(ctx, principal, case_id, "case page", build)
@@ -317,30 +318,36 @@ def list_cases(
             .exists()
         )
     if text:
-        pattern = f"%{text.lower()}%"
-        people = select(CasePerson.id).where(
-            CasePerson.case_id == Case.id,
-            CasePerson.role != "reporter",
-            func.lower(CasePerson.name).like(pattern),
-        )
-        query = query.where(
-            or_(
-                func.lower(Case.case_number).like(pattern),
-                func.lower(Case.summary).like(pattern),
-                people.exists(),
-            )
-        )
+        query = query.where(_mentions(principal, text))
     with ctx.db.reader() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = session.scalars(
             query.order_by(Case.opened_at.desc(), Case.id).offset(offset).limit(limit)
         ).all()
-        items = [
-            case_summary(session, c, now, redaction.for_case(session, principal, c.id))
-            for c in rows
-        ]
+        redactors = redaction.for_cases(session, principal, [c.id for c in rows])
+        items = [case_summary(session, c, now, redactors[c.id]) for c in rows]
     audit_listed(ctx, principal, [(c.id, c.sensitive) for c in rows], "case list")
     return items, total
+
+
+def _mentions(principal: Principal, text: str) -> ColumnElement[bool]:
+    """Cases whose number, a person's name (never the reporter's) or, for those who may see
+    the reporter, whose summary holds the text. The summary is free text that may name the
+    reporter: searched by anyone else, a match would tell them what the page redacts."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    people = select(CasePerson.id).where(
+        CasePerson.case_id == Case.id,
+        CasePerson.role != "reporter",
+        func.lower(CasePerson.name).like(pattern, escape="\\"),
+    )
+    found = [func.lower(Case.case_number).like(pattern, escape="\\"), people.exists()]
+    if redaction.sees_reporter(principal):
+        summary = func.lower(Case.summary).like(pattern, escape="\\")
+        if principal.emergency_cases:  # opened by breaking the glass: redacted for them
+            summary = and_(summary, Case.id.not_in(sorted(principal.emergency_cases)))
+        found.append(summary)
+    return or_(*found)
 
 
 def _person(redactor: Redactor, person: CasePerson) -> dict[str, Any]:
@@ -500,6 +507,71 @@ def record_contact(
         redactor = redaction.for_case(uow.session, principal, case.id)
         uow.commit()
     return _contact(row, redactor)
+
+
+SENSITIVITY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["sensitive", "reason"],
+    "additionalProperties": False,
+    "properties": {
+        "sensitive": {"type": "boolean", "description": "true restricts the case; false lifts it"},
+        "reason": {"type": "string", "minLength": 10, "maxLength": 2000},
+    },
+}
+
+
+def may_set_sensitivity(
+    session: Session, principal: Principal, case: Case, restrict: bool | None = None
+) -> bool:
+    """The security group restricts and lifts; the supervision chain restricts. ``restrict``
+    None: the change the case's state calls for."""
+    if restrict is None:
+        restrict = not case.sensitive
+    return principal.security_group or (restrict and supervises(session, principal, case))
+
+
+def set_sensitivity(
+    ctx: EngineContext, principal: Principal, case_id: uuid.UUID, data: dict[str, Any]
+) -> dict[str, Any]:
+    """Restrict a case to its assignees, its supervision chain and the security group (a
+    public figure's family, an employee's), or lift the restriction, with a stated reason
+    (DOMAIN §5.8). The chain and the security group may restrict; only the security group
+    may lift a restriction."""
+    with UnitOfWork(ctx.db.writer) as uow:
+        case = readable_case(uow.session, principal, case_id)
+        restrict = data.get("sensitive") is True
+        if not may_set_sensitivity(uow.session, principal, case, restrict):
+            raise Forbidden(
+                "restricting a case is for its supervisors and the security group; lifting a "
+                "restriction is for the security group"
+            )
+        _validate(SENSITIVITY_SCHEMA, data, "request")
+        if case.sensitive == restrict:
+            raise Conflict(
+                f"case {case.case_number} is {'already' if restrict else 'not'} restricted"
+            )
+        now = ctx.clock.now()
+        case.sensitive = restrict
+        case.updated_at = now
+        audit.record(
+            uow.session,
+            at=now,
+            actor_id=principal.id,
+            actor_role=principal.actor.role,
+            action="case.restricted" if restrict else "case.restriction_lifted",
+            case_id=case.id,
+            reason=data["reason"],
+        )
+        outbox.publish(
+            uow.session,
+            "case.sensitivity_changed",
+            now,
+            case_id=case.id,
+            case_number=case.case_number,
+            sensitive=restrict,
+        )
+        uow.commit()
+    return {"case_id": str(case.id), "case_number": case.case_number, "sensitive": restrict}
 
 
 def timeline(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> list[dict[str, Any]]:

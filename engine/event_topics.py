@@ -56,9 +56,15 @@ TOPICS: dict[str, dict[str, Any]] = {
         previous=NULLABLE_TEXT,
         team=NULLABLE_TEXT,
     ),
-    "case.closed": _data(
-        "The case was closed.", ["case_id", "case_number"], **CASE, reason=NULLABLE_TEXT
+    "case.sensitivity_changed": _data(
+        "A case was restricted to its assignees, supervisors and the security group, or the "
+        "restriction was lifted.",
+        ["case_id", "case_number", "sensitive"],
+        **CASE,
+        sensitive={"type": "boolean"},
     ),
+    # The closure's reason is free text from a form: it stays in the audit trail.
+    "case.closed": _data("The case was closed.", ["case_id", "case_number"], **CASE),
     "task.created": _data(
         "A human task is waiting.",
         ["case_id", "task_id", "element_id"],

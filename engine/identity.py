@@ -251,15 +251,23 @@ def revoke_tokens(
     return int(revoked or 0)
 
 
-def record_sign_in(ctx: EngineContext, user_id: str, succeeded: bool, address: str) -> None:
-    """Every password sign-in attempt is audited, failed ones too (they show guessing)."""
+SIGNED_IN, SIGN_IN_FAILED, SIGN_IN_REFUSED = (
+    "session.signed_in",
+    "session.sign_in_failed",
+    "session.sign_in_refused",  # a locked name: the password was not even checked
+)
+
+
+def record_sign_in(ctx: EngineContext, user_id: str, outcome: str, address: str) -> None:
+    """Every password sign-in attempt is audited, failed and refused ones too (they show
+    guessing): ``outcome`` is SIGNED_IN, SIGN_IN_FAILED or SIGN_IN_REFUSED."""
     with UnitOfWork(ctx.db.writer) as uow:
         audit.record(
             uow.session,
             at=ctx.clock.now(),
             actor_id=user_id[:100],
             actor_role=None,
-            action="session.signed_in" if succeeded else "session.sign_in_failed",
+            action=outcome,
             address=address,
         )
         uow.commit()

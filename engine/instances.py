@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
-from engine import audit, core_writes, deadlines, outbox, projections
+from engine import audit, core_writes, deadlines, outbox, projections, redaction
 from engine.context import Actor, EngineContext
 from engine.errors import Conflict, NotFound
 from engine.forms import CONFIRMATION_SCHEMA, validate_task_data
@@ -166,7 +166,8 @@ def complete_task(
             raise NotFound(f"no task {task_id}")
         task, instance, case, _worker = found  # _worker: held, so the session keeps it
         if authorize is not None:
-            # Before the task's state says anything: a refused user learns nothing of it.
+            # Before the task's state says anything: a refused user learns nothing of it
+            # (except, by the caller's rule, a holder of its lane that it is no longer open).
             actor = authorize(session, task, case)
         if task.status != projections.READY:
             raise Conflict(f"task {task_id} is {task.status}, not ready")
@@ -180,6 +181,7 @@ def complete_task(
             task.assignee = taker
         compiled = ctx.definitions.compiled(session, instance.version_id)
         validate_task_data(compiled.form(task.bpmn_id) or CONFIRMATION_SCHEMA, data)
+        redaction.note_reporter(session, case.id, data.get("reporter"))
         workflow = _load(ctx, compiled, instance, case)
         before = ctx.runtime.snapshot(workflow)
         previous = ctx.runtime.task_data(workflow, task_id)
@@ -616,9 +618,7 @@ def _close_case(
         reason=reason,
         cancelled_instances=[str(i) for i in others],
     )
-    outbox.publish(
-        session, "case.closed", now, case_id=case.id, case_number=case.case_number, reason=reason
-    )
+    outbox.publish(session, "case.closed", now, case_id=case.id, case_number=case.case_number)
 
 
 def _mark_sensitive(

@@ -75,16 +75,17 @@ def my_alerts(
         rows = session.execute(
             query.order_by(Alert.raised_at.desc(), Alert.id).offset(offset).limit(limit)
         ).all()
-        result = []
-        for alert, case in rows:
-            roles = sorted(
-                session.scalars(
-                    select(AlertRecipient.role).where(
-                        AlertRecipient.alert_id == alert.id, AlertRecipient.user_id == principal.id
-                    )
-                )
+        roles: dict[uuid.UUID, list[str]] = {}
+        for alert_id, role in session.execute(
+            select(AlertRecipient.alert_id, AlertRecipient.role)
+            .where(
+                AlertRecipient.alert_id.in_([alert.id for alert, _ in rows]),
+                AlertRecipient.user_id == principal.id,
             )
-            result.append(_alert(alert, case, roles))
+            .order_by(AlertRecipient.role)
+        ):
+            roles.setdefault(alert_id, []).append(role)
+        result = [_alert(alert, case, roles.get(alert.id, [])) for alert, case in rows]
     audit_listed(ctx, principal, [(case.id, case.sensitive) for _, case in rows], "alerts")
     return result, total
 
@@ -337,7 +338,7 @@ def send_message(
             if found is None:
                 raise NotFound(f"no case {case_number}")
             case_id = found
-        readable_case(session, principal, case_id)
+        readable_case(session, principal, case_id, f"no case {case_number or case_id}")
         senders = ctx.definitions.compiled(session, _version_for(session, case_id, name)).senders(
             name
         )
@@ -369,6 +370,9 @@ def _version_for(session: Any, case_id: uuid.UUID, message: str) -> int:
 # -- audit ----------------------------------------------------------------------------------------
 
 
+AUDIT_READ = "audit.read"
+
+
 def audit_log(
     ctx: EngineContext,
     principal: Principal,
@@ -397,17 +401,20 @@ def audit_log(
         conditions.append(AuditEvent.at < until)
     if conditions:
         query = query.where(and_(*conditions))
-    redactor = redaction.for_reader(principal)
     with ctx.db.reader() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         order = AuditEvent.id.desc() if newest_first else AuditEvent.id
         rows = session.scalars(query.order_by(order).offset(offset).limit(limit)).all()
-        named = {r.case_id for r in rows if r.case_id is not None}
+        named = sorted({r.case_id for r in rows if r.case_id is not None})
+        redactors = redaction.for_cases(session, principal, named)
+        no_case = redaction.for_reader(principal)  # entries about no case name no reporter
         sensitive = session.scalars(
             select(Case.id).where(Case.id.in_(named), Case.sensitive.is_(True))
         ).all()
-    # Who looked at a sensitive case's trail is part of that case's trail too.
-    audit_listed(ctx, principal, [(case_id, True) for case_id in sensitive], "audit log")
+    if sensitive:
+        # One entry for the look at the trail, naming the sensitive cases it showed, and not
+        # in their own trails: there it would be shown by the next look, and audited again.
+        _audit_trail_read(ctx, principal, sorted(sensitive))
     return [
         {
             "id": r.id,
@@ -418,7 +425,20 @@ def audit_log(
             "case_id": str(r.case_id) if r.case_id else None,
             "instance_id": str(r.instance_id) if r.instance_id else None,
             "task_id": str(r.task_id) if r.task_id else None,
-            "details": redactor.value(r.details or {}),
+            "details": redactors.get(r.case_id, no_case).value(r.details or {}),
         }
         for r in rows
     ], total
+
+
+def _audit_trail_read(ctx: EngineContext, principal: Principal, cases: list[uuid.UUID]) -> None:
+    with UnitOfWork(ctx.db.writer) as uow:
+        audit.record(
+            uow.session,
+            at=ctx.clock.now(),
+            actor_id=principal.id,
+            actor_role=principal.actor.role,
+            action=AUDIT_READ,
+            sensitive_cases=[str(case_id) for case_id in cases],
+        )
+        uow.commit()

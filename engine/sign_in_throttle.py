@@ -1,13 +1,13 @@
-"""The sign-in lockout: five failed passwords for one user name lock the name until fifteen
-minutes have passed since the first of them.
+"""The sign-in lockout: five failed passwords for one user name within fifteen minutes lock
+the name for fifteen minutes from the fifth.
 
 Each attempt reserves its slot before its password is checked: one UPDATE … RETURNING counts
-it in the name's window (or opens a new window once the old one has passed) and answers with
-its place. Simultaneous attempts therefore queue on the row and each learns its own place;
-counting failures already audited let thirty simultaneous guesses all read zero and all be
-checked. An attempt past the limit is refused unchecked; one whose password is right gives
-its slot back, so only failures count. Plain statements that SQLite (3.35 and later) and
-PostgreSQL run alike.
+it in the name's window (or starts afresh once the window, or the lock, has passed), sets the
+lock when it is the fifth, and answers with its place. Simultaneous attempts therefore queue
+on the row and each learns its own place; counting failures already audited let thirty
+simultaneous guesses all read zero and all be checked. An attempt past the limit is refused
+unchecked; one whose password is right gives its slot back (and the lock it set), so only
+failures count. Plain statements that SQLite (3.35 and later) and PostgreSQL run alike.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, case, insert, update
+from sqlalchemy import and_, bindparam, case, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.context import EngineContext
@@ -29,11 +29,13 @@ NAME_LENGTH = 200  # as users.id: every real user name fits, a longer guess is c
 
 @dataclass(frozen=True)
 class Reservation:
-    """One attempt's slot: its place in the name's current window, counting from 1."""
+    """One attempt's slot: its place in the name's current window, counting from 1, and until
+    when the name is locked (None when it is not)."""
 
     user_name: str
     place: int
     window_started_at: datetime
+    locked_until: datetime | None = None
 
     @property
     def allowed(self) -> bool:
@@ -41,19 +43,33 @@ class Reservation:
         return self.place <= LIMIT
 
 
-_WINDOW_PASSED = SignInThrottle.window_started_at <= bindparam("passed_if_opened_by")
+_NOW = bindparam("now", type_=UTCDateTime())
+_LOCK_OVER = SignInThrottle.locked_until <= _NOW
+# Afresh: the lock has run out, or (never locked) the window has passed.
+_AFRESH = or_(
+    _LOCK_OVER,
+    and_(
+        SignInThrottle.locked_until.is_(None),
+        SignInThrottle.window_started_at <= bindparam("window_opened_by", type_=UTCDateTime()),
+    ),
+)
 # Built once; SET expressions read the row as it was before this UPDATE, on both databases.
 _COUNT_ATTEMPT = (
     update(SignInThrottle)
     .where(SignInThrottle.user_name == bindparam("name"))
     .values(
-        failures=case((_WINDOW_PASSED, 1), else_=SignInThrottle.failures + 1),
-        window_started_at=case(
-            (_WINDOW_PASSED, bindparam("now", type_=UTCDateTime())),
-            else_=SignInThrottle.window_started_at,
+        failures=case((_AFRESH, 1), else_=SignInThrottle.failures + 1),
+        window_started_at=case((_AFRESH, _NOW), else_=SignInThrottle.window_started_at),
+        locked_until=case(
+            (_AFRESH, None),
+            (SignInThrottle.locked_until.is_not(None), SignInThrottle.locked_until),
+            (SignInThrottle.failures + 1 >= LIMIT, bindparam("lock_ends", type_=UTCDateTime())),
+            else_=None,
         ),
     )
-    .returning(SignInThrottle.failures, SignInThrottle.window_started_at)
+    .returning(
+        SignInThrottle.failures, SignInThrottle.window_started_at, SignInThrottle.locked_until
+    )
     .execution_options(synchronize_session=False)
 )
 _GIVE_BACK = (
@@ -64,7 +80,13 @@ _GIVE_BACK = (
         SignInThrottle.window_started_at == bindparam("reserved_in"),
         SignInThrottle.failures > 0,
     )
-    .values(failures=SignInThrottle.failures - 1)
+    .values(
+        failures=SignInThrottle.failures - 1,
+        # The fifth attempt set the lock; if it was no failure, there is no lock.
+        locked_until=case(
+            (SignInThrottle.failures - 1 < LIMIT, None), else_=SignInThrottle.locked_until
+        ),
+    )
     .execution_options(synchronize_session=False)
 )
 
@@ -95,11 +117,14 @@ def _try_reserve(ctx: EngineContext, name: str) -> Reservation | None:
     now = ctx.clock.now()
     with UnitOfWork(ctx.db.writer) as uow:
         counted = uow.session.execute(
-            _COUNT_ATTEMPT, {"name": name, "now": now, "passed_if_opened_by": now - WINDOW}
+            _COUNT_ATTEMPT,
+            {"name": name, "now": now, "window_opened_by": now - WINDOW, "lock_ends": now + WINDOW},
         ).one_or_none()
         if counted is not None:
             uow.commit()
-            return Reservation(name, counted.failures, counted.window_started_at)
+            return Reservation(
+                name, counted.failures, counted.window_started_at, counted.locked_until
+            )
         try:
             uow.session.execute(
                 insert(SignInThrottle).values(user_name=name, failures=1, window_started_at=now)

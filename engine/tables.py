@@ -525,6 +525,7 @@ class SignInThrottle(Base):
     user_name: Mapped[str] = mapped_column(String(200), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer)
     window_started_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
 
 
 class WebSession(Base):

@@ -14,9 +14,15 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Bundle, Session
 
 from engine import audit, outbox, redaction
-from engine.access import readable_case, reads_as_assignee, supervises, visible_cases
+from engine.access import (
+    only_through_a_grant,
+    readable_case,
+    reads_as_assignee,
+    supervises,
+    visible_cases,
+)
 from engine.assignment import CASE_OWNING_LANES
-from engine.case_reads import audit_listed, reading_case
+from engine.case_reads import audit_listed, reading_case, reading_task
 from engine.context import Actor, EngineContext
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.forms import CONFIRMATION_SCHEMA
@@ -160,24 +166,10 @@ def _count(session: Session, query: Select[Any]) -> int:
     return session.scalar(query.order_by(None).with_only_columns(func.count())) or 0
 
 
-def _task_of(session: Session, task_id: uuid.UUID) -> HumanTask:
-    task = session.get(HumanTask, task_id)
-    if task is None:
-        raise NotFound(f"no task {task_id}")
-    return task
-
-
-def _case_of_task(ctx: EngineContext, task_id: uuid.UUID) -> uuid.UUID:
-    with ctx.db.reader() as session:
-        return _task_of(session, task_id).case_id
-
-
 def task_detail(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) -> dict[str, Any]:
     """A task with its form, current data, deadline, draft and comments, the reporter
     redacted for this reader; reading a sensitive case's task is audited."""
-    case_id, missing = _case_of_task(ctx, task_id), f"no task {task_id}"
-    with reading_case(ctx, principal, case_id, "task", missing) as (session, case):
-        task = _task_of(session, task_id)
+    with reading_task(ctx, principal, task_id, "task") as (session, task, case):
         instance = session.get(ProcessInstance, task.instance_id)
         assert instance is not None
         compiled = ctx.definitions.compiled(session, instance.version_id)
@@ -223,9 +215,7 @@ def task_detail(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) ->
 
 def task_form(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) -> dict[str, Any]:
     """The task's form alone: what a submission is read against (no instance is loaded)."""
-    case_id, missing = _case_of_task(ctx, task_id), f"no task {task_id}"
-    with reading_case(ctx, principal, case_id, "task form", missing) as (session, _):
-        task = _task_of(session, task_id)
+    with reading_task(ctx, principal, task_id, "task form") as (session, task, _):
         instance = session.get(ProcessInstance, task.instance_id)
         assert instance is not None
         return _form(ctx.definitions.compiled(session, instance.version_id), task)
@@ -247,6 +237,17 @@ def _ready(task: HumanTask) -> None:
 def _may_take(principal: Principal, task: HumanTask) -> None:
     if task.role not in principal.roles:
         raise Forbidden(f"this task is for the {task.role} role")
+
+
+def _may_hold(session: Session, principal: Principal, task: HumanTask, case: Case) -> None:
+    """Taking a task (or drafting it, which keeps it) needs the lane's role and standing
+    access: a task held is access, and one taken through an emergency grant would outlast it."""
+    _may_take(principal, task)
+    if only_through_a_grant(session, principal, case.id):
+        raise Forbidden(
+            "work taken through emergency access would outlast it: ask the case's supervisor "
+            "to assign the task"
+        )
 
 
 def _anyone(session: Session, task: HumanTask, case: Case) -> None:
@@ -341,7 +342,7 @@ def claim(
     change = TaskChange(
         "task.claimed",
         apply,
-        permit=lambda session, task, case: _may_take(principal, task),
+        permit=lambda session, task, case: _may_hold(session, principal, task, case),
         already_done=lambda task: task.assignee == principal.id,
     )
     return _change(ctx, principal, task_id, change, expected_version)
@@ -381,6 +382,9 @@ def assign(
             raise InvalidInput(f"no active user {user_id}")
         if task.role not in user.roles:
             raise InvalidInput(f"{user_id} does not hold the {task.role} role")
+        if case.team is not None and user.team_id != case.team:
+            # Handing the work over hands the case over: within its team, never across teams.
+            raise InvalidInput(f"{user_id} is not in team {case.team}, the case's team")
         previous = task.assignee
         task.assignee = user_id
         if task.role in CASE_OWNING_LANES and case.assigned_to != user_id:
@@ -440,7 +444,9 @@ def save_draft(
         return {"fields": sorted(data)}
 
     change = TaskChange(
-        "task.draft_saved", apply, permit=lambda session, task, case: _may_take(principal, task)
+        "task.draft_saved",
+        apply,
+        permit=lambda session, task, case: _may_hold(session, principal, task, case),
     )
     return _change(ctx, principal, task_id, change, expected_version)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from flask import Flask, Response, jsonify
 from flask.json.provider import DefaultJSONProvider
 
+from engine import web_sessions
 from engine.event_topics import TOPICS, envelope_schema
 from engine.strict_json import parse_json
 from workflows import access_table, web
@@ -47,7 +47,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         SESSION_COOKIE_SECURE=settings.secure_cookies,
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
         JSON_SORT_KEYS=False,
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=10),  # a working day; then sign in again
+        # The cookie lives as long as the session it names (engine.web_sessions).
+        PERMANENT_SESSION_LIFETIME=web_sessions.LIFETIME,
     )
     services = services or bootstrap(settings)
     app.extensions["casework"] = services

@@ -98,7 +98,8 @@ def test_the_supervisor_and_the_security_group_are_told_the_next_morning(agency:
 
     for user in ("sol", "sec"):  # south's supervisor; the security group
         [alert] = _glass_alerts(agency, user)
-        assert "ivy" in alert["message"] and REASON in alert["message"]
+        assert "ivy" in alert["message"] and "audit trail" in alert["message"]
+        assert REASON not in alert["message"]  # free text stays in the (redacted) audit entry
         acknowledged = agency.post(user, f"/api/v1/alerts/{alert['id']}/acknowledge")
         assert acknowledged.status_code == 200, acknowledged.json
     assert _glass_alerts(agency, "sue") == []  # north's supervisor: not her team's case
@@ -130,3 +131,46 @@ def test_the_cases_page_breaks_the_glass_with_a_form(agency: Agency) -> None:
     assert short.status_code == 422 and "at least 20 characters" in short.get_data(as_text=True)
     assert opened.status_code == 302 and opened.headers["Location"].endswith(f"/cases/{case_id}")
     assert browser.get(f"/cases/{case_id}").status_code == 200
+
+
+def test_work_taken_through_the_glass_cannot_outlast_the_grant(agency: Agency) -> None:
+    case_id, number = _south_case(agency)
+    [contact] = [
+        t
+        for t in agency.get("sol", f"/api/v1/cases/{case_id}/tasks").json
+        if t["element_id"] == "first_contact"
+    ]
+    assert agency.post("sol", f"/api/v1/tasks/{contact['id']}/unclaim").status_code == 200
+    agency.post("ivy", "/api/v1/emergency-access", {"case_number": number, "reason": REASON})
+
+    claimed = agency.post("ivy", f"/api/v1/tasks/{contact['id']}/claim")
+    drafted = agency.put("ivy", f"/api/v1/tasks/{contact['id']}/draft", {"notes": "x"})
+
+    assert (claimed.status_code, drafted.status_code) == (403, 403)
+    assert "ask the case's supervisor" in claimed.json["detail"]
+    agency.ctx.clock.advance(timedelta(hours=5))  # type: ignore[attr-defined]
+    assert agency.get("ivy", f"/api/v1/cases/{case_id}").status_code == 404
+
+
+def test_the_glass_does_not_show_the_reporter_even_to_a_supervisor(agency: Agency) -> None:
+    case_id, number = _south_case(agency)
+    opened = agency.post(
+        "sue", "/api/v1/emergency-access", {"case_number": number, "reason": REASON}
+    )
+    assert opened.status_code == 201
+
+    people = agency.get("sue", f"/api/v1/cases/{case_id}/people").json
+
+    assert [p["name"] for p in people if p["role"] == "reporter"] == ["[redacted]"]
+    assert "Rita" not in agency.get("sue", f"/api/v1/cases/{case_id}").get_data(as_text=True)
+
+
+def test_a_reason_of_spaces_is_no_reason(agency: Agency) -> None:
+    _, number = _south_case(agency)
+
+    blank = agency.post(
+        "ivy", "/api/v1/emergency-access", {"case_number": number, "reason": " " * 30}
+    )
+
+    assert blank.status_code == 422
+    assert [e["field"] for e in blank.json["errors"]] == ["/reason"]

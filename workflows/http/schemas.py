@@ -255,6 +255,9 @@ COMMENT_BODY = {
     "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 8000}},
 }
 ANY_OBJECT = {"type": "object"}
+SENSITIVITY = obj(
+    ["case_id", "case_number", "sensitive"], case_id=STR, case_number=STR, sensitive=BOOL
+)
 GRANT = obj(
     ["case_id", "case_number", "granted_at", "expires_at", "reason"],
     case_id={"type": "string", "format": "uuid"},

@@ -15,8 +15,6 @@ from engine.timers import retry_incident
 from webhooks import subscriptions
 from workflows.web.site import bp, engine, signed_in, who
 
-ADMIN = "administrator"
-
 
 @bp.get("/admin")
 @signed_in

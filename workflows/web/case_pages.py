@@ -221,6 +221,7 @@ def _case_page(
     contact: dict[str, Any] | None = None,
     errors: list[dict[str, Any]] | None = None,
     status: int = 200,
+    restriction_error: str | None = None,
 ) -> tuple[str, int]:
     principal, ctx = who(), engine()
     view = casefile.case_page(ctx, principal, case_id)
@@ -242,8 +243,25 @@ def _case_page(
         contact_fields=contact_fields,
         contact_errors=forms.unplaced(contact_fields, by_pointer),
         contact_open=bool(errors),
+        may_restrict=view["may_restrict"],
+        restriction_error=restriction_error,
     )
     return page, status
+
+
+@bp.post("/cases/<uuid:case_id>/sensitivity")
+@signed_in
+def set_sensitivity(case_id: uuid.UUID) -> Response | tuple[str, int]:
+    data = {
+        "sensitive": request.form.get("sensitive") == "true",
+        "reason": request.form.get("reason", "").strip(),
+    }
+    try:
+        changed = casefile.set_sensitivity(engine(), who(), case_id, data)
+    except InvalidTaskData:
+        return _case_page(case_id, status=422, restriction_error="Say why, in a sentence.")
+    flash("Case restricted." if changed["sensitive"] else "Restriction lifted.", "info")
+    return redirect(url_for("web.case_page", case_id=case_id))
 
 
 @bp.get("/cases/<uuid:case_id>")

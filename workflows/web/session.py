@@ -12,11 +12,18 @@ from flask import Response, current_app, g, redirect, render_template, request, 
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine import sign_in_throttle, web_sessions
-from engine.identity import ROLES, load_principal, password_hash_of, record_sign_in
+from engine.identity import (
+    ROLES,
+    SIGN_IN_FAILED,
+    SIGN_IN_REFUSED,
+    SIGNED_IN,
+    load_principal,
+    password_hash_of,
+    record_sign_in,
+)
 from workflows.http.auth import SESSION_KEY
-from workflows.web.site import bp, engine
+from workflows.web.site import bp, engine, local_time
 
-LOCKED_OUT = "Too many failed attempts for this user: wait 15 minutes or ask an administrator."
 MISMATCH = "That user name and password do not match."
 
 
@@ -71,16 +78,24 @@ def sign_in() -> Response | tuple[str, int] | str:
     # The attempt is counted before its password is checked, so that simultaneous guesses
     # cannot all pass a count read before any of them failed. Unknown names are counted too.
     reservation = sign_in_throttle.reserve(engine(), user_id)
+    address = request.remote_addr or ""
     if not reservation.allowed:
-        return _refused(user_id, LOCKED_OUT), 429
+        record_sign_in(engine(), user_id or "-", SIGN_IN_REFUSED, address)
+        return _refused(user_id, _locked_out(reservation)), 429
     stored = password_hash_of(engine(), user_id) if user_id else None
     valid = check_password_hash(stored or _decoy_hash(), password) and stored is not None
-    record_sign_in(engine(), user_id or "-", valid, request.remote_addr or "")
+    record_sign_in(engine(), user_id or "-", SIGNED_IN if valid else SIGN_IN_FAILED, address)
     if not valid:
         return _refused(user_id, MISMATCH), 401
     sign_in_throttle.give_back(engine(), reservation)
     _start_session(user_id)
     return redirect(_safe_next(request.form.get("next")))
+
+
+def _locked_out(reservation: sign_in_throttle.Reservation) -> str:
+    until = reservation.locked_until
+    when = f" after {local_time(until.isoformat())}" if until is not None else " later"
+    return f"Too many failed attempts for this user: try again{when}, or ask an administrator."
 
 
 def _refused(user_id: str, error: str) -> str:

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("user_name", sa.String(length=200), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
         sa.Column("window_started_at", engine.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", engine.tables.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("user_name"),
     )
     op.create_table(

@@ -51,7 +51,10 @@ def upgrade() -> None:
     )
     op.execute(
         tasks.update()
-        .where(tasks.c.status != "ready", tasks.c.draft_saved_by.is_not(None))
+        .where(
+            tasks.c.status != "ready",
+            sa.or_(tasks.c.draft.is_not(None), tasks.c.draft_saved_by.is_not(None)),
+        )
         .values(draft=sa.null(), draft_saved_by=None)
     )
 
