@@ -41,17 +41,18 @@ sys.path.insert(0, str(ROOT))
 
 from sample_reports import REPORT, recorded  # noqa: E402
 
-from engine import queries, schema  # noqa: E402
-from engine.bundle import read_bundle  # noqa: E402
-from engine.casefile import file_intake  # noqa: E402
+from engine.cases.casefile import file_intake  # noqa: E402
 from engine.clock import SystemClock  # noqa: E402
 from engine.context import Actor, EngineContext  # noqa: E402
-from engine.db import connect  # noqa: E402
-from engine.deployments import deploy_bundle  # noqa: E402
-from engine.identity import create_team, create_user, issue_token, load_principal  # noqa: E402
+from engine.definitions.bundle import read_bundle  # noqa: E402
+from engine.definitions.deployments import deploy_bundle  # noqa: E402
+from engine.definitions.versions import DefinitionRegistry  # noqa: E402
+from engine.identity.users import create_team, create_user, issue_token, load_principal  # noqa: E402
 from engine.spiff.runtime import Runtime  # noqa: E402
-from engine.versions import DefinitionRegistry  # noqa: E402
-from engine.work import complete  # noqa: E402
+from engine.storage import schema  # noqa: E402
+from engine.storage.db import connect  # noqa: E402
+from engine.tasks import queries  # noqa: E402
+from engine.tasks.completion import complete  # noqa: E402
 
 ACTOR = Actor("bench", "administrator")
 TEAMS = 40

@@ -28,17 +28,18 @@ from sqlalchemy import text, update
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine import queries, schema  # noqa: E402
-from engine.bundle import read_bundle  # noqa: E402
-from engine.cases import open_case  # noqa: E402
+from engine.cases.opening import open_case  # noqa: E402
 from engine.clock import ManualClock  # noqa: E402
 from engine.context import Actor, EngineContext  # noqa: E402
-from engine.db import connect  # noqa: E402
-from engine.deployments import deploy_bundle  # noqa: E402
-from engine.instances import complete_task  # noqa: E402
+from engine.definitions.bundle import read_bundle  # noqa: E402
+from engine.definitions.deployments import deploy_bundle  # noqa: E402
+from engine.definitions.versions import DefinitionRegistry  # noqa: E402
 from engine.spiff.runtime import Runtime  # noqa: E402
-from engine.tables import Case  # noqa: E402
-from engine.versions import DefinitionRegistry  # noqa: E402
+from engine.storage import schema  # noqa: E402
+from engine.storage.db import connect  # noqa: E402
+from engine.storage.tables import Case  # noqa: E402
+from engine.tasks import queries  # noqa: E402
+from engine.tasks.completion import complete_task  # noqa: E402
 
 BUNDLE = ROOT / "tests" / "fixtures" / "phases"
 ACTOR = Actor("bench", "investigator")

@@ -27,18 +27,18 @@ from sqlalchemy import delete, insert, select, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine import schema  # noqa: E402
-from engine.bundle import read_bundle  # noqa: E402
-from engine.cases import open_case  # noqa: E402
+from engine.cases.opening import open_case  # noqa: E402
 from engine.clock import SystemClock  # noqa: E402
 from engine.context import Actor, EngineContext  # noqa: E402
-from engine.db import connect  # noqa: E402
-from engine.deployments import deploy_bundle  # noqa: E402
-from engine.instances import start_instance  # noqa: E402
+from engine.deadlines.timers import TimerPolicy, _claim, fire_due_timers  # noqa: E402
+from engine.definitions.bundle import read_bundle  # noqa: E402
+from engine.definitions.deployments import deploy_bundle  # noqa: E402
+from engine.definitions.versions import DefinitionRegistry  # noqa: E402
+from engine.instances.lifecycle import start_instance  # noqa: E402
 from engine.spiff.runtime import Runtime  # noqa: E402
-from engine.tables import ProcessInstance, Timer  # noqa: E402
-from engine.timers import TimerPolicy, _claim, fire_due_timers  # noqa: E402
-from engine.versions import DefinitionRegistry  # noqa: E402
+from engine.storage import schema  # noqa: E402
+from engine.storage.db import connect  # noqa: E402
+from engine.storage.tables import ProcessInstance, Timer  # noqa: E402
 
 ACTOR = Actor("bench", "administrator")
 FAR = timedelta(days=30)

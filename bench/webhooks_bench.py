@@ -41,8 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, func, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, text, update
 from standardwebhooks import Webhook
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
@@ -53,23 +52,26 @@ sys.path.insert(0, str(ROOT))
 from sample_reports import REPORT as SAMPLE_REPORT  # noqa: E402
 from sample_reports import recorded  # noqa: E402
 
-from engine import appends, outbox, queries, schema  # noqa: E402
-from engine.bundle import read_bundle  # noqa: E402
-from engine.casefile import file_intake  # noqa: E402
+from engine.cases.casefile import file_intake  # noqa: E402
 from engine.clock import SystemClock  # noqa: E402
 from engine.context import Actor, EngineContext  # noqa: E402
-from engine.db import connect  # noqa: E402
-from engine.deployments import deploy_bundle  # noqa: E402
-from engine.identity import Principal, create_team, create_user, load_principal  # noqa: E402
+from engine.definitions.bundle import read_bundle  # noqa: E402
+from engine.definitions.deployments import deploy_bundle  # noqa: E402
+from engine.definitions.versions import DefinitionRegistry  # noqa: E402
+from engine.identity.users import Principal, create_team, create_user, load_principal  # noqa: E402
 from engine.spiff.runtime import Runtime  # noqa: E402
-from engine.tables import (  # noqa: E402
+from engine.statuses import DeliveryStatus  # noqa: E402
+from engine.storage import appended, schema  # noqa: E402
+from engine.storage.db import connect  # noqa: E402
+from engine.storage.tables import (  # noqa: E402
     OutboxEvent,
     WebhookAttempt,
     WebhookDelivery,
     WebhookSubscription,
 )
-from engine.versions import DefinitionRegistry  # noqa: E402
-from engine.work import complete  # noqa: E402
+from engine.storage.uow import UnitOfWork  # noqa: E402
+from engine.tasks import queries  # noqa: E402
+from engine.tasks.completion import complete  # noqa: E402
 from webhooks import subscriptions  # noqa: E402
 from webhooks.delivery import DeliveryPolicy, deliver_due  # noqa: E402
 
@@ -182,10 +184,9 @@ def subscribe(
 def queue_events(ctx: EngineContext, count: int) -> None:
     """Events as case.opened would publish them, through the outbox, some hundreds a commit."""
     for start in range(0, count, PUBLISH_CHUNK):
-        with ctx.db.writer() as session:
+        with UnitOfWork(ctx.db.writer) as uow:
             for n in range(start, min(count, start + PUBLISH_CHUNK)):
-                outbox.publish(
-                    session,
+                uow.publish(
                     "case.opened",
                     ctx.clock.now(),
                     case_id=uuid.uuid4(),
@@ -194,7 +195,7 @@ def queue_events(ctx: EngineContext, count: int) -> None:
                     team="north",
                     profile_id="us-tx",
                 )
-            session.commit()
+            uow.commit()
     with ctx.db.engine.begin() as connection:
         connection.execute(text("ANALYZE outbox_events, webhook_deliveries"))
 
@@ -222,7 +223,9 @@ def expected_queues(ctx: EngineContext) -> dict[uuid.UUID, list[str]]:
 def delivered_count(ctx: EngineContext) -> int:
     with ctx.db.reader() as session:
         return (
-            session.scalar(select(func.count()).where(WebhookDelivery.status == outbox.DELIVERED))
+            session.scalar(
+                select(func.count()).where(WebhookDelivery.status == DeliveryStatus.DELIVERED)
+            )
             or 0
         )
 
@@ -342,17 +345,16 @@ def set_active(ctx: EngineContext, active: bool) -> None:
         session.commit()
 
 
+_WRITE_APPENDED = appended.write
+
+
 def switch_outbox(ctx: EngineContext, on: bool) -> None:
-    """Off: the commit drops queued events before writing (audit rows are still written)."""
-    attached = event.contains(ctx.db.writer, "before_commit", _drop_events)
-    if not on and not attached:
-        event.listen(ctx.db.writer, "before_commit", _drop_events, insert=True)
-    elif on and attached:
-        event.remove(ctx.db.writer, "before_commit", _drop_events)
-
-
-def _drop_events(session: Session) -> None:
-    appends.forget(session, outbox.EVENTS)
+    """Off: commits drop the events they queued (audit rows are still written)."""
+    appended.write = (  # type: ignore[assignment]
+        _WRITE_APPENDED
+        if on
+        else lambda session, audited, _events: _WRITE_APPENDED(session, audited, [])
+    )
 
 
 def counts(ctx: EngineContext) -> tuple[int, int]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.clock import Clock
-from engine.db import Database
+from engine.definitions.versions import DefinitionRegistry
 from engine.spiff.runtime import Runtime
-from engine.versions import DefinitionRegistry
+from engine.storage.db import Database
 
 
 @dataclass(frozen=True)

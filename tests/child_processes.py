@@ -10,11 +10,11 @@ from typing import Any
 from conftest import SCREENER
 from engine.clock import ManualClock
 from engine.context import EngineContext
-from engine.db import connect
+from engine.definitions.versions import DefinitionRegistry
 from engine.errors import Conflict
-from engine.instances import complete_task
 from engine.spiff.runtime import Runtime
-from engine.versions import DefinitionRegistry
+from engine.storage.db import connect
+from engine.tasks.completion import complete_task
 
 REPORT = {"received_at": "2025-03-03T15:15:00Z", "severity": "serious", "youngest_age": 3}
 
@@ -39,7 +39,7 @@ def complete_in_child(
 
 def fire_in_child(url: str, now: datetime, worker: str, barrier: Any, results: Any) -> None:
     """A worker process: fire due timers until none is left."""
-    from engine.timers import TimerPolicy, fire_due_timers
+    from engine.deadlines.timers import TimerPolicy, fire_due_timers
 
     db = connect(url)
     clock = ManualClock(now)

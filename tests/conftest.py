@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from engine import schema
-from engine.bundle import read_bundle
 from engine.clock import ManualClock
 from engine.context import Actor, EngineContext
-from engine.db import Database, connect
-from engine.deployments import deploy_bundle
+from engine.definitions.bundle import read_bundle
+from engine.definitions.deployments import deploy_bundle
+from engine.definitions.versions import DefinitionRegistry, Deployment
 from engine.spiff.runtime import Runtime
-from engine.tables import Base
-from engine.versions import DefinitionRegistry, Deployment
+from engine.storage import schema
+from engine.storage.db import Database, connect
+from engine.storage.tables import Base
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from engine import queries
-from engine.cases import open_case
+from engine.cases.opening import open_case
 from engine.context import Actor, EngineContext
-from engine.instances import complete_task, deliver_message
-from engine.tables import (
+from engine.deadlines.timers import fire_due_timers
+from engine.instances.messages import deliver_message
+from engine.storage.tables import (
     Alert,
     AlertRecipient,
     Case,
@@ -24,7 +24,8 @@ from engine.tables import (
     ProcessInstance,
     ScheduledAlert,
 )
-from engine.timers import fire_due_timers
+from engine.tasks import queries
+from engine.tasks.completion import complete_task
 
 TEXAS = ZoneInfo("America/Chicago")
 SCREENER = Actor("sam.screener", "intake_screener")

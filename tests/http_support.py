@@ -89,13 +89,14 @@ RECORD_REPORT = {
 def screened_case(site: Any) -> str:
     """A report filed and screened in through the engine's use cases: its case now waits for
     an investigator's first contact. Returns the case number."""
-    from engine import casefile, work
-    from engine.identity import load_principal
+    from engine.cases import casefile
+    from engine.identity.users import load_principal
+    from engine.tasks import completion, worklists
 
     ctx = site.ctx
     sam = load_principal(ctx, "sam")
     assert sam is not None
     opened = casefile.file_intake(ctx, sam, hotline_report())
-    [task] = work.worklist(ctx, sam, work.Worklist(view="queue", case_id=opened.id))[0]
-    work.complete(ctx, sam, uuid.UUID(task["id"]), RECORD_REPORT)
+    [task] = worklists.worklist(ctx, sam, worklists.Worklist(view="queue", case_id=opened.id))[0]
+    completion.complete(ctx, sam, uuid.UUID(task["id"]), RECORD_REPORT)
     return opened.case_number

@@ -10,7 +10,7 @@ from werkzeug.security import generate_password_hash
 from werkzeug.test import TestResponse
 
 from engine.context import EngineContext
-from engine.tables import User
+from engine.storage.tables import User
 from http_support import password_of
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')

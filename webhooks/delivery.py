@@ -30,9 +30,9 @@ from sqlalchemy import exists, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
 from engine.context import EngineContext
-from engine.outbox import DEAD, DELIVERED, PENDING
-from engine.tables import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
-from engine.uow import UnitOfWork
+from engine.statuses import DeliveryStatus
+from engine.storage.tables import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from engine.storage.uow import UnitOfWork
 from webhooks import signing
 from webhooks.transport import Outcome, Transport
 
@@ -108,7 +108,7 @@ def claim(
     now = ctx.clock.now()
     earlier = aliased(WebhookDelivery)
     claimable = (
-        WebhookDelivery.status == PENDING,
+        WebhookDelivery.status == DeliveryStatus.PENDING,
         WebhookDelivery.next_attempt_at <= now,
         or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),
     )
@@ -122,7 +122,7 @@ def claim(
                 WebhookSubscription.active.is_(True),
                 ~exists().where(
                     earlier.subscription_id == WebhookDelivery.subscription_id,
-                    earlier.status == PENDING,
+                    earlier.status == DeliveryStatus.PENDING,
                     earlier.seq < WebhookDelivery.seq,
                 ),
             )
@@ -131,8 +131,9 @@ def claim(
         )
         if skip:
             heads_query = heads_query.where(WebhookDelivery.subscription_id.not_in(skip))
-        if uow.dialect == "postgresql":
-            heads_query = heads_query.with_for_update(skip_locked=True, of=WebhookDelivery)
+        # Any number of workers take turns: a head one holds, the others skip (SQLite, one
+        # writer at a time, renders no lock clause).
+        heads_query = heads_query.with_for_update(skip_locked=True, of=WebhookDelivery)
         heads = session.execute(heads_query).all()
         if not heads:
             return []
@@ -144,7 +145,7 @@ def claim(
                 .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_id)
                 .where(
                     WebhookDelivery.subscription_id == subscription_id,
-                    WebhookDelivery.status == PENDING,
+                    WebhookDelivery.status == DeliveryStatus.PENDING,
                     WebhookDelivery.seq >= head_seq,
                 )
                 .order_by(WebhookDelivery.seq)
@@ -231,7 +232,7 @@ def record(
                 select(WebhookDelivery.seq).where(
                     WebhookDelivery.seq.in_([c.seq for c in batch.deliveries]),
                     WebhookDelivery.leased_by == worker,
-                    WebhookDelivery.status == PENDING,
+                    WebhookDelivery.status == DeliveryStatus.PENDING,
                 )
             ).all()
         )
@@ -259,10 +260,10 @@ def record(
                 "leased_by": None,
             }
             if item.outcome.delivered:
-                values.update(status=DELIVERED, delivered_at=item.at)
+                values.update(status=DeliveryStatus.DELIVERED, delivered_at=item.at)
                 report.delivered += 1
             elif tried >= policy.max_attempts:
-                values.update(status=DEAD)
+                values.update(status=DeliveryStatus.DEAD)
                 report.dead += 1
             else:
                 values.update(next_attempt_at=item.at + policy.retry_delay(tried, rng))

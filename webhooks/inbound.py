@@ -23,19 +23,18 @@ from jsonpointer import JsonPointer, JsonPointerException
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from engine import audit
-from engine.access import require
 from engine.context import Actor, EngineContext
 from engine.errors import Conflict, EngineError, FieldError, InvalidTaskData, NotFound
-from engine.identity import Principal
-from engine.instances import deliver_message_in
+from engine.identity.access import require
+from engine.identity.users import Principal
+from engine.instances.messages import deliver_message_in
+from engine.statuses import InboundStatus
+from engine.storage.tables import Case, InboundEvent, InboundSource
+from engine.storage.uow import UnitOfWork
 from engine.strict_json import UnacceptableJson, parse_json
-from engine.tables import Case, InboundEvent, InboundSource
-from engine.uow import UnitOfWork
 from webhooks import signing
 
 ADMIN = "administrator"
-APPLIED, REFUSED = "applied", "refused"
 DEFAULT_CASE_NUMBER = "/data/case_number"
 DEFAULT_PAYLOAD = "/data"
 MAX_BODY = 256 * 1024
@@ -131,8 +130,7 @@ def create_source(
             created_by=principal.id,
         )
         uow.session.add(row)
-        audit.record(
-            uow.session,
+        uow.audit(
             at=now,
             actor_id=principal.id,
             actor_role=ADMIN,
@@ -176,8 +174,7 @@ def change_source(
             secret = signing.new_secret()
             row.previous_secret, row.previous_secret_until = row.secret, now + grace
             row.secret = secret
-        audit.record(
-            uow.session,
+        uow.audit(
             at=now,
             actor_id=principal.id,
             actor_role=ADMIN,
@@ -292,14 +289,14 @@ def _apply(
     with UnitOfWork(ctx.db.writer) as uow:
         session = uow.session
         record = session.get(InboundEvent, (source.id, webhook_id), with_for_update=True)
-        if record is not None and record.status == APPLIED:
+        if record is not None and record.status == InboundStatus.APPLIED:
             return Answer(record.response_status, record.response, replayed=True)
         if record is None:
             record = InboundEvent(
                 source_id=source.id,
                 webhook_id=webhook_id,
                 received_at=now,
-                status=REFUSED,
+                status=InboundStatus.REFUSED,
                 attempts=1,
                 response_status=0,
                 response={},
@@ -319,12 +316,12 @@ def _apply(
             case_id = session.scalar(select(Case.id).where(Case.case_number == case_number))
             if case_id is None:
                 raise _Refusal(404, "unknown_case", "Unknown case", f"no case {case_number}")
-            with session.begin_nested():
+            with uow.savepoint():
                 instance_id = deliver_message_in(ctx, uow, actor, case_id, message, payload)
             answer = Answer(
                 200,
                 {
-                    "status": APPLIED,
+                    "status": InboundStatus.APPLIED,
                     "webhook_id": webhook_id,
                     "event_type": event_type,
                     "case_number": case_number,
@@ -332,7 +329,7 @@ def _apply(
                     "instance_id": str(instance_id),
                 },
             )
-            record.status = APPLIED
+            record.status = InboundStatus.APPLIED
         except _Refusal as refusal:
             answer = Answer(
                 refusal.status,
@@ -342,8 +339,7 @@ def _apply(
             status = {NotFound: 404, Conflict: 409}.get(type(exc), 422)
             answer = Answer(status, _problem(status, exc.code, "Refused", str(exc)))
         record.response_status, record.response = answer.status, answer.body
-        audit.record(
-            session,
+        uow.audit(
             at=now,
             actor_id=actor.id,
             actor_role=actor.role,

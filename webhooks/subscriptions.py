@@ -11,15 +11,14 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, insert, select, update
 
-from engine import audit
-from engine.access import require
 from engine.context import EngineContext
 from engine.errors import Conflict, FieldError, InvalidTaskData, NotFound
-from engine.event_topics import TOPICS
-from engine.identity import Principal
-from engine.outbox import DEAD, PENDING, REPLAYED
-from engine.tables import WebhookAttempt, WebhookDelivery, WebhookSubscription
-from engine.uow import UnitOfWork
+from engine.events.topics import TOPICS
+from engine.identity.access import require
+from engine.identity.users import Principal
+from engine.statuses import DeliveryStatus
+from engine.storage.tables import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from engine.storage.uow import UnitOfWork
 from webhooks.signing import new_secret
 
 ADMIN = "administrator"
@@ -64,9 +63,10 @@ def view(row: WebhookSubscription, now: datetime) -> dict[str, Any]:
     }
 
 
-def _audit(session: Any, principal: Principal, action: str, at: datetime, **details: Any) -> None:
-    audit.record(
-        session,
+def _audit(
+    uow: UnitOfWork, principal: Principal, action: str, at: datetime, **details: Any
+) -> None:
+    uow.audit(
         at=at,
         actor_id=principal.id,
         actor_role=ADMIN,
@@ -99,7 +99,7 @@ def create(
             created_by=principal.id,
         )
         uow.session.add(row)
-        _audit(uow.session, principal, "webhook.subscribed", now, subscription=str(row.id), url=url)
+        _audit(uow, principal, "webhook.subscribed", now, subscription=str(row.id), url=url)
         uow.commit()
         return view(row, now), secret
 
@@ -130,12 +130,14 @@ def get(ctx: EngineContext, principal: Principal, subscription_id: uuid.UUID) ->
         result = view(row, ctx.clock.now())
         result["pending"] = session.scalar(
             select(func.count()).where(
-                WebhookDelivery.subscription_id == row.id, WebhookDelivery.status == PENDING
+                WebhookDelivery.subscription_id == row.id,
+                WebhookDelivery.status == DeliveryStatus.PENDING,
             )
         )
         result["dead"] = session.scalar(
             select(func.count()).where(
-                WebhookDelivery.subscription_id == row.id, WebhookDelivery.status == DEAD
+                WebhookDelivery.subscription_id == row.id,
+                WebhookDelivery.status == DeliveryStatus.DEAD,
             )
         )
         return result
@@ -178,7 +180,7 @@ def change(
             if value is not None
         ]
         _audit(
-            uow.session,
+            uow,
             principal,
             "webhook.changed",
             now,
@@ -210,7 +212,7 @@ def rotate_secret(
         row.previous_secret_until = now + grace
         row.secret = secret
         _audit(
-            uow.session,
+            uow,
             principal,
             "webhook.secret_rotated",
             now,
@@ -268,7 +270,9 @@ def delivery_view(row: WebhookDelivery, attempts: list[dict[str, Any]]) -> dict[
         "status": row.status,
         "attempts": attempts,
         "created_at": row.created_at.isoformat(),
-        "next_attempt_at": row.next_attempt_at.isoformat() if row.status == PENDING else None,
+        "next_attempt_at": row.next_attempt_at.isoformat()
+        if row.status == DeliveryStatus.PENDING
+        else None,
         "delivered_at": row.delivered_at.isoformat() if row.delivered_at else None,
         "last_status": row.last_status,
         "last_error": row.last_error,
@@ -286,7 +290,7 @@ def _requeue(session: Any, rows: list[WebhookDelivery], now: datetime) -> None:
                     "message_id": row.message_id,
                     "subscription_id": row.subscription_id,
                     "event_id": row.event_id,
-                    "status": PENDING,
+                    "status": DeliveryStatus.PENDING,
                     "attempts": 0,
                     "next_attempt_at": now,
                     "created_at": now,
@@ -303,12 +307,12 @@ def replay(ctx: EngineContext, principal: Principal, delivery_id: int) -> int:
         row = uow.session.get(WebhookDelivery, delivery_id, with_for_update=True)
         if row is None:
             raise NotFound(f"no webhook delivery {delivery_id}")
-        if row.status == PENDING:
+        if row.status == DeliveryStatus.PENDING:
             raise Conflict(f"delivery {delivery_id} is still pending; it will be retried")
         _requeue(uow.session, [row], now)
-        if row.status == DEAD:
-            row.status = REPLAYED
-        _audit(uow.session, principal, "webhook.replayed", now, deliveries=[delivery_id])
+        if row.status == DeliveryStatus.DEAD:
+            row.status = DeliveryStatus.REPLAYED
+        _audit(uow, principal, "webhook.replayed", now, deliveries=[delivery_id])
         uow.commit()
         return 1
 
@@ -324,7 +328,7 @@ def replay_dead(ctx: EngineContext, principal: Principal, subscription_id: uuid.
                 select(WebhookDelivery)
                 .where(
                     WebhookDelivery.subscription_id == subscription_id,
-                    WebhookDelivery.status == DEAD,
+                    WebhookDelivery.status == DeliveryStatus.DEAD,
                 )
                 .order_by(WebhookDelivery.seq)
             )
@@ -334,10 +338,10 @@ def replay_dead(ctx: EngineContext, principal: Principal, subscription_id: uuid.
         uow.session.execute(
             update(WebhookDelivery)
             .where(WebhookDelivery.seq.in_([row.seq for row in dead]))
-            .values(status=REPLAYED)
+            .values(status=DeliveryStatus.REPLAYED)
         )
         _audit(
-            uow.session,
+            uow,
             principal,
             "webhook.replayed",
             now,

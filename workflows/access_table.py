@@ -3,7 +3,7 @@ view runs, and complete — the app refuses to start with a route the table does
 and the access matrix test runs every entry against every role and kind of case.
 
 The table decides the door: signed in or not, and which roles. What lies behind it is the
-engine's record-level rule (``engine.access``), named here by ``record`` so that readers of
+engine's record-level rule (``engine.identity.access``), named here by ``record`` so that readers of
 the table (and the matrix test) know which one applies: a case someone may not read answers
 "not found" whatever their role.
 """
@@ -15,9 +15,9 @@ from enum import StrEnum
 
 from flask import Flask, abort, g, request
 
-from engine import emergency
 from engine.errors import Forbidden
-from engine.roles import INTAKE_ROLES, SUPERVISING_ROLES
+from engine.identity import emergency
+from engine.identity.roles import INTAKE_ROLES, SUPERVISING_ROLES
 from workflows.http.problems import Unauthorized
 
 
@@ -25,7 +25,7 @@ class Record(StrEnum):
     """The record-level rule behind a route."""
 
     NONE = "none"  # no case data: the agency's set-up, the caller's own things, public files
-    LIST = "list"  # lists only what the caller may read (engine.access.visible_cases)
+    LIST = "list"  # lists only what the caller may read (engine.identity.access.visible_cases)
     CASE = "case"  # one case the caller may read; any other answers 404
     TASK = "task"  # a task of a case the caller may read; changes need the lane's role, or
     # the assignee or supervisor (release) or the case's supervisor (assign)

@@ -7,8 +7,8 @@ from typing import Any
 from flask import Flask, Response, jsonify
 from flask.json.provider import DefaultJSONProvider
 
-from engine import web_sessions
-from engine.event_topics import TOPICS, envelope_schema
+from engine.events.topics import TOPICS, envelope_schema
+from engine.identity import web_sessions
 from engine.strict_json import parse_json
 from workflows import access_table, web
 from workflows.bootstrap import Services, bootstrap
@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         SESSION_COOKIE_SECURE=settings.secure_cookies,
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
         JSON_SORT_KEYS=False,
-        # The cookie lives as long as the session it names (engine.web_sessions).
+        # The cookie lives as long as the session it names (engine.identity.web_sessions).
         PERMANENT_SESSION_LIFETIME=web_sessions.LIFETIME,
     )
     services = services or bootstrap(settings)

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 
 from engine.clock import Clock, SystemClock
 from engine.context import EngineContext
-from engine.db import connect
+from engine.deadlines.timers import TimerPolicy
+from engine.definitions.versions import DefinitionRegistry
 from engine.spiff.runtime import Runtime
-from engine.timers import TimerPolicy
-from engine.versions import DefinitionRegistry
+from engine.storage.db import connect
 from webhooks.delivery import DeliveryPolicy
 from workflows.settings import Settings
 

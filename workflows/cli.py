@@ -12,13 +12,13 @@ from typing import Any
 import click
 import isodate
 
-from engine import schema
-from engine.bundle import read_bundle
 from engine.context import Actor
-from engine.deployments import deploy_bundle
+from engine.definitions.bundle import read_bundle
+from engine.definitions.deployments import deploy_bundle
+from engine.definitions.simulate import simulate
+from engine.definitions.versions import validate
 from engine.errors import EngineError, InvalidDefinition, InvalidTaskData, Problem, ScriptFailed
-from engine.simulate import simulate
-from engine.versions import validate
+from engine.storage import schema
 from workflows.bootstrap import Services, bootstrap
 from workflows.settings import Settings
 
@@ -182,7 +182,7 @@ def worker_command() -> None:
 @main.command("fire-timers")
 def fire_timers_command() -> None:
     """One pass: fire every due timer, raise every due alert, then exit."""
-    from engine.timers import fire_due_timers
+    from engine.deadlines.timers import fire_due_timers
     from workflows.scheduler import worker_name
 
     services = _services()
@@ -223,7 +223,7 @@ def incidents_group(context: click.Context) -> None:
         return
     from sqlalchemy import select
 
-    from engine.tables import Incident
+    from engine.storage.tables import Incident
 
     services = _services()
     try:
@@ -247,7 +247,7 @@ def incidents_retry(incident_id: str) -> None:
     """Put an incident's timer back in the queue (after fixing its cause)."""
     import uuid
 
-    from engine.timers import retry_incident
+    from engine.deadlines.timers import retry_incident
 
     services = _services()
     try:
@@ -291,7 +291,7 @@ def users_add(
     """Add a user and print an API token for them (shown once)."""
     from werkzeug.security import generate_password_hash
 
-    from engine.identity import create_user, issue_token
+    from engine.identity.users import create_user, issue_token
 
     services = _services()
     try:
@@ -320,7 +320,7 @@ def users_add(
 @click.option("--label", default="cli")
 def users_token(user_id: str, label: str) -> None:
     """Issue another API token for a user (shown once)."""
-    from engine.identity import issue_token
+    from engine.identity.users import issue_token
 
     services = _services()
     try:
@@ -336,7 +336,7 @@ def users_token(user_id: str, label: str) -> None:
 @click.argument("user_id")
 def users_revoke(user_id: str) -> None:
     """Revoke every API token of a user."""
-    from engine.identity import revoke_tokens
+    from engine.identity.users import revoke_tokens
 
     services = _services()
     try:
@@ -356,7 +356,7 @@ def teams_group() -> None:
 @click.option("--unit", required=True)
 def teams_add(team_id: str, name: str, unit: str) -> None:
     """Add a team; its first supervisor added to it becomes its supervisor."""
-    from engine.identity import create_team
+    from engine.identity.users import create_team
 
     services = _services()
     try:

@@ -14,11 +14,12 @@ from typing import Any
 
 from werkzeug.security import generate_password_hash
 
-from engine.casefile import file_intake
+from engine.cases.casefile import file_intake
 from engine.context import Actor
 from engine.errors import Conflict, EngineError
-from engine.identity import create_team, create_user, issue_token, load_principal
-from engine.work import Worklist, complete, worklist
+from engine.identity.users import create_team, create_user, issue_token, load_principal
+from engine.tasks.completion import complete
+from engine.tasks.worklists import Worklist, worklist
 from workflows.bootstrap import Services
 
 SEEDER = Actor("setup", "administrator")

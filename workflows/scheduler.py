@@ -18,7 +18,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from engine.timers import fire_due_timers
+from engine.deadlines.timers import fire_due_timers
 from webhooks.delivery import deliver_due
 from workflows.bootstrap import Services
 

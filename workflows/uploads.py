@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from flask import request
 
-from engine.bundle import MAX_FILE_BYTES
+from engine.definitions.bundle import MAX_FILE_BYTES
 from engine.errors import InvalidDefinition, Problem
 
 MAX_UNPACKED_BYTES = 50 * 1024 * 1024  # everything the zips of one upload unpack to

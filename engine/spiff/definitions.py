@@ -34,17 +34,17 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from engine.bundle import Bundle
+from engine.deadlines.profiles import DEFAULT_PROFILE, Profile, parse_profile
+from engine.definitions.bundle import Bundle
 from engine.errors import InvalidDefinition, Problem
-from engine.forms import schema_problems
-from engine.profiles import DEFAULT_PROFILE, Profile, parse_profile
-from engine.roles import ROLES
+from engine.identity.roles import ROLES
 from engine.spiff.decisions import (
     SUPPORTED_HIT_POLICIES,
     StrictDecisionEngine,
     input_cell_expression,
 )
 from engine.spiff.sandbox import check_expression, check_script
+from engine.tasks.form_schemas import schema_problems
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 # casework's own attributes on BPMN elements (the standard's extension point, anyAttribute).

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -40,69 +39,27 @@ from SpiffWorkflow.spiff.specs.event_definitions import (
 )
 from SpiffWorkflow.util.task import TaskState
 
-from engine.calendars import BusinessCalendar
 from engine.clock import Clock
+from engine.deadlines.calendars import BusinessCalendar
+from engine.deadlines.profiles import Profile
 from engine.errors import Conflict, NotFound, ScriptFailed
-from engine.profiles import Profile
-from engine.script_functions import script_functions
 from engine.spiff import clock_hook
 from engine.spiff.definitions import ProcessDefinition
 from engine.spiff.sandbox import RestrictedEnvironment, SandboxViolation
+from engine.spiff.script_functions import script_functions
+from engine.spiff.steps import Step, diff
+from engine.spiff.views import (
+    DecisionView,
+    Snapshot,
+    TaskView,
+    ThrownMessage,
+    TimerView,
+)
 from engine.spiff.watchdog import BudgetExceeded, cpu_budget
 from engine.stopwatch import engine_time
 
 Workflow = BpmnWorkflow
 SERIALIZER_VERSION = "1.5"
-
-
-@dataclass(frozen=True)
-class TaskView:
-    id: UUID
-    bpmn_id: str
-    name: str
-    lane: str | None
-    process_id: str
-    due_at: datetime | None
-
-
-@dataclass(frozen=True)
-class TimerView:
-    task_id: UUID
-    bpmn_id: str
-    name: str
-    due_at: datetime
-    kind: str  # "date", "duration" or "cycle"
-    attached_to: UUID | None
-    interrupting: bool
-
-
-@dataclass(frozen=True)
-class ThrownMessage:
-    name: str
-    payload: Any
-
-
-@dataclass(frozen=True)
-class DecisionView:
-    task_id: UUID
-    process_id: str
-    bpmn_id: str
-    outputs: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    ready_tasks: list[TaskView]
-    timers: list[TimerView]
-    awaited_messages: list[str]
-    completed: bool
-    active_elements: list[str]
-    # Decision tables evaluated so far (each business rule task run, with its outputs).
-    decisions: list[DecisionView] = field(default_factory=list)
-    # Timers that have fired. One armed already past its due instant (a report recorded after
-    # its response window closed) fires in the run that arms it and is never seen waiting:
-    # the host finds it here, to keep its deadline (missed) and the task's due date.
-    fired_timers: list[TimerView] = field(default_factory=list)
 
 
 class _LeanWorkflowConverter(BpmnWorkflowConverter):
@@ -224,6 +181,36 @@ class Runtime:
         if task.state != TaskState.WAITING:
             raise Conflict(f"timer {task.task_spec.bpmn_id} is no longer waiting")
         task.internal_data["event_value"] = due_at.astimezone(UTC).isoformat()
+
+    # -- what a run made of an instance -------------------------------------------------------
+
+    def step(
+        self,
+        workflow: BpmnWorkflow,
+        before: Snapshot,
+        now: datetime,
+        *,
+        completed: UUID | None = None,
+        data_for: Callable[[str], bool] = lambda _: False,
+    ) -> Step:
+        """The step the run just took, as a value (``engine.spiff.steps``): what changed since
+        ``before``, the messages thrown (taken from the workflow, so each is handed on once),
+        the new state, and the data each newly armed timer ``data_for`` names sees."""
+        after = self.snapshot(workflow)
+        changes = diff(before, after, now, completed)
+        armed = [*changes.timers_armed, *changes.timers_born_fired]
+        thrown = self.take_thrown_messages(workflow)
+        return Step(
+            state=self.dump(workflow),
+            serializer_version=self.serializer_version,
+            finished=after.completed,
+            next_timer_due_at=min((t.due_at for t in after.timers), default=None),
+            changes=changes,
+            thrown=thrown,
+            timer_data={
+                t.task_id: self.task_data(workflow, t.task_id) for t in armed if data_for(t.bpmn_id)
+            },
+        )
 
     # -- what the host reads ----------------------------------------------------------------
 

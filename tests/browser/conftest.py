@@ -16,11 +16,11 @@ from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
 from conftest import ROOT
-from engine.bundle import read_bundle
 from engine.context import EngineContext
-from engine.deployments import deploy_bundle
-from engine.identity import create_team, create_user
-from engine.timers import TimerPolicy
+from engine.deadlines.timers import TimerPolicy
+from engine.definitions.bundle import read_bundle
+from engine.definitions.deployments import deploy_bundle
+from engine.identity.users import create_team, create_user
 from http_support import PEOPLE, SETUP, password_of
 from workflows.app import create_app
 from workflows.bootstrap import Services

@@ -12,8 +12,9 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from engine import casefile, work
-from engine.identity import load_principal
+from engine.cases import casefile
+from engine.identity.users import load_principal
+from engine.tasks import completion, worklists
 from http_support import RECORD_REPORT, hotline_report
 
 RECEIVED_LOCAL = "2025-03-03T09:15"  # Chicago; 15:15 UTC
@@ -140,10 +141,14 @@ def test_report_to_first_contact_to_reassignment_to_a_new_rule(sign_in: Any, sit
     ctx = site.ctx
     screener = load_principal(ctx, "sam")
     opened = casefile.file_intake(ctx, screener, hotline_report())
-    [task] = work.worklist(ctx, screener, work.Worklist(view="queue", case_id=opened.id))[0]
-    work.complete(ctx, screener, uuid.UUID(task["id"]), RECORD_REPORT)
+    [task] = worklists.worklist(ctx, screener, worklists.Worklist(view="queue", case_id=opened.id))[
+        0
+    ]
+    completion.complete(ctx, screener, uuid.UUID(task["id"]), RECORD_REPORT)
     investigator = load_principal(ctx, "ian")
-    contacts, _ = work.worklist(ctx, investigator, work.Worklist(view="all", case_id=opened.id))
+    contacts, _ = worklists.worklist(
+        ctx, investigator, worklists.Worklist(view="all", case_id=opened.id)
+    )
     [contact] = [t for t in contacts if t["element_id"] == "first_contact"]
     assert datetime.fromisoformat(contact["due_at"]) == RECEIVED + timedelta(hours=48)
     dana.page.click("text=Back to versions")

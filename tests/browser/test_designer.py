@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from conftest import FIXTURES
-from engine.tables import DefinitionVersion
+from engine.storage.tables import DefinitionVersion
 
 
 def versions(site: Any) -> int:

@@ -7,10 +7,10 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from engine import casefile
-from engine.cases import open_case
+from engine.cases import casefile
+from engine.cases.opening import open_case
 from engine.context import Actor
-from engine.identity import load_principal
+from engine.identity.users import load_principal
 from http_support import hotline_report
 
 

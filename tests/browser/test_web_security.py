@@ -9,9 +9,9 @@ from typing import Any
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select, update
 
-from engine import casefile
-from engine.identity import load_principal
-from engine.tables import AuditEvent, Case
+from engine.cases import casefile
+from engine.identity.users import load_principal
+from engine.storage.tables import AuditEvent, Case
 from http_support import hotline_report, password_of
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import requests
 from playwright.sync_api import expect
 
-from engine.timers import fire_due_timers
+from engine.deadlines.timers import fire_due_timers
 from http_support import screened_case
 
 

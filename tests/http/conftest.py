@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from conftest import ROOT
-from engine.bundle import read_bundle
 from engine.context import EngineContext
-from engine.deployments import deploy_bundle
-from engine.identity import create_team, create_user, issue_token
-from engine.timers import TimerPolicy
+from engine.deadlines.timers import TimerPolicy
+from engine.definitions.bundle import read_bundle
+from engine.definitions.deployments import deploy_bundle
+from engine.identity.users import create_team, create_user, issue_token
 from http_support import PEOPLE, SETUP, Agency
 from workflows.app import create_app
 from workflows.bootstrap import Services

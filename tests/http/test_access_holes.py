@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from cps_cases import removed
-from engine.tables import AuditEvent, Case, HumanTask, OutboxEvent
-from engine.timers import fire_due_timers
+from engine.deadlines.timers import fire_due_timers
+from engine.storage.tables import AuditEvent, Case, HumanTask, OutboxEvent
 from http_support import RECORD_REPORT, Agency, hotline_report
 
 REPORTER_NAME, REPORTER_PHONE = "Rita Reporter", "555-0100"
@@ -337,6 +337,6 @@ def test_the_chain_restricts_a_case_and_only_the_security_group_lifts_it(agency:
 
 
 def test_the_closed_event_carries_no_free_text(agency: Agency) -> None:
-    from engine.event_topics import TOPICS
+    from engine.events.topics import TOPICS
 
     assert set(TOPICS["case.closed"]["properties"]) == {"case_id", "case_number"}

@@ -9,11 +9,11 @@ import uuid
 import pytest
 from sqlalchemy import select, update
 
-from engine.access import readable_case, reads_as_assignee
-from engine.cases import open_case
+from engine.cases.opening import open_case
 from engine.context import Actor
-from engine.identity import load_principal
-from engine.tables import Case, HumanTask, Team, User
+from engine.identity.access import readable_case, reads_as_assignee
+from engine.identity.users import load_principal
+from engine.storage.tables import Case, HumanTask, Team, User
 from http_support import PEOPLE, Agency
 
 OPENER = Actor("hotline-import", "intake_screener")
@@ -80,7 +80,7 @@ def test_a_change_of_role_or_team_takes_effect_at_the_next_request(
 
 
 def test_a_revoked_token_stops_working(agency: Agency) -> None:
-    from engine.identity import revoke_tokens
+    from engine.identity.users import revoke_tokens
 
     assert agency.get("ivy", "/api/v1/me").status_code == 200
     revoke_tokens(agency.ctx, Actor("alex", "administrator"), "ivy")

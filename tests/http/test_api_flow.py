@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import event, func, select
 
 from conftest import FIXTURES, ROOT
-from engine.tables import AuditEvent, Case, DefinitionVersion
+from engine.storage.tables import AuditEvent, Case, DefinitionVersion
 from http_support import RECORD_REPORT, Agency, hotline_report
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from standardwebhooks import Webhook
 from werkzeug.serving import make_server
 
-from engine.tables import AuditEvent, Case, Contact, DefinitionVersion
+from engine.storage.tables import AuditEvent, Case, Contact, DefinitionVersion
 from http_support import RECORD_REPORT, Agency, hotline_report, password_of
 from sign_in_form import csrf_token_in, give_password, submit_sign_in
 

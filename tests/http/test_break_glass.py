@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from engine.emergency import next_morning
-from engine.tables import AuditEvent
-from engine.timers import fire_due_timers
+from engine.deadlines.timers import fire_due_timers
+from engine.identity.emergency import next_morning
+from engine.storage.tables import AuditEvent
 from http_support import RECORD_REPORT, Agency, hotline_report
 from sign_in_form import csrf_token_in, give_password, submit_sign_in
 

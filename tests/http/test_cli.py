@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from conftest import CORPORA, FIXTURES
-from engine.db import connect
-from engine.tables import DefinitionVersion
+from engine.storage.db import connect
+from engine.storage.tables import DefinitionVersion
 from workflows.cli import main
 
 MIWG = CORPORA / "miwg-reference" / "Reference"

@@ -13,7 +13,7 @@ import requests
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from engine.tables import AuditEvent
+from engine.storage.tables import AuditEvent
 from http_support import RECORD_REPORT, Agency, hotline_report
 
 CLIENTS = 6

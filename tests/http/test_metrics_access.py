@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
-from engine.timers import TimerPolicy
+from engine.deadlines.timers import TimerPolicy
 from http_support import Agency
 from workflows.app import create_app
 from workflows.bootstrap import Services

@@ -25,8 +25,9 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
-from engine import instances
-from engine.tables import Alert, AlertRecipient, AuditEvent, Case, ProcessInstance
+from engine.storage import step_writes
+from engine.storage.tables import Alert, AlertRecipient, AuditEvent, Case, ProcessInstance
+from engine.storage.uow import UnitOfWork
 from http_support import PEOPLE, RECORD_REPORT, Agency, hotline_report, password_of
 from sign_in_form import csrf_token_in, give_password, submit_sign_in
 from workflows.access_table import ACCESS, Access, Record
@@ -41,7 +42,7 @@ SEES_REPORTER = {
     if r & {"intake_screener", "intake_supervisor", "supervisor", "program_director"}
 }
 
-# Which kinds of case each person may read (DOMAIN §5, as engine.access states it):
+# Which kinds of case each person may read (DOMAIN §5, as engine.identity.access states it):
 # own: north, ivy's; team: north, ian's; foreign: south, zed's; sensitive: north, ian's, a
 # child fatality; intake: north, not yet screened; screened_out: north; closed: north, cal's.
 NORTH_CHAIN = {"own", "team", "sensitive", "intake", "closed"}
@@ -382,20 +383,20 @@ def _close(agency: Agency, case_id: uuid.UUID, worker: str) -> None:
     """The case closed as the closure process ends one: its phases ended, then its worker
     recorded as the ongoing caseworker who closed it."""
     now = agency.ctx.clock.now()
-    with agency.ctx.db.writer() as session:
-        running = session.scalars(
+    with UnitOfWork(agency.ctx.db.writer) as uow:
+        running = uow.session.scalars(
             select(ProcessInstance.id).where(
                 ProcessInstance.case_id == case_id, ProcessInstance.status == "active"
             )
         ).all()
         for instance_id in running:
-            instances.cancel_instance(session, instance_id, now)
-        session.execute(
+            step_writes.cancel_instance(uow, instance_id, now)
+        uow.session.execute(
             update(Case)
             .where(Case.id == case_id)
             .values(status="closed", closed_at=now, assigned_to=worker)
         )
-        session.commit()
+        uow.commit()
 
 
 def _plant_the_reporters_name(agency: Agency, w: World) -> None:
@@ -480,7 +481,7 @@ class Caller:
 
 def _audit_rows(agency: Agency, case_id: uuid.UUID) -> int:
     """Entries on the case, and looks at the audit trail (which name the sensitive cases they
-    showed in their details, not as their case: see oversight.audit_log)."""
+    showed in their details, not as their case: see audit_log.audit_log)."""
     with agency.ctx.db.reader() as session:
         on_case = select(func.count()).where(AuditEvent.case_id == case_id)
         trail_reads = select(func.count()).where(AuditEvent.action == "audit.read")

@@ -15,7 +15,7 @@ import requests
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from engine.tables import AuditEvent
+from engine.storage.tables import AuditEvent
 from http_support import Agency, password_of
 from sign_in_form import csrf_token_in, give_password, submit_sign_in
 

@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 
 from engine.context import Actor
-from engine.identity import revoke_tokens
-from engine.tables import User
+from engine.identity.users import revoke_tokens
+from engine.storage.tables import User
 from http_support import Agency, password_of
 from sign_in_form import csrf_token_in, give_password, submit_sign_in
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
 from cps_cases import CpsCase, removed
-from engine.tables import AuditEvent, InboundEvent, ProcessInstance
+from engine.storage.tables import AuditEvent, InboundEvent, ProcessInstance
 from http_support import Agency
 
 COURT_ROUTES = {"court.tmc_order": {"message": "court_tmc_order"}}

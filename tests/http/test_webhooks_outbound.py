@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
 from child_processes import deliver_in_child
-from engine.tables import OutboxEvent, WebhookDelivery
+from engine.storage.tables import OutboxEvent, WebhookDelivery
 from http_support import RECORD_REPORT, Agency, hotline_report
 from webhook_receiver import Receiver
 from webhooks.delivery import DeliveryPolicy, deliver_due

@@ -13,12 +13,12 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from conftest import DESIGNER, FIXTURES, SCREENER
-from engine.bundle import read_bundle
-from engine.cases import open_case
+from engine.cases.opening import open_case
 from engine.context import EngineContext
-from engine.deployments import deploy_bundle
-from engine.instances import start_instance
-from engine.tables import Timer
+from engine.definitions.bundle import read_bundle
+from engine.definitions.deployments import deploy_bundle
+from engine.instances.lifecycle import start_instance
+from engine.storage.tables import Timer
 from workflows.cli import main
 
 

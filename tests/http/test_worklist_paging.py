@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import event, update
 
-from engine.cases import open_case
+from engine.cases.opening import open_case
 from engine.context import Actor
-from engine.tables import Case, HumanTask
+from engine.storage.tables import Case, HumanTask
 from http_support import Agency
 
 OPENER = Actor("hotline-import", "intake_screener")

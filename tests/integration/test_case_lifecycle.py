@@ -9,13 +9,15 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import INVESTIGATOR, SCREENER
-from engine import queries
-from engine.cases import open_case
+from engine.cases.opening import open_case
 from engine.context import EngineContext
+from engine.definitions.versions import Deployment
 from engine.errors import Conflict, InvalidTaskData, NotFound
-from engine.instances import complete_task, deliver_message, start_instance
-from engine.tables import AuditEvent, AwaitedMessage, HumanTask, ProcessInstance, Timer
-from engine.versions import Deployment
+from engine.instances.lifecycle import start_instance
+from engine.instances.messages import deliver_message
+from engine.storage.tables import AuditEvent, AwaitedMessage, HumanTask, ProcessInstance, Timer
+from engine.tasks import queries
+from engine.tasks.completion import complete_task
 
 REPORT = {"received_at": "2025-03-03T15:15:00Z", "severity": "serious", "youngest_age": 3}
 

@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 
 from child_processes import complete_in_child
 from conftest import SCREENER
-from engine import queries
-from engine.cases import open_case
+from engine.cases.opening import open_case
 from engine.context import EngineContext
-from engine.tables import AuditEvent
-from engine.versions import Deployment
+from engine.definitions.versions import Deployment
+from engine.storage.tables import AuditEvent
+from engine.tasks import queries
 
 RACES = 4
 

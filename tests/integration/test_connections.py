@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-import engine.db as engine_db
+import engine.storage.db as engine_db
 from conftest import POSTGRES_URL
-from engine.db import Database
+from engine.storage.db import Database
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL only: runs when CI sets a URL")
 

@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import select
 
 from conftest import SCREENER
-from engine import core_writes
-from engine.cases import open_case
+from engine.cases.opening import open_case
 from engine.context import EngineContext
-from engine.tables import Deadline, ProcessInstance, ScheduledAlert, Timer
-from engine.uow import UnitOfWork
-from engine.versions import Deployment
+from engine.definitions.versions import Deployment
+from engine.storage import statements
+from engine.storage.tables import Deadline, ProcessInstance, ScheduledAlert, Timer
+from engine.storage.uow import UnitOfWork
 
 AT = datetime(2025, 3, 3, 15, 15, tzinfo=UTC)
 
@@ -56,7 +56,7 @@ def test_rows_of_several_tables_keep_every_value(
     pending = timer(instance, "pending")
     fired = timer(instance, "fired", status="fired", fired_at=AT, interrupting=False)
     deadline_id = uuid.uuid4()
-    inserts = core_writes.Inserts()
+    inserts = statements.Inserts()
     inserts.add(Timer, [pending, fired])
     inserts.add(
         Deadline,
@@ -127,7 +127,7 @@ def test_rows_of_several_tables_keep_every_value(
 def test_a_naive_instant_is_refused_and_nothing_is_written(
     ctx: EngineContext, instance: ProcessInstance
 ) -> None:
-    inserts = core_writes.Inserts()
+    inserts = statements.Inserts()
     inserts.add(Timer, [timer(instance, "naive", due_at=datetime(2025, 3, 3, 16))])
     with UnitOfWork(ctx.db.writer) as uow, pytest.raises(Exception, match="naive"):
         inserts.write(uow.session)

@@ -12,14 +12,16 @@ from pathlib import Path
 import pytest
 
 from conftest import CORPORA, DESIGNER, SCREENER
-from engine import queries
-from engine.bundle import Bundle, kind_of
-from engine.cases import open_case
+from engine.cases.opening import open_case
 from engine.context import EngineContext
-from engine.deployments import deploy_bundle
+from engine.deadlines.timers import fire_due_timers
+from engine.definitions.bundle import Bundle, kind_of
+from engine.definitions.deployments import deploy_bundle
 from engine.errors import EngineError, InvalidDefinition
-from engine.instances import complete_task, deliver_message, start_instance
-from engine.timers import fire_due_timers
+from engine.instances.lifecycle import start_instance
+from engine.instances.messages import deliver_message
+from engine.tasks import queries
+from engine.tasks.completion import complete_task
 
 pytestmark = pytest.mark.skipif(
     not CORPORA.is_dir(), reason="the shared corpora are not beside this checkout"
@@ -92,7 +94,7 @@ def continue_once(ctx: EngineContext, case_id: uuid.UUID, instance_id: uuid.UUID
 def ctx_awaited(ctx: EngineContext, instance_id: uuid.UUID) -> list[str]:
     from sqlalchemy import select
 
-    from engine.tables import AwaitedMessage
+    from engine.storage.tables import AwaitedMessage
 
     with ctx.db.reader() as session:
         return list(

@@ -8,9 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
-from engine import schema
-from engine.db import Database
-from engine.tables import Base
+from engine.storage import schema
+from engine.storage.db import Database
+from engine.storage.tables import Base
 
 
 def test_the_migrated_database_matches_the_models(db: Database) -> None:

@@ -29,12 +29,12 @@ from cps_cases import (
     safe,
     texas,
 )
-from engine.bundle import read_bundle
 from engine.context import EngineContext
-from engine.deployments import deploy_bundle
+from engine.deadlines.extensions import extend_deadline
+from engine.definitions.bundle import read_bundle
+from engine.definitions.deployments import deploy_bundle
+from engine.definitions.versions import Deployment
 from engine.errors import InvalidTaskData, ScriptFailed
-from engine.extensions import extend_deadline
-from engine.versions import Deployment
 
 
 @pytest.fixture

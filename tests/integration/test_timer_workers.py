@@ -12,12 +12,12 @@ from sqlalchemy import func, insert, select
 
 from child_processes import fire_in_child
 from conftest import DESIGNER, FIXTURES, POSTGRES_URL, SCREENER
-from engine.bundle import read_bundle
-from engine.cases import open_case
+from engine.cases.opening import open_case
 from engine.context import EngineContext
-from engine.deployments import deploy_bundle
-from engine.instances import start_instance
-from engine.tables import AuditEvent, ProcessInstance, Timer
+from engine.definitions.bundle import read_bundle
+from engine.definitions.deployments import deploy_bundle
+from engine.instances.lifecycle import start_instance
+from engine.storage.tables import AuditEvent, ProcessInstance, Timer
 
 TIMERS = 10_000
 

@@ -10,15 +10,16 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import DESIGNER, FIXTURES, INVESTIGATOR, SCREENER
-from engine import queries
-from engine.bundle import read_bundle
-from engine.cases import open_case
+from engine.cases.opening import open_case
 from engine.clock import ManualClock
 from engine.context import EngineContext
-from engine.deployments import deploy_bundle
-from engine.instances import complete_task, start_instance
+from engine.deadlines.timers import TimerPolicy, fire_due_timers, retry_incident
+from engine.definitions.bundle import read_bundle
+from engine.definitions.deployments import deploy_bundle
+from engine.definitions.versions import Deployment
+from engine.instances.lifecycle import start_instance
 from engine.spiff.runtime import Runtime
-from engine.tables import (
+from engine.storage.tables import (
     Alert,
     AlertRecipient,
     AuditEvent,
@@ -29,8 +30,8 @@ from engine.tables import (
     ScheduledAlert,
     Timer,
 )
-from engine.timers import TimerPolicy, fire_due_timers, retry_incident
-from engine.versions import Deployment
+from engine.tasks import queries
+from engine.tasks.completion import complete_task
 
 RECEIVED = datetime(2025, 3, 3, 15, 15, tzinfo=UTC)  # Mon 03-03 09:15 in Texas
 CHILD = {"people": [{"ref": "c", "role": "child", "name": "Ana", "birth_date": "2022-01-01"}]}

@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from engine.calendars import BusinessCalendar, first_monday_after
 from engine.clock import ManualClock
-from engine.script_functions import script_functions
+from engine.deadlines.calendars import BusinessCalendar, first_monday_after
+from engine.spiff.script_functions import script_functions
 
 TEXAS = BusinessCalendar("America/Chicago", "US", "TX")
 ENGLAND = BusinessCalendar("Europe/London", "GB", "ENG")

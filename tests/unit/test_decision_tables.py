@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from engine.bundle import Bundle
 from engine.clock import ManualClock
+from engine.deadlines.profiles import DEFAULT_PROFILE
+from engine.definitions.bundle import Bundle
 from engine.errors import ScriptFailed
-from engine.profiles import DEFAULT_PROFILE
 from engine.spiff.definitions import compile_bundle
 from engine.spiff.runtime import Runtime
 

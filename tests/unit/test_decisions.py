@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from engine.bundle import Bundle
 from engine.clock import ManualClock
+from engine.deadlines.profiles import DEFAULT_PROFILE
+from engine.definitions.bundle import Bundle
+from engine.definitions.versions import validate
 from engine.errors import ScriptFailed
-from engine.profiles import DEFAULT_PROFILE
 from engine.spiff.definitions import compile_bundle
 from engine.spiff.runtime import Runtime
-from engine.versions import validate
 
 PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"

@@ -14,14 +14,14 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from engine.bundle import Bundle
 from engine.clock import ManualClock
+from engine.deadlines.profiles import DEFAULT_PROFILE
+from engine.definitions.bundle import Bundle
+from engine.definitions.simulate import simulate
+from engine.definitions.versions import validate
 from engine.errors import EngineError, InvalidDefinition, Problem, ScriptFailed
-from engine.profiles import DEFAULT_PROFILE
-from engine.simulate import simulate
 from engine.spiff.definitions import ProcessDefinition, compile_bundle
 from engine.spiff.runtime import Runtime
-from engine.versions import validate
 
 # The watchdog's interruption can land inside a garbage-collector callback running in the
 # interrupted thread; Python then reports it as "ignored" and the watchdog simply raises it

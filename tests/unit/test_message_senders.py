@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import ROOT
-from engine.bundle import Bundle, read_bundle
+from engine.definitions.bundle import Bundle, read_bundle
+from engine.definitions.versions import validate
 from engine.spiff.definitions import compile_bundle
-from engine.versions import validate
 
 SHIPPED = read_bundle([ROOT / "bpmn"])
 DECLARED = b'name="court_tmc_order" casework:senders="attorney supervisor"'

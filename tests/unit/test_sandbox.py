@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from engine.calendars import BusinessCalendar
 from engine.clock import ManualClock
-from engine.script_functions import script_functions
+from engine.deadlines.calendars import BusinessCalendar
 from engine.spiff.sandbox import (
     MAX_SEQUENCE,
     RestrictedEnvironment,
@@ -22,6 +21,7 @@ from engine.spiff.sandbox import (
     check_expression,
     check_script,
 )
+from engine.spiff.script_functions import script_functions
 from engine.spiff.watchdog import BudgetExceeded, cpu_budget
 
 NOW = datetime(2025, 3, 3, 15, 15, tzinfo=UTC)

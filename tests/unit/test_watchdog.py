@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from engine.calendars import BusinessCalendar
 from engine.clock import ManualClock
-from engine.script_functions import script_functions
+from engine.deadlines.calendars import BusinessCalendar
 from engine.spiff import watchdog
 from engine.spiff.sandbox import RestrictedEnvironment, check_script
+from engine.spiff.script_functions import script_functions
 from engine.spiff.watchdog import BudgetExceeded, cpu_budget
 
 # The watchdog's interruption can land inside a garbage-collector callback running in the

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from werkzeug.datastructures import MultiDict
 
 from conftest import ROOT
-from engine.forms import field_errors
+from engine.tasks.form_schemas import field_errors
 from workflows.web import forms
 
 CHICAGO = ZoneInfo("America/Chicago")

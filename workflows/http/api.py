@@ -9,11 +9,18 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, g, request
 
-from engine import casefile, emergency, oversight, work
-from engine.bundle import bundle_from_files
-from engine.deployments import deploy_bundle
+from engine.cases import casefile
+from engine.deadlines import alerts as alert_list
+from engine.definitions import catalogue
+from engine.definitions.bundle import bundle_from_files
+from engine.definitions.deployments import deploy_bundle
+from engine.definitions.versions import validate
 from engine.errors import FieldError, InvalidDefinition, InvalidInput, InvalidTaskData
-from engine.versions import validate
+from engine.events import audit_log as audit_trail
+from engine.identity import emergency
+from engine.instances import messages
+from engine.tasks import caseload as caseloads
+from engine.tasks import changes, completion, detail, worklists
 from workflows.http import schemas as s
 from workflows.http.operations import (
     PAGE,
@@ -235,7 +242,7 @@ def case_position(case_id: uuid.UUID) -> Response:
     errors=(404,),
 )
 def case_tasks(case_id: uuid.UUID) -> Response:
-    return ok(work.case_tasks(engine(), principal(), case_id))
+    return ok(worklists.case_tasks(engine(), principal(), case_id))
 
 
 @api.operation(
@@ -292,7 +299,9 @@ def my_emergency_access() -> Response:
     response=paged_schema(s.TASK),
     errors=(403,),
     query=[
-        query_param("view", description="mine, queue, team, overdue or all", enum=list(work.VIEWS)),
+        query_param(
+            "view", description="mine, queue, team, overdue or all", enum=list(worklists.VIEWS)
+        ),
         query_param(
             "due_within", "integer", "only tasks due within this many days", minimum=0, maximum=3650
         ),
@@ -305,7 +314,7 @@ def worklist() -> Response:
     due_within = request.args.get("due_within")
     case_id = request.args.get("case_id")
     try:
-        wanted = work.Worklist(
+        wanted = worklists.Worklist(
             view=request.args.get("view", "mine"),
             due_within_days=int(due_within) if due_within is not None else None,
             case_id=uuid.UUID(case_id) if case_id else None,
@@ -321,7 +330,7 @@ def worklist() -> Response:
         raise InvalidTaskData(
             "invalid query", [FieldError("/due_within", "must be between 0 and 3650", "range")]
         )
-    items, total = work.worklist(engine(), principal(), wanted)
+    items, total = worklists.worklist(engine(), principal(), wanted)
     return ok(paged(items, total, page, per_page))
 
 
@@ -334,7 +343,7 @@ def worklist() -> Response:
     errors=(404,),
 )
 def get_task(task_id: uuid.UUID) -> Response:
-    return _task_response(work.task_detail(engine(), principal(), task_id))
+    return _task_response(detail.task_detail(engine(), principal(), task_id))
 
 
 @api.operation(
@@ -346,7 +355,7 @@ def get_task(task_id: uuid.UUID) -> Response:
     errors=(403, 404, 409),
 )
 def claim(task_id: uuid.UUID) -> Response:
-    return _task_response(work.claim(engine(), principal(), task_id, _if_match()))
+    return _task_response(changes.claim(engine(), principal(), task_id, _if_match()))
 
 
 @api.operation(
@@ -358,7 +367,7 @@ def claim(task_id: uuid.UUID) -> Response:
     errors=(403, 404, 409),
 )
 def unclaim(task_id: uuid.UUID) -> Response:
-    return _task_response(work.unclaim(engine(), principal(), task_id, _if_match()))
+    return _task_response(changes.unclaim(engine(), principal(), task_id, _if_match()))
 
 
 @api.operation(
@@ -372,7 +381,7 @@ def unclaim(task_id: uuid.UUID) -> Response:
 )
 def assign(task_id: uuid.UUID) -> Response:
     return _task_response(
-        work.assign(engine(), principal(), task_id, g.body["user_id"], _if_match())
+        changes.assign(engine(), principal(), task_id, g.body["user_id"], _if_match())
     )
 
 
@@ -387,7 +396,7 @@ def assign(task_id: uuid.UUID) -> Response:
     errors=(404, 409, 422),
 )
 def comment(task_id: uuid.UUID) -> Response:
-    return _task_response(work.comment(engine(), principal(), task_id, g.body["text"]), 201)
+    return _task_response(changes.comment(engine(), principal(), task_id, g.body["text"]), 201)
 
 
 @api.operation(
@@ -400,7 +409,7 @@ def comment(task_id: uuid.UUID) -> Response:
     errors=(403, 404, 409, 422),
 )
 def save_draft(task_id: uuid.UUID) -> Response:
-    return _task_response(work.save_draft(engine(), principal(), task_id, g.body, _if_match()))
+    return _task_response(changes.save_draft(engine(), principal(), task_id, g.body, _if_match()))
 
 
 @api.operation(
@@ -413,7 +422,7 @@ def save_draft(task_id: uuid.UUID) -> Response:
     errors=(403, 404, 409, 422),
 )
 def complete(task_id: uuid.UUID) -> Response:
-    body = work.complete(engine(), principal(), task_id, g.body, _if_match())
+    body = completion.complete(engine(), principal(), task_id, g.body, _if_match())
     metrics = current_app.extensions.get("casework_metrics")
     if metrics is not None:
         metrics.task_completed(body["process_id"])
@@ -433,7 +442,7 @@ def complete(task_id: uuid.UUID) -> Response:
 )
 def alerts() -> Response:
     page, per_page, offset = page_args()
-    items, total = oversight.my_alerts(
+    items, total = alert_list.my_alerts(
         engine(), principal(), open_only=bool(_flag("open")), offset=offset, limit=per_page
     )
     return ok(paged(items, total, page, per_page))
@@ -448,7 +457,7 @@ def alerts() -> Response:
     errors=(404, 409),
 )
 def acknowledge(alert_id: uuid.UUID) -> Response:
-    return ok(oversight.acknowledge(engine(), principal(), alert_id))
+    return ok(alert_list.acknowledge(engine(), principal(), alert_id))
 
 
 @api.operation(
@@ -460,7 +469,7 @@ def acknowledge(alert_id: uuid.UUID) -> Response:
     errors=(403,),
 )
 def caseload() -> Response:
-    return ok(oversight.caseload(engine(), principal()))
+    return ok(caseloads.caseload(engine(), principal()))
 
 
 # -- definitions --------------------------------------------------------------------------------
@@ -490,7 +499,7 @@ UPLOAD = {
     errors=(403,),
 )
 def versions() -> Response:
-    return ok(oversight.definition_versions(engine(), principal()))
+    return ok(catalogue.definition_versions(engine(), principal()))
 
 
 @api.operation(
@@ -503,7 +512,7 @@ def versions() -> Response:
     errors=(403, 404),
 )
 def version_file(version_id: int, path: str) -> Response:
-    content = oversight.definition_file(engine(), principal(), version_id, path)
+    content = catalogue.definition_file(engine(), principal(), version_id, path)
     mimetype = "application/json" if path.endswith(".json") else "application/xml"
     return Response(content, mimetype=mimetype)
 
@@ -561,7 +570,7 @@ def deploy() -> Response:
 )
 def send_message(name: str) -> Response:
     body = g.body
-    result = oversight.send_message(
+    result = messages.send_message(
         engine(),
         principal(),
         name,
@@ -613,7 +622,7 @@ def audit_log() -> Response:
         raise InvalidTaskData(
             "invalid query", [FieldError("/case_id", "must be a UUID", "format")]
         ) from None
-    items, total = oversight.audit_log(
+    items, total = audit_trail.audit_log(
         engine(),
         principal(),
         case_id=case,

@@ -9,9 +9,9 @@ import hmac
 
 from flask import Flask, current_app, g, request, session
 
-from engine.identity import authenticate_token, principal_of_web_session
+from engine.identity.users import authenticate_token, principal_of_web_session
 
-SESSION_KEY = "web_session"  # the cookie's web session id (engine.web_sessions)
+SESSION_KEY = "web_session"  # the cookie's web session id (engine.identity.web_sessions)
 
 
 def register(app: Flask) -> None:

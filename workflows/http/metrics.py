@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 
 from engine import stopwatch
 from engine.context import EngineContext
-from engine.tables import HumanTask, Incident, Timer, WebhookDelivery
+from engine.storage.tables import HumanTask, Incident, Timer, WebhookDelivery
 from workflows.settings import Settings
 
 # Headers a proxy adds: a request that carries one came from elsewhere, whatever its address.

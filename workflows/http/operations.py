@@ -14,8 +14,8 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from jsonschema import Draft202012Validator, FormatChecker
 
 from engine.errors import FieldError, InvalidTaskData
-from engine.forms import field_errors
-from engine.identity import Principal
+from engine.identity.users import Principal
+from engine.tasks.form_schemas import field_errors
 from workflows.http.problems import Unauthorized
 
 PROBLEM: dict[str, Any] = {

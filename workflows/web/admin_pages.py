@@ -8,10 +8,10 @@ import uuid
 from flask import Response, flash, redirect, render_template, request, url_for
 from werkzeug.security import generate_password_hash
 
-from engine import administration
+from engine.deadlines.timers import retry_incident
 from engine.errors import InvalidInput
-from engine.identity import ROLES, create_team, create_user, issue_token, revoke_tokens
-from engine.timers import retry_incident
+from engine.identity import administration
+from engine.identity.users import ROLES, create_team, create_user, issue_token, revoke_tokens
 from webhooks import subscriptions
 from workflows.web.site import bp, engine, signed_in, who
 

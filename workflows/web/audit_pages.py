@@ -7,8 +7,8 @@ from datetime import datetime, time
 
 from flask import render_template, request
 
-from engine import oversight
 from engine.errors import InvalidInput
+from engine.events import audit_log
 from workflows.web.paging import requested
 from workflows.web.site import bp, engine, signed_in, who, zone
 
@@ -37,7 +37,7 @@ def _case() -> uuid.UUID | None:
 @signed_in
 def audit() -> str:
     paging = requested(100)
-    rows, total = oversight.audit_log(
+    rows, total = audit_log.audit_log(
         engine(),
         who(),
         case_id=_case(),

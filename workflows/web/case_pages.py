@@ -8,9 +8,10 @@ from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
-from engine import casefile, emergency
-from engine.diagrams import instance_diagram
+from engine.cases import casefile
+from engine.definitions.diagrams import instance_diagram
 from engine.errors import InvalidTaskData
+from engine.identity import emergency
 from workflows.web import forms
 from workflows.web.paging import requested
 from workflows.web.site import bp, engine, local_time, signed_in, who, zone

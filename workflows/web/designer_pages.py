@@ -8,11 +8,11 @@ from typing import Any
 
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 
-from engine import oversight
-from engine.bundle import bundle_from_files, kind_of
-from engine.deployments import deploy_bundle
+from engine.definitions import catalogue
+from engine.definitions.bundle import bundle_from_files, kind_of
+from engine.definitions.deployments import deploy_bundle
+from engine.definitions.versions import validate
 from engine.errors import InvalidDefinition, InvalidInput, NotFound
-from engine.versions import validate
 from workflows.uploads import uploaded_files
 from workflows.web.site import bp, engine, signed_in, who
 
@@ -29,8 +29,8 @@ def _designer_page(**upload: Any) -> str:
     principal, ctx = who(), engine()
     return render_template(
         "designer.html",
-        versions=oversight.definition_versions(ctx, principal),
-        running=oversight.running_phases(ctx, principal),
+        versions=catalogue.definition_versions(ctx, principal),
+        running=catalogue.running_phases(ctx, principal),
         kind_of=kind_of,
         **upload,
     )
@@ -63,7 +63,7 @@ def upload_bundle() -> Any:
 @bp.get("/designer/versions/<int:version_id>/edit/<path:path>")
 @signed_in
 def edit_file(version_id: int, path: str) -> str:
-    files = oversight.version_files(engine(), who(), version_id)
+    files = catalogue.version_files(engine(), who(), version_id)
     if path not in files:
         raise NotFound(f"no file {path} in version {version_id}")
     return render_template(
@@ -75,7 +75,7 @@ def edit_file(version_id: int, path: str) -> str:
 @bp.get("/designer/versions/<int:version_id>/files/<path:path>")
 @signed_in
 def raw_file(version_id: int, path: str) -> Response:
-    content = oversight.definition_file(engine(), who(), version_id, path)
+    content = catalogue.definition_file(engine(), who(), version_id, path)
     return Response(content, mimetype="application/xml" if path.endswith((".bpmn", ".dmn"))
                     else "application/json")  # fmt: skip
 
@@ -87,7 +87,7 @@ def _edited_bundle(version_id: int) -> dict[str, bytes]:
     path, content = str(body.get("path", "")), body["content"].encode()
     if len(content) > MAX_EDIT_BYTES:
         raise InvalidInput("the file is too large")
-    files = oversight.version_files(engine(), who(), version_id)
+    files = catalogue.version_files(engine(), who(), version_id)
     if path not in files:
         raise NotFound(f"no file {path} in version {version_id}")
     return {**files, path: content}

@@ -1,7 +1,7 @@
 """Signing in with a password and out again. The session cookie carries only a web session's
 id and the CSRF token; it is renewed at sign-in so a planted cookie is worthless, and the
-session it names lives on the server (engine.web_sessions), so signing out ends it for every
-copy of the cookie."""
+session it names lives on the server (engine.identity.web_sessions), so signing out ends it
+for every copy of the cookie."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import secrets
 from flask import Response, current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from engine import sign_in_throttle, web_sessions
-from engine.identity import (
+from engine.identity import sign_in_throttle, web_sessions
+from engine.identity.users import (
     ROLES,
     SIGN_IN_FAILED,
     SIGN_IN_REFUSED,

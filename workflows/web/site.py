@@ -26,7 +26,7 @@ from werkzeug.exceptions import HTTPException
 
 from engine.context import EngineContext
 from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound
-from engine.identity import Principal
+from engine.identity.users import Principal
 from workflows.web.forms import in_zone
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",

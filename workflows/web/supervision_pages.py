@@ -7,7 +7,8 @@ from typing import Any
 
 from flask import render_template, request
 
-from engine import oversight, work
+from engine.deadlines import alerts
+from engine.tasks import caseload, worklists
 from workflows.web.site import bp, engine, signed_in, who
 
 APPROVAL_PREFIX = "approve_"
@@ -28,13 +29,13 @@ def _sorted_caseload(workers: list[dict[str, Any]], by: str | None) -> list[dict
 @signed_in
 def dashboard() -> str:
     principal, ctx = who(), engine()
-    load = oversight.caseload(ctx, principal)
+    load = caseload.caseload(ctx, principal)
     sort = request.args.get("sort")
     load["workers"] = _sorted_caseload(load["workers"], sort)
-    tasks, _ = work.worklist(ctx, principal, work.Worklist(view="team", limit=500))
+    tasks, _ = worklists.worklist(ctx, principal, worklists.Worklist(view="team", limit=500))
     approvals = [t for t in tasks if t["element_id"].startswith(APPROVAL_PREFIX)]
     others = [t for t in tasks if not t["element_id"].startswith(APPROVAL_PREFIX)]
-    alerts, _ = oversight.my_alerts(ctx, principal, open_only=True, limit=100)
+    open_alerts, _ = alerts.my_alerts(ctx, principal, open_only=True, limit=100)
     workers_by_role: dict[str, list[dict[str, str]]] = {}
     for worker in load["workers"]:
         for role in worker["roles"]:
@@ -46,6 +47,6 @@ def dashboard() -> str:
         unassigned=[t for t in others if t["assignee"] is None],
         assigned=[t for t in others if t["assignee"] is not None],
         approvals=approvals,
-        alerts=[a for a in alerts if a["kind"] != "reminder"],
+        alerts=[a for a in open_alerts if a["kind"] != "reminder"],
         workers_by_role=workers_by_role,
     )

@@ -9,8 +9,10 @@ from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
-from engine import casefile, oversight, work
+from engine.cases import casefile
+from engine.deadlines import alerts
 from engine.errors import Conflict, InvalidInput, InvalidTaskData
+from engine.tasks import changes, completion, detail, worklists
 from workflows.web import forms
 from workflows.web.paging import requested
 from workflows.web.site import back, bp, engine, signed_in, who, zone
@@ -42,10 +44,12 @@ def inbox() -> str:
         view = "mine"
     due = _due_within(request.args.get("due"))
     paging = requested(50)
-    tasks, total = work.worklist(
+    tasks, total = worklists.worklist(
         engine(),
         principal,
-        work.Worklist(view=view, due_within_days=due, offset=paging.offset, limit=paging.per_page),
+        worklists.Worklist(
+            view=view, due_within_days=due, offset=paging.offset, limit=paging.per_page
+        ),
     )
     now = engine().clock.now()
     for task in tasks:
@@ -54,7 +58,7 @@ def inbox() -> str:
             and not task["overdue"]
             and (_hours_until(task["due_at"], now) <= DUE_SOON_DAYS * 24)
         )
-    alerts, _ = oversight.my_alerts(engine(), principal, open_only=True, limit=50)
+    open_alerts, _ = alerts.my_alerts(engine(), principal, open_only=True, limit=50)
     return render_template(
         "inbox.html",
         tasks=tasks,
@@ -63,7 +67,7 @@ def inbox() -> str:
         view=view,
         views=[(v, VIEW_TITLES[v]) for v in views],
         due=due,
-        alerts=alerts,
+        alerts=open_alerts,
     )
 
 
@@ -74,7 +78,7 @@ def _hours_until(iso: str, now: datetime) -> float:
 @bp.post("/alerts/<uuid:alert_id>/acknowledge")
 @signed_in
 def acknowledge_alert(alert_id: uuid.UUID) -> Response:
-    oversight.acknowledge(engine(), who(), alert_id)
+    alerts.acknowledge(engine(), who(), alert_id)
     flash("Alert acknowledged.", "info")
     return back("web.inbox")
 
@@ -86,7 +90,7 @@ def _task_page(
     status: int = 200,
 ) -> tuple[str, int]:
     principal = who()
-    task = work.task_detail(engine(), principal, task_id)
+    task = detail.task_detail(engine(), principal, task_id)
     case = casefile.case_file(engine(), principal, uuid.UUID(task["case_id"]))
     if values is None:
         values = {**task["data"], **(task["draft"] or {})}
@@ -123,26 +127,26 @@ def task_action(task_id: uuid.UUID) -> Response | tuple[str, int]:
     action = request.form.get("action", "complete")
     ctx = engine()
     if action == "claim":
-        work.claim(ctx, principal, task_id, _version())
+        changes.claim(ctx, principal, task_id, _version())
         flash("The task is yours.", "info")
         return redirect(url_for("web.task_page", task_id=task_id))
     if action == "unclaim":
-        work.unclaim(ctx, principal, task_id, _version())
+        changes.unclaim(ctx, principal, task_id, _version())
         flash("The task is back in the queue.", "info")
         return redirect(url_for("web.inbox"))
     if action == "comment":
         text = request.form.get("comment", "").strip()
         if text:
-            work.comment(ctx, principal, task_id, text)
+            changes.comment(ctx, principal, task_id, text)
         return redirect(url_for("web.task_page", task_id=task_id, _anchor="comments"))
-    schema = work.task_form(ctx, principal, task_id)
+    schema = detail.task_form(ctx, principal, task_id)
     data = forms.parse(schema, request.form, zone())
     if action == "save":
-        work.save_draft(ctx, principal, task_id, data, _version())
+        changes.save_draft(ctx, principal, task_id, data, _version())
         flash("Draft saved.", "info")
         return redirect(url_for("web.task_page", task_id=task_id))
     try:
-        done = work.complete(ctx, principal, task_id, data, _version())
+        done = completion.complete(ctx, principal, task_id, data, _version())
     except InvalidTaskData as exc:
         return _task_page(task_id, data, [e.as_dict() for e in exc.errors], 422)
     except Conflict as exc:
@@ -158,6 +162,6 @@ def assign_task(task_id: uuid.UUID) -> Response:
     user_id = request.form.get("user_id", "").strip()
     if not user_id:
         raise InvalidInput("choose whom to assign the task to")
-    work.assign(engine(), who(), task_id, user_id, _version())
+    changes.assign(engine(), who(), task_id, user_id, _version())
     flash(f"Task assigned to {user_id}.", "info")
     return back("web.dashboard")

@@ -1,0 +1,665 @@
+"""The case as its readers see it: hotline intakes, the case list and case file, people,
+allegations, the contacts log, the timeline and where each phase stands on its diagram.
+
+Every read goes through the access rules; reading a sensitive case and every write are audited.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from engine.cases import redaction
+from engine.cases.opening import OpenedCase, open_case
+from engine.cases.reads import audit_listed, reading_case
+from engine.cases.redaction import REDACTED, SHOWS_ALL, Redactor
+from engine.context import EngineContext
+from engine.errors import Conflict, FieldError, Forbidden, InvalidTaskData, NotFound
+from engine.identity.access import readable_case, supervises, visible_cases
+from engine.identity.roles import INTAKE_ROLES
+from engine.identity.users import Principal
+from engine.instances.steps import INTAKE_PROCESS
+from engine.storage.tables import (
+    Alert,
+    Allegation,
+    AuditEvent,
+    Case,
+    CasePerson,
+    Contact,
+    HumanTask,
+    OutboxEvent,
+    ProcessInstance,
+    Team,
+    Timer,
+)
+from engine.storage.uow import UnitOfWork
+from engine.tasks.form_schemas import field_errors
+from engine.tasks.worklists import case_task_rows
+
+T = TypeVar("T")
+
+PERSON: dict[str, Any] = {
+    "type": "object",
+    "required": ["name"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 300},
+        "birth_date": {"type": "string", "format": "date"},
+        "sex": {"type": "string", "maxLength": 20},
+        "address": {"type": "string", "maxLength": 500},
+        "relationship": {"type": "string", "maxLength": 100},
+        "notes": {"type": "string", "maxLength": 4000},
+    },
+}
+INTAKE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["children", "allegations"],
+    "additionalProperties": False,
+    "properties": {
+        "team": {"type": "string", "maxLength": 100},
+        "county": {"type": "string", "maxLength": 100},
+        "summary": {"type": "string", "maxLength": 4000},
+        "profile_id": {"type": "string", "maxLength": 64},
+        "reporter": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "name": {"type": "string", "maxLength": 300},
+                "contact": {"type": "string", "maxLength": 300},
+                "relationship": {"type": "string", "maxLength": 100},
+                "mandated": {"type": "boolean"},
+                "anonymous": {"type": "boolean"},
+            },
+        },
+        "children": {"type": "array", "minItems": 1, "maxItems": 30, "items": PERSON},
+        "caregivers": {"type": "array", "maxItems": 30, "items": PERSON},
+        "alleged_perpetrators": {"type": "array", "maxItems": 30, "items": PERSON},
+        "allegations": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 100,
+            "items": {
+                "type": "object",
+                "required": ["victim", "type"],
+                "additionalProperties": False,
+                "properties": {
+                    "victim": {"type": "integer", "minimum": 0, "description": "index in children"},
+                    "perpetrator": {
+                        "type": ["integer", "null"],
+                        "minimum": 0,
+                        "description": "index in alleged_perpetrators; null when unknown",
+                    },
+                    "type": {"type": "string", "minLength": 1, "maxLength": 32},
+                    "narrative": {"type": "string", "maxLength": 8000},
+                    "incident_date": {"type": "string", "format": "date"},
+                    "severity": {"type": "string", "maxLength": 32},
+                },
+            },
+        },
+    },
+}
+CONTACT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["occurred_at", "type", "location", "narrative"],
+    "additionalProperties": False,
+    "properties": {
+        "occurred_at": {"type": "string", "format": "date-time"},
+        "type": {"enum": ["face_to_face", "phone", "video", "collateral", "attempt", "letter"]},
+        "location": {"enum": ["child_residence", "school", "office", "hospital", "court", "other"]},
+        "participants": {
+            "type": "array",
+            "maxItems": 50,
+            "items": {"type": "string", "maxLength": 300},
+        },
+        "narrative": {"type": "string", "minLength": 1, "maxLength": 8000},
+        "attempted_only": {"type": "boolean"},
+    },
+}
+
+
+def _validate(schema: dict[str, Any], data: Any, what: str) -> None:
+    errors = field_errors(schema, data)
+    if errors:
+        raise InvalidTaskData(f"the {what} is not valid", errors)
+
+
+def _instant(text: str) -> datetime:
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        raise InvalidTaskData("the time needs a time zone", [])
+    return value
+
+
+# -- intake -------------------------------------------------------------------------------
+
+
+def intake_choices(ctx: EngineContext) -> dict[str, list[str]]:
+    """What a hotline report may name: the agency's teams and the jurisdiction profiles of the
+    intake process's newest version."""
+    with ctx.db.reader() as session:
+        teams = list(session.scalars(select(Team.id).order_by(Team.id)))
+        try:
+            version = ctx.definitions.newest_version_of(session, INTAKE_PROCESS)
+        except NotFound:
+            return {"teams": teams, "profiles": []}
+        profiles = sorted(ctx.definitions.compiled(session, version).profiles)
+    return {"teams": teams, "profiles": profiles}
+
+
+def file_intake(ctx: EngineContext, principal: Principal, data: dict[str, Any]) -> OpenedCase:
+    """A hotline report: open the case with its people and allegations and start intake."""
+    if not principal.roles & INTAKE_ROLES:
+        raise Forbidden("filing a report needs an intake role")
+    _validate(INTAKE_SCHEMA, data, "report")
+    people: list[dict[str, Any]] = []
+    children = data["children"]
+    perpetrators = data.get("alleged_perpetrators", [])
+
+    def person(ref: str, role: str, raw: dict[str, Any]) -> dict[str, Any]:
+        details = {k: v for k, v in raw.items() if k not in ("name", "birth_date")}
+        entry = {"ref": ref, "role": role, "name": raw["name"], "details": details}
+        if raw.get("birth_date"):
+            entry["birth_date"] = raw["birth_date"]
+        return entry
+
+    people += [person(f"child{i}", "child", c) for i, c in enumerate(children)]
+    people += [
+        person(f"caregiver{i}", "caregiver", c) for i, c in enumerate(data.get("caregivers", []))
+    ]
+    people += [person(f"ap{i}", "alleged_perpetrator", p) for i, p in enumerate(perpetrators)]
+    reporter = data.get("reporter") or {}
+    if reporter:
+        details = {k: v for k, v in reporter.items() if k != "name"}
+        people.append(
+            {
+                "ref": "reporter",
+                "role": "reporter",
+                "name": reporter.get("name"),
+                "details": details,
+            }
+        )
+    allegations = []
+    problems = []
+    for i, item in enumerate(data["allegations"]):
+        if item["victim"] >= len(children):
+            problems.append((f"/allegations/{i}/victim", "names no child of the report"))
+            continue
+        perpetrator = item.get("perpetrator")
+        if perpetrator is not None and perpetrator >= len(perpetrators):
+            problems.append((f"/allegations/{i}/perpetrator", "names no alleged perpetrator"))
+            continue
+        allegations.append(
+            {
+                "victim": f"child{item['victim']}",
+                "perpetrator": f"ap{perpetrator}" if perpetrator is not None else None,
+                "type": item["type"],
+                **{k: item[k] for k in ("narrative", "incident_date", "severity") if k in item},
+            }
+        )
+    if problems:
+        raise InvalidTaskData(
+            "the report is not valid", [FieldError(f, m, "ref") for f, m in problems]
+        )
+    case = {
+        "profile_id": data.get("profile_id", "us-tx"),
+        "summary": data.get("summary", ""),
+        "people": [{k: v for k, v in p.items() if v is not None} for p in people],
+        "allegations": allegations,
+    }
+    if data.get("team"):
+        case["team"] = data["team"]
+    return open_case(ctx, principal.acting_as("intake_screener"), case, start_process="intake")
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseRead:
+    """One reader's read of one case: what every part of the case file is built from."""
+
+    ctx: EngineContext
+    principal: Principal
+    session: Session
+    case: Case
+    redactor: Redactor
+
+
+def _read(
+    ctx: EngineContext,
+    principal: Principal,
+    case_id: uuid.UUID,
+    what: str,
+    build: Callable[[CaseRead], T],
+) -> T:
+    """One read of a case: the access check, the building, the reporter redacted for this
+    reader, and (for a sensitive case) one audit entry naming what was read."""
+    with reading_case(ctx, principal, case_id, what) as (session, case):
+        redactor = redaction.for_case(session, principal, case.id)
+        return build(CaseRead(ctx, principal, session, case, redactor))
+
+
+def case_page(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> dict[str, Any]:
+    """Everything the case page shows, read (and audited) once: the case file, its tasks,
+    contacts, timeline and where each phase stands."""
+
+    def build(read: CaseRead) -> dict[str, Any]:
+        return {
+            "case": _case_file(read),
+            "tasks": case_task_rows(read.session, read.case, read.ctx.clock.now()),
+            "contacts": _contacts(read),
+            "timeline": _timeline(read),
+            "positions": _position(read),
+            "may_restrict": may_set_sensitivity(read.session, read.principal, read.case),
+        }
+
+    return _read(ctx, principal, case_id, "case page", build)
+
+
+def case_summary(
+    session: Any, case: Case, now: datetime, redactor: Redactor = SHOWS_ALL
+) -> dict[str, Any]:
+    open_tasks = select(func.count()).where(
+        HumanTask.case_id == case.id, HumanTask.status == "ready"
+    )
+    overdue = open_tasks.where(or_(HumanTask.due_at < now, HumanTask.overdue_since.is_not(None)))
+    children = select(func.count()).where(CasePerson.case_id == case.id, CasePerson.role == "child")
+    return {
+        "id": str(case.id),
+        "case_number": case.case_number,
+        "status": case.status,
+        "profile_id": case.profile_id,
+        "summary": redactor.text(case.summary),
+        "sensitive": case.sensitive,
+        "team": case.team,
+        "assigned_to": case.assigned_to,
+        "opened_at": case.opened_at.isoformat(),
+        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+        "children": session.scalar(children),
+        "open_tasks": session.scalar(open_tasks),
+        "overdue_tasks": session.scalar(overdue),
+    }
+
+
+def list_cases(
+    ctx: EngineContext,
+    principal: Principal,
+    *,
+    status: str | None = None,
+    assignee: str | None = None,
+    team: str | None = None,
+    overdue: bool | None = None,
+    text: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[dict[str, Any]], int]:
+    now = ctx.clock.now()
+    query = select(Case).where(visible_cases(principal))
+    if status:
+        query = query.where(Case.status == status)
+    if assignee:
+        query = query.where(Case.assigned_to == assignee)
+    if team:
+        query = query.where(Case.team == team)
+    if overdue:
+        query = query.where(
+            select(HumanTask.id)
+            .where(
+                HumanTask.case_id == Case.id,
+                HumanTask.status == "ready",
+                or_(HumanTask.due_at < now, HumanTask.overdue_since.is_not(None)),
+            )
+            .exists()
+        )
+    if text:
+        query = query.where(_mentions(principal, text))
+    with ctx.db.reader() as session:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = session.scalars(
+            query.order_by(Case.opened_at.desc(), Case.id).offset(offset).limit(limit)
+        ).all()
+        redactors = redaction.for_cases(session, principal, [c.id for c in rows])
+        items = [case_summary(session, c, now, redactors[c.id]) for c in rows]
+    audit_listed(ctx, principal, [(c.id, c.sensitive) for c in rows], "case list")
+    return items, total
+
+
+def _mentions(principal: Principal, text: str) -> ColumnElement[bool]:
+    """Cases whose number, a person's name (never the reporter's) or, for those who may see
+    the reporter, whose summary holds the text. The summary is free text that may name the
+    reporter: searched by anyone else, a match would tell them what the page redacts."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    people = select(CasePerson.id).where(
+        CasePerson.case_id == Case.id,
+        CasePerson.role != "reporter",
+        func.lower(CasePerson.name).like(pattern, escape="\\"),
+    )
+    found = [func.lower(Case.case_number).like(pattern, escape="\\"), people.exists()]
+    if redaction.sees_reporter(principal):
+        summary = func.lower(Case.summary).like(pattern, escape="\\")
+        if principal.emergency_cases:  # opened by breaking the glass: redacted for them
+            summary = and_(summary, Case.id.not_in(sorted(principal.emergency_cases)))
+        found.append(summary)
+    return or_(*found)
+
+
+def _person(redactor: Redactor, person: CasePerson) -> dict[str, Any]:
+    hidden = person.role == "reporter" and redactor.hides
+    return {
+        "id": str(person.id),
+        "role": person.role,
+        "name": REDACTED if hidden else person.name,
+        "birth_date": person.birth_date.isoformat() if person.birth_date else None,
+        "details": {} if hidden else redactor.value(dict(person.details or {})),
+    }
+
+
+def case_file(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> dict[str, Any]:
+    return _read(ctx, principal, case_id, "case file", _case_file)
+
+
+def _case_file(read: CaseRead) -> dict[str, Any]:
+    session, case = read.session, read.case
+    result = case_summary(session, case, read.ctx.clock.now(), read.redactor)
+    result["people"] = _people(read)
+    result["allegations"] = _allegations(read)
+    result["decisions"] = _decisions(session, case.id)
+    result["processes"] = [
+        {
+            "instance_id": str(i.id),
+            "process_id": i.process_id,
+            "version_id": i.version_id,
+            "status": i.status,
+            "started_at": i.created_at.isoformat(),
+            "next_timer_due_at": i.next_timer_due_at.isoformat() if i.next_timer_due_at else None,
+        }
+        for i in session.scalars(
+            select(ProcessInstance)
+            .where(ProcessInstance.case_id == case.id)
+            .order_by(ProcessInstance.created_at, ProcessInstance.id)
+        )
+    ]
+    return result
+
+
+def _decisions(session: Any, case_id: uuid.UUID) -> list[dict[str, Any]]:
+    # Decisions are recorded once, as the events other systems receive: read them from there.
+    return [
+        {
+            "at": e.occurred_at.isoformat(),
+            "process_id": e.payload["data"].get("process_id"),
+            "element_id": e.payload["data"].get("element_id"),
+            "outputs": e.payload["data"].get("outputs", {}),
+        }
+        for e in session.scalars(
+            select(OutboxEvent)
+            .where(OutboxEvent.case_id == case_id, OutboxEvent.topic == "decision.made")
+            .order_by(OutboxEvent.occurred_at, OutboxEvent.id)
+        )
+    ]
+
+
+def _people(read: CaseRead) -> list[dict[str, Any]]:
+    return [
+        _person(read.redactor, p)
+        for p in read.session.scalars(
+            select(CasePerson)
+            .where(CasePerson.case_id == read.case.id)
+            .order_by(CasePerson.role, CasePerson.name)
+        )
+    ]
+
+
+def _allegations(read: CaseRead) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": str(a.id),
+            "victim_id": str(a.victim_id),
+            "perpetrator_id": str(a.perpetrator_id) if a.perpetrator_id else None,
+            "type": a.maltreatment_type,
+            "narrative": read.redactor.text(a.narrative),
+            "incident_date": a.incident_date.isoformat() if a.incident_date else None,
+            "severity": a.severity,
+            "disposition": a.disposition,
+        }
+        for a in read.session.scalars(
+            select(Allegation).where(Allegation.case_id == read.case.id).order_by(Allegation.id)
+        )
+    ]
+
+
+def people(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> list[dict[str, Any]]:
+    return _read(ctx, principal, case_id, "people", _people)
+
+
+def allegations(
+    ctx: EngineContext, principal: Principal, case_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    return _read(ctx, principal, case_id, "allegations", _allegations)
+
+
+def _contact(c: Contact, redactor: Redactor = SHOWS_ALL) -> dict[str, Any]:
+    return {
+        "id": str(c.id),
+        "occurred_at": c.occurred_at.isoformat(),
+        "type": c.contact_type,
+        "location": c.location,
+        "participants": redactor.value(list(c.participants or [])),
+        "narrative": redactor.text(c.narrative),
+        "attempted_only": c.attempted_only,
+        "recorded_by": c.recorded_by,
+        "recorded_at": c.recorded_at.isoformat(),
+    }
+
+
+def contacts(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> list[dict[str, Any]]:
+    return _read(ctx, principal, case_id, "contacts", _contacts)
+
+
+def _contacts(read: CaseRead) -> list[dict[str, Any]]:
+    return [
+        _contact(c, read.redactor)
+        for c in read.session.scalars(
+            select(Contact)
+            .where(Contact.case_id == read.case.id)
+            .order_by(Contact.occurred_at, Contact.id)
+        )
+    ]
+
+
+def record_contact(
+    ctx: EngineContext, principal: Principal, case_id: uuid.UUID, data: dict[str, Any]
+) -> dict[str, Any]:
+    _validate(CONTACT_SCHEMA, data, "contact")
+    now = ctx.clock.now()
+    with UnitOfWork(ctx.db.writer) as uow:
+        case = readable_case(uow.session, principal, case_id)
+        row = Contact(
+            id=uuid.uuid4(),
+            case_id=case.id,
+            occurred_at=_instant(data["occurred_at"]),
+            contact_type=data["type"],
+            location=data["location"],
+            participants=data.get("participants", []),
+            narrative=data["narrative"],
+            attempted_only=data.get("attempted_only", data["type"] == "attempt"),
+            recorded_by=principal.id,
+            recorded_at=now,
+        )
+        uow.session.add(row)
+        uow.audit(
+            at=now,
+            actor_id=principal.id,
+            actor_role=principal.actor.role,
+            action="contact.recorded",
+            case_id=case.id,
+            contact=str(row.id),
+            type=row.contact_type,
+        )
+        redactor = redaction.for_case(uow.session, principal, case.id)
+        uow.commit()
+    return _contact(row, redactor)
+
+
+SENSITIVITY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["sensitive", "reason"],
+    "additionalProperties": False,
+    "properties": {
+        "sensitive": {"type": "boolean", "description": "true restricts the case; false lifts it"},
+        "reason": {"type": "string", "minLength": 10, "maxLength": 2000},
+    },
+}
+
+
+def may_set_sensitivity(
+    session: Session, principal: Principal, case: Case, restrict: bool | None = None
+) -> bool:
+    """The security group restricts and lifts; the supervision chain restricts. ``restrict``
+    None: the change the case's state calls for."""
+    if restrict is None:
+        restrict = not case.sensitive
+    return principal.security_group or (restrict and supervises(session, principal, case))
+
+
+def set_sensitivity(
+    ctx: EngineContext, principal: Principal, case_id: uuid.UUID, data: dict[str, Any]
+) -> dict[str, Any]:
+    """Restrict a case to its assignees, its supervision chain and the security group (a
+    public figure's family, an employee's), or lift the restriction, with a stated reason
+    (DOMAIN §5.8). The chain and the security group may restrict; only the security group
+    may lift a restriction."""
+    with UnitOfWork(ctx.db.writer) as uow:
+        case = readable_case(uow.session, principal, case_id)
+        restrict = data.get("sensitive") is True
+        if not may_set_sensitivity(uow.session, principal, case, restrict):
+            raise Forbidden(
+                "restricting a case is for its supervisors and the security group; lifting a "
+                "restriction is for the security group"
+            )
+        _validate(SENSITIVITY_SCHEMA, data, "request")
+        if case.sensitive == restrict:
+            raise Conflict(
+                f"case {case.case_number} is {'already' if restrict else 'not'} restricted"
+            )
+        now = ctx.clock.now()
+        case.sensitive = restrict
+        case.updated_at = now
+        uow.audit(
+            at=now,
+            actor_id=principal.id,
+            actor_role=principal.actor.role,
+            action="case.restricted" if restrict else "case.restriction_lifted",
+            case_id=case.id,
+            reason=data["reason"],
+        )
+        uow.publish(
+            "case.sensitivity_changed",
+            now,
+            case_id=case.id,
+            case_number=case.case_number,
+            sensitive=restrict,
+        )
+        uow.commit()
+    return {"case_id": str(case.id), "case_number": case.case_number, "sensitive": restrict}
+
+
+def timeline(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Tasks, decisions, alerts, contacts and the audit trail of a case, in order."""
+    return _read(ctx, principal, case_id, "timeline", _timeline)
+
+
+def _timeline(read: CaseRead) -> list[dict[str, Any]]:
+    session, case = read.session, read.case
+    events: list[dict[str, Any]] = []
+    for row in session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)):
+        events.append(
+            {
+                "at": row.at.isoformat(),
+                "kind": "audit",
+                "action": row.action,
+                "actor": row.actor,
+                "details": read.redactor.value(row.details or {}),
+            }
+        )
+    for task in session.scalars(select(HumanTask).where(HumanTask.case_id == case.id)):
+        events.append(
+            {
+                "at": task.created_at.isoformat(),
+                "kind": "task",
+                "action": "task.created",
+                "task_id": str(task.id),
+                "name": task.name,
+                "role": task.role,
+            }
+        )
+    for alert in session.scalars(select(Alert).where(Alert.case_id == case.id)):
+        events.append(
+            {
+                "at": alert.raised_at.isoformat(),
+                "kind": "alert",
+                "action": f"alert.{alert.kind}",
+                "deadline": alert.deadline_id,
+                "message": alert.message,
+            }
+        )
+    for contact in session.scalars(select(Contact).where(Contact.case_id == case.id)):
+        events.append(
+            {
+                "at": contact.occurred_at.isoformat(),
+                "kind": "contact",
+                "action": f"contact.{contact.contact_type}",
+                "location": contact.location,
+            }
+        )
+    return sorted(events, key=lambda e: (e["at"], e["kind"], e["action"]))
+
+
+def position(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Where each phase of the case stands: active and passed elements, pending timers."""
+    return _read(ctx, principal, case_id, "position", _position)
+
+
+def _position(read: CaseRead) -> list[dict[str, Any]]:
+    ctx, session, case = read.ctx, read.session, read.case
+    instances = session.scalars(
+        select(ProcessInstance)
+        .where(ProcessInstance.case_id == case.id)
+        .order_by(ProcessInstance.created_at)
+    ).all()
+    result = []
+    for instance in instances:
+        compiled = ctx.definitions.compiled(session, instance.version_id)
+        definition = compiled.process(instance.process_id)
+        profile = compiled.profile(case.profile_id)
+        if definition is None or profile is None:
+            continue
+        workflow = ctx.runtime.load(definition, profile, instance.state)
+        snapshot = ctx.runtime.snapshot(workflow)
+        timers = session.scalars(
+            select(Timer)
+            .where(Timer.instance_id == instance.id, Timer.status == "pending")
+            .order_by(Timer.due_at)
+        ).all()
+        result.append(
+            {
+                "instance_id": str(instance.id),
+                "process_id": instance.process_id,
+                "version_id": instance.version_id,
+                "status": instance.status,
+                "active": snapshot.active_elements if instance.status == "active" else [],
+                "completed": ctx.runtime.completed_elements(workflow),
+                "pending_timers": [
+                    {"element_id": t.bpmn_id, "name": t.name, "due_at": t.due_at.isoformat()}
+                    for t in timers
+                ],
+            }
+        )
+    return result

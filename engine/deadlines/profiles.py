@@ -1,0 +1,247 @@
+"""Jurisdiction profiles: a time zone, a holiday calendar and the profile's own data
+(durations, windows) that processes read, kept as files in ``bpmn/profiles/`` so a second
+jurisdiction is a set of files, not a fork."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+import isodate
+from jsonschema import Draft202012Validator
+
+from engine.deadlines.calendars import BusinessCalendar
+from engine.errors import Problem
+
+DEFAULT_PROFILE_ID = "default"
+
+PROFILE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "time_zone"],
+    "additionalProperties": False,
+    "properties": {
+        "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$"},
+        "name": {"type": "string"},
+        "time_zone": {"type": "string"},
+        "holidays": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "country": {"type": "string"},
+                "subdivision": {"type": "string"},
+                "not_observed": {"type": "array", "items": {"type": "string"}},
+                "extra_closures": {"type": "array", "items": {"type": "string", "format": "date"}},
+            },
+        },
+        "data": {"type": "object"},
+        "ladders": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "reminders": {
+                        "type": "array",
+                        "items": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+                    },
+                    "reminders_from": {"type": "string"},
+                    "reminder_to": {"type": "array", "items": {"type": "string"}},
+                    "steps": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["kind", "to"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "kind": {"enum": ["reminder", "due", "overdue", "escalation"]},
+                                "after": {"type": "string"},
+                                "to": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        "deadlines": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["timer", "ladder", "title"],
+                "additionalProperties": False,
+                "properties": {
+                    "timer": {"type": "string"},
+                    "ladder": {"type": "string"},
+                    "title": {"type": "string"},
+                    "measure": {"type": "string"},
+                    "clock_start": {"type": "string"},
+                    "when": {"type": "object"},
+                },
+            },
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class LadderStep:
+    kind: str
+    after: timedelta
+    to: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """DOMAIN §3's escalation ladder as data: reminders at fractions of the duration (for
+    durations of at least ``reminders_from``), then steps relative to the due moment (a negative
+    ``after`` is before it: a reminder five days ahead is ``{"kind": "reminder",
+    "after": "-P5D"}``)."""
+
+    reminders: tuple[float, ...] = ()
+    reminders_from: timedelta = timedelta(0)
+    reminder_to: tuple[str, ...] = ("assignee",)
+    steps: tuple[LadderStep, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeadlineRule:
+    """Which BPMN timer is which statutory clock (T06, T13…), and how it escalates."""
+
+    id: str
+    timer: str
+    ladder: str
+    title: str
+    measure: str | None = None
+    clock_start: str | None = None
+    when: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Profile:
+    id: str
+    name: str
+    calendar: BusinessCalendar
+    data: dict[str, Any] = field(default_factory=dict)
+    ladders: dict[str, Ladder] = field(default_factory=dict)
+    deadlines: tuple[DeadlineRule, ...] = ()
+
+    def deadline_rules_for(self, timer_bpmn_id: str) -> list[DeadlineRule]:
+        return [rule for rule in self.deadlines if rule.timer == timer_bpmn_id]
+
+    @property
+    def deadline_timers(self) -> frozenset[str]:
+        """The BPMN timers a statutory deadline may hang on."""
+        return frozenset(rule.timer for rule in self.deadlines)
+
+    def has_deadline_rules(self, timer_bpmn_id: str) -> bool:
+        return timer_bpmn_id in self.deadline_timers
+
+
+DEFAULT_PROFILE = Profile(DEFAULT_PROFILE_ID, "Default (UTC, no holidays)", BusinessCalendar("UTC"))
+
+
+def parse_profile(path: str, content: bytes) -> tuple[Profile | None, list[Problem]]:
+    try:
+        raw = json.loads(content)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return None, [Problem(path, f"not valid JSON: {exc}")]
+    errors = sorted(Draft202012Validator(PROFILE_SCHEMA).iter_errors(raw), key=str)
+    if errors:
+        return None, [
+            Problem(path, f"{'/'.join(map(str, e.absolute_path)) or 'profile'}: {e.message}")
+            for e in errors
+        ]
+    problems: list[Problem] = []
+    try:
+        ZoneInfo(raw["time_zone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(Problem(path, f"unknown time zone {raw['time_zone']!r}"))
+    spec = raw.get("holidays", {})
+    country = spec.get("country")
+    if country is not None:
+        try:
+            holidays.country_holidays(country, subdiv=spec.get("subdivision"))
+        except (NotImplementedError, KeyError) as exc:
+            problems.append(Problem(path, f"unknown holiday calendar: {exc}"))
+    closures: list[date] = []
+    for text in spec.get("extra_closures", []):
+        try:
+            closures.append(date.fromisoformat(text))
+        except ValueError:
+            problems.append(Problem(path, f"extra_closures: {text!r} is not a date"))
+    ladders = _ladders(path, raw.get("ladders", {}), problems)
+    deadlines = _deadlines(path, raw.get("deadlines", {}), ladders, problems)
+    if problems:
+        return None, problems
+    calendar = BusinessCalendar(
+        raw["time_zone"],
+        country,
+        spec.get("subdivision"),
+        tuple(closures),
+        tuple(spec.get("not_observed", [])),
+    )
+    profile = Profile(
+        raw["id"], raw.get("name", raw["id"]), calendar, raw.get("data", {}), ladders, deadlines
+    )
+    return profile, []
+
+
+def _duration(path: str, where: str, text: str, problems: list[Problem]) -> timedelta:
+    """A fixed-length ISO duration (hours, minutes, days of 24 h)."""
+    try:
+        value = isodate.parse_duration(text.lstrip("-"))
+    except (isodate.ISO8601Error, ValueError):
+        problems.append(Problem(path, f"{where}: {text!r} is not an ISO 8601 duration"))
+        return timedelta(0)
+    if isinstance(value, isodate.Duration):
+        problems.append(Problem(path, f"{where}: {text!r} has months or years; use days"))
+        return timedelta(0)
+    return -value if text.startswith("-") else value
+
+
+def _ladders(path: str, raw: dict[str, Any], problems: list[Problem]) -> dict[str, Ladder]:
+    ladders = {}
+    for name, spec in raw.items():
+        steps = tuple(
+            LadderStep(
+                step["kind"],
+                _duration(
+                    path, f"ladders/{name}/steps/{i}/after", step.get("after", "PT0S"), problems
+                ),
+                tuple(step["to"]),
+            )
+            for i, step in enumerate(spec.get("steps", []))
+        )
+        ladders[name] = Ladder(
+            tuple(spec.get("reminders", [])),
+            _duration(
+                path, f"ladders/{name}/reminders_from", spec.get("reminders_from", "PT0S"), problems
+            ),
+            tuple(spec.get("reminder_to", ["assignee"])),
+            steps,
+        )
+    return ladders
+
+
+def _deadlines(
+    path: str, raw: dict[str, Any], ladders: dict[str, Ladder], problems: list[Problem]
+) -> tuple[DeadlineRule, ...]:
+    rules = []
+    for deadline_id, spec in raw.items():
+        if spec["ladder"] not in ladders:
+            problems.append(Problem(path, f"deadlines/{deadline_id}: no ladder {spec['ladder']!r}"))
+        rules.append(
+            DeadlineRule(
+                deadline_id,
+                spec["timer"],
+                spec["ladder"],
+                spec["title"],
+                spec.get("measure"),
+                spec.get("clock_start"),
+                tuple(sorted(spec.get("when", {}).items())),
+            )
+        )
+    return tuple(rules)

@@ -1,0 +1,147 @@
+"""Deployed definition versions: validation, deployment, and the in-memory spec cache.
+
+A version is immutable and named by the hash of its files. Running instances stay on the
+version they started with; new instances take the newest version that has their process.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.definitions.bundle import Bundle
+from engine.errors import InvalidDefinition, NotFound, Problem
+from engine.spiff.definitions import CompiledBundle, compile_bundle
+from engine.storage.tables import DefinitionFile, DefinitionVersion, MessageStartRoute
+from engine.storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Deployment:
+    version_id: int
+    content_hash: str
+    process_ids: list[str]
+    created: bool
+    compiled: CompiledBundle | None = field(default=None, compare=False, repr=False)
+
+
+def validate(bundle: Bundle) -> list[Problem]:
+    """Every problem of the bundle; empty when it would deploy."""
+    try:
+        compile_bundle(bundle)
+    except InvalidDefinition as exc:
+        return exc.problems
+    return []
+
+
+class DefinitionRegistry:
+    """Compiles each deployed version once per process and keeps it."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[int, CompiledBundle] = {}
+        self._lock = threading.Lock()
+
+    def deploy(
+        self,
+        uow: UnitOfWork,
+        bundle: Bundle,
+        *,
+        actor_id: str,
+        actor_role: str | None,
+        at: datetime,
+    ) -> Deployment:
+        """Validate and store a bundle in the caller's transaction.
+
+        Raises InvalidDefinition (nothing stored) when the bundle has any problem. The same
+        content deployed again returns the existing version.
+        """
+        session = uow.session
+        content_hash = bundle.content_hash
+        existing = session.scalar(
+            select(DefinitionVersion).where(DefinitionVersion.content_hash == content_hash)
+        )
+        if existing is not None:
+            return Deployment(existing.id, content_hash, list(existing.process_ids), False)
+        compiled = compile_bundle(bundle)
+        version = DefinitionVersion(
+            content_hash=content_hash,
+            process_ids=sorted(compiled.processes),
+            deployed_at=at,
+            deployed_by=actor_id,
+        )
+        session.add(version)
+        session.flush()
+        for path, content in sorted(bundle.files.items()):
+            session.add(DefinitionFile(version_id=version.id, path=path, content=content))
+        for message, process_ids in compiled.message_starts.items():
+            for process_id in sorted(set(process_ids)):
+                session.add(
+                    MessageStartRoute(
+                        version_id=version.id, message_name=message, process_id=process_id
+                    )
+                )
+        uow.audit(
+            at=at,
+            actor_id=actor_id,
+            actor_role=actor_role,
+            action="definition.deployed",
+            version_id=version.id,
+            content_hash=content_hash,
+            process_ids=version.process_ids,
+        )
+        uow.publish(
+            "definition.deployed",
+            at,
+            version_id=version.id,
+            content_hash=content_hash,
+            processes=list(version.process_ids),
+        )
+        return Deployment(version.id, content_hash, list(version.process_ids), True, compiled)
+
+    def remember(self, deployment: Deployment) -> None:
+        """Cache a fresh deployment's compiled specs, once its transaction has committed."""
+        if deployment.compiled is not None:
+            with self._lock:
+                self._compiled.setdefault(deployment.version_id, deployment.compiled)
+
+    def compiled(self, session: Session, version_id: int) -> CompiledBundle:
+        with self._lock:
+            cached = self._compiled.get(version_id)
+        if cached is not None:
+            return cached
+        files = session.scalars(
+            select(DefinitionFile).where(DefinitionFile.version_id == version_id)
+        ).all()
+        if not files:
+            raise NotFound(f"no deployed version {version_id}")
+        # Expressions were checked at deployment; the stored files are trusted from here on.
+        compiled = compile_bundle(
+            Bundle({f.path: f.content for f in files}), check_expressions=False
+        )
+        with self._lock:
+            self._compiled.setdefault(version_id, compiled)
+            return self._compiled[version_id]
+
+    def newest_version_of(self, session: Session, process_id: str) -> int:
+        versions = session.scalars(select(DefinitionVersion).order_by(DefinitionVersion.id.desc()))
+        for version in versions:
+            if process_id in version.process_ids:
+                return version.id
+        raise NotFound(f"no deployed process {process_id!r}")
+
+    def newest_start_route(self, session: Session, message: str) -> MessageStartRoute | None:
+        return session.scalar(
+            select(MessageStartRoute)
+            .where(MessageStartRoute.message_name == message)
+            .order_by(MessageStartRoute.version_id.desc(), MessageStartRoute.process_id)
+            .limit(1)
+        )
+
+    def forget(self) -> None:
+        """Drop the cache (tests use it to prove versions reload from the database)."""
+        with self._lock:
+            self._compiled.clear()

@@ -1,0 +1,107 @@
+"""Delivering a message to a case: to the instance that awaits it (or, when allowed, the process
+it starts), as its own use case or inside another's (an inbound event); and by hand, when the
+diagrams let one of the sender's roles send it (``casework:senders``)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+
+from engine.context import Actor, EngineContext
+from engine.errors import Forbidden, NotFound
+from engine.identity.access import readable_case
+from engine.identity.users import Principal
+from engine.instances.steps import case_of, route
+from engine.storage.tables import (
+    AwaitedMessage,
+    Case,
+    DefinitionVersion,
+    ProcessInstance,
+)
+from engine.storage.uow import UnitOfWork
+
+
+def deliver_message(
+    ctx: EngineContext,
+    actor: Actor,
+    case_id: uuid.UUID,
+    name: str,
+    payload: Any,
+    *,
+    may_start: bool = True,
+) -> uuid.UUID:
+    """Deliver a message to the instance of a case that awaits it or, when ``may_start``, start
+    the process whose message start event catches it. Returns the instance that received it.
+
+    Raises NotFound for an unknown case and Conflict when nothing takes the message.
+    """
+    with UnitOfWork(ctx.db.writer) as uow:
+        instance_id = deliver_message_in(ctx, uow, actor, case_id, name, payload, may_start)
+        uow.commit()
+    return instance_id
+
+
+def deliver_message_in(
+    ctx: EngineContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    case_id: uuid.UUID,
+    name: str,
+    payload: Any,
+    may_start: bool = False,
+) -> uuid.UUID:
+    """``deliver_message`` as part of the caller's unit of work."""
+    case = case_of(uow.session, case_id)
+    return route(ctx, uow, actor, case, name, payload, require_waiting=not may_start)
+
+
+def send_message(
+    ctx: EngineContext,
+    principal: Principal,
+    name: str,
+    *,
+    case_id: uuid.UUID | None = None,
+    case_number: str | None = None,
+    payload: Any = None,
+) -> dict[str, Any]:
+    """Deliver a message by hand to the instance of a (visible) case that awaits it, if the
+    diagrams let one of the sender's roles send it (``casework:senders``; nobody, unless they
+    say so). NotFound for no such case; Forbidden for a sender the diagram does not name;
+    Conflict, and nothing changed, when nothing of the case waits for it."""
+    if name.startswith("casework."):
+        raise Forbidden("casework's own commands cannot be sent from outside")
+    with ctx.db.reader() as session:
+        if case_id is None:
+            found = session.scalar(select(Case.id).where(Case.case_number == (case_number or "")))
+            if found is None:
+                raise NotFound(f"no case {case_number}")
+            case_id = found
+        readable_case(session, principal, case_id, f"no case {case_number or case_id}")
+        senders = ctx.definitions.compiled(session, _version_for(session, case_id, name)).senders(
+            name
+        )
+    if not principal.roles & senders:
+        allowed = ", ".join(sorted(senders)) or "nobody (its diagram names no senders)"
+        raise Forbidden(f"message {name!r} may be sent by hand by: {allowed}")
+    instance_id = deliver_message(ctx, principal.actor, case_id, name, payload, may_start=False)
+    return {"case_id": str(case_id), "instance_id": str(instance_id), "message": name}
+
+
+def _version_for(session: Any, case_id: uuid.UUID, message: str) -> int:
+    """The version whose diagrams say who may send a message to this case: the waiting
+    instance's, or (with nothing waiting) the newest deployed."""
+    waiting = session.scalar(
+        select(ProcessInstance.version_id)
+        .join(AwaitedMessage, AwaitedMessage.instance_id == ProcessInstance.id)
+        .where(AwaitedMessage.case_id == case_id, AwaitedMessage.message_name == message)
+        .order_by(ProcessInstance.created_at)
+        .limit(1)
+    )
+    if waiting is not None:
+        return int(waiting)
+    newest = session.scalar(select(func.max(DefinitionVersion.id)))
+    if newest is None:
+        raise NotFound("nothing is deployed")
+    return int(newest)

@@ -1,0 +1,178 @@
+"""The helper functions BPMN and DMN expressions may call, and nothing else.
+
+They are pure: they read the injected clock and the jurisdiction's calendar, never the database,
+the network or the file system. Dates go in and come out as ISO 8601 strings (``2025-03-10``),
+instants as ISO strings with an offset, durations as ISO 8601 durations (``PT24H``), so task data
+stays plain JSON.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import isodate
+
+from engine.clock import Clock
+from engine.deadlines.calendars import BusinessCalendar, first_monday_after
+
+DateLike = str | date | datetime
+
+
+def _to_date(value: DateLike, calendar: BusinessCalendar) -> date:
+    if isinstance(value, datetime):
+        return calendar.local_date(_aware(value))
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    if "T" in text or " " in text:
+        return calendar.local_date(_aware(datetime.fromisoformat(text)))
+    return date.fromisoformat(text)
+
+
+def _to_instant(value: DateLike, calendar: BusinessCalendar) -> datetime:
+    if isinstance(value, datetime):
+        return _aware(value)
+    if isinstance(value, date):
+        return calendar.local_instant(value).astimezone(UTC)
+    text = str(value).strip()
+    if "T" not in text and " " not in text:
+        return calendar.local_instant(date.fromisoformat(text)).astimezone(UTC)
+    return _aware(datetime.fromisoformat(text))
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError(f"{value.isoformat()} has no time zone; give an offset or Z")
+    return value.astimezone(UTC)
+
+
+def _add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(day.day, last))
+
+
+def _elapsed(seconds: int) -> str:
+    """Elapsed time as an ISO duration in hours, minutes and seconds (never days)."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    parts += f"{secs}S" if secs or not parts else ""
+    return "PT" + parts
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def script_functions(calendar: BusinessCalendar, clock: Clock) -> dict[str, Callable[..., Any]]:
+    """The whitelist, bound to one jurisdiction's calendar and the injected clock."""
+
+    def now() -> str:
+        """The current instant (UTC, ISO 8601)."""
+        return clock.now().isoformat()
+
+    def today() -> str:
+        """Today's local date in the jurisdiction."""
+        return calendar.local_date(clock.now()).isoformat()
+
+    def local_date(value: DateLike) -> str:
+        """The local calendar date of an instant in the jurisdiction's time zone."""
+        return _to_date(value, calendar).isoformat()
+
+    def add_days(value: DateLike, days: int) -> str:
+        return (_to_date(value, calendar) + timedelta(days=days)).isoformat()
+
+    def add_months(value: DateLike, months: int) -> str:
+        """Calendar months; the 31st of a short month becomes its last day."""
+        return _add_months(_to_date(value, calendar), months).isoformat()
+
+    def add_business_days(value: DateLike, days: int) -> str:
+        return calendar.add_business_days(_to_date(value, calendar), days).isoformat()
+
+    def next_working_day(value: DateLike) -> str:
+        return calendar.next_working_day(_to_date(value, calendar)).isoformat()
+
+    def is_working_day(value: DateLike) -> bool:
+        return calendar.is_working_day(_to_date(value, calendar))
+
+    def first_monday_after_date(value: DateLike) -> str:
+        return first_monday_after(_to_date(value, calendar)).isoformat()
+
+    def days_between(start: DateLike, end: DateLike) -> int:
+        return (_to_date(end, calendar) - _to_date(start, calendar)).days
+
+    def business_days_between(start: DateLike, end: DateLike) -> int:
+        return calendar.business_days_between(_to_date(start, calendar), _to_date(end, calendar))
+
+    def add_hours(value: DateLike, hours: float) -> str:
+        """Elapsed hours: 24 hours is 24 real hours, across a daylight-saving change too."""
+        return (_to_instant(value, calendar) + timedelta(hours=hours)).isoformat()
+
+    def end_of_day(value: DateLike) -> str:
+        """The last instant (23:59:59 local) of a local date, as a UTC instant."""
+        day = _to_date(value, calendar)
+        local = calendar.local_instant(day, 23, 59) + timedelta(seconds=59)
+        return local.astimezone(UTC).isoformat()
+
+    def start_of_day(value: DateLike) -> str:
+        return calendar.local_instant(_to_date(value, calendar)).astimezone(UTC).isoformat()
+
+    def duration(days: int = 0, hours: float = 0, minutes: float = 0) -> str:
+        """An ISO 8601 duration in the units given: ``duration(hours=24)`` is ``PT24H`` (24
+        elapsed hours), ``duration(days=1)`` is ``P1D`` (one calendar day)."""
+        if min(days, hours, minutes) < 0:
+            raise ValueError("durations must not be negative")
+        date_part = f"{_number(days)}D" if days else ""
+        time_part = (f"{_number(hours)}H" if hours else "") + (
+            f"{_number(minutes)}M" if minutes else ""
+        )
+        if not date_part and not time_part:
+            return "PT0S"
+        return "P" + date_part + (f"T{time_part}" if time_part else "")
+
+    def duration_hours(value: str) -> float:
+        """The length of an ISO 8601 duration in hours (months and years are refused)."""
+        parsed = isodate.parse_duration(value)
+        if isinstance(parsed, isodate.Duration):
+            raise ValueError(f"{value} has months or years; its length in hours is not fixed")
+        return parsed.total_seconds() / 3600
+
+    def until(value: DateLike) -> str:
+        """The ISO duration from now until an instant (zero when it has passed)."""
+        remaining = _to_instant(value, calendar) - clock.now()
+        return _elapsed(max(0, math.ceil(remaining.total_seconds())))
+
+    def is_before(first: DateLike, second: DateLike) -> bool:
+        return _to_instant(first, calendar) < _to_instant(second, calendar)
+
+    def age_on(birth_date: DateLike, on: DateLike) -> int:
+        """Whole years of age on a date."""
+        born, day = _to_date(birth_date, calendar), _to_date(on, calendar)
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+    return {
+        "now": now,
+        "today": today,
+        "local_date": local_date,
+        "add_days": add_days,
+        "add_months": add_months,
+        "add_business_days": add_business_days,
+        "next_working_day": next_working_day,
+        "is_working_day": is_working_day,
+        "first_monday_after": first_monday_after_date,
+        "days_between": days_between,
+        "business_days_between": business_days_between,
+        "add_hours": add_hours,
+        "end_of_day": end_of_day,
+        "start_of_day": start_of_day,
+        "duration": duration,
+        "duration_hours": duration_hours,
+        "until": until,
+        "is_before": is_before,
+        "age_on": age_on,
+    }

@@ -1,0 +1,62 @@
+"""What the host reads of a workflow, as plain values: a snapshot of its ready tasks, waiting
+timers, awaited messages and decisions, taken before and after each engine run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class TaskView:
+    id: UUID
+    bpmn_id: str
+    name: str
+    lane: str | None
+    process_id: str
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TimerView:
+    task_id: UUID
+    bpmn_id: str
+    name: str
+    due_at: datetime
+    kind: str  # "date", "duration" or "cycle"
+    attached_to: UUID | None
+    interrupting: bool
+
+
+@dataclass(frozen=True)
+class ThrownMessage:
+    name: str
+    payload: Any
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    task_id: UUID
+    process_id: str
+    bpmn_id: str
+    outputs: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    ready_tasks: list[TaskView]
+    timers: list[TimerView]
+    awaited_messages: list[str]
+    completed: bool
+    active_elements: list[str]
+    # Decision tables evaluated so far (each business rule task run, with its outputs).
+    decisions: list[DecisionView] = field(default_factory=list)
+    # Timers that have fired. One armed already past its due instant (a report recorded after
+    # its response window closed) fires in the run that arms it and is never seen waiting:
+    # the host finds it here, to keep its deadline (missed) and the task's due date.
+    fired_timers: list[TimerView] = field(default_factory=list)
+
+
+EMPTY = Snapshot([], [], [], False, [])  # before a new instance's first run

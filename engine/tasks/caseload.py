@@ -1,0 +1,116 @@
+"""What supervisors and program directors look at: caseload per worker of the teams they
+oversee, and the teams' timeliness measures (DOMAIN §6)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+
+from engine.context import EngineContext
+from engine.errors import Forbidden
+from engine.identity.users import Principal
+from engine.storage.tables import (
+    Case,
+    CasePerson,
+    Deadline,
+    HumanTask,
+    Team,
+    User,
+)
+
+
+def _overseen_teams(session: Any, principal: Principal) -> list[str]:
+    teams = set(principal.supervised_teams)
+    if principal.has("program_director") and principal.unit:
+        teams |= set(session.scalars(select(Team.id).where(Team.unit == principal.unit)))
+    if not teams:
+        raise Forbidden("the caseload is for supervisors and program directors")
+    return sorted(teams)
+
+
+def caseload(
+    ctx: EngineContext, principal: Principal, now: datetime | None = None
+) -> dict[str, Any]:
+    """Per worker of the teams I oversee: open cases, children, overdue tasks, due this week;
+    and the teams' timeliness measures."""
+    now = now or ctx.clock.now()
+    week = now + timedelta(days=7)
+    with ctx.db.reader() as session:
+        teams = _overseen_teams(session, principal)
+        workers = session.scalars(
+            select(User).where(User.team_id.in_(teams), User.active.is_(True)).order_by(User.id)
+        ).all()
+        rows = []
+        for worker in workers:
+            if not set(worker.roles) & {
+                "investigator",
+                "ongoing_caseworker",
+                "intake_screener",
+                "attorney",
+            }:
+                continue
+            open_cases = select(Case.id).where(
+                Case.assigned_to == worker.id, Case.status.not_in(["closed", "screened_out"])
+            )
+            ready = select(func.count()).where(
+                HumanTask.assignee == worker.id, HumanTask.status == "ready"
+            )
+            rows.append(
+                {
+                    "user_id": worker.id,
+                    "name": worker.display_name,
+                    "team": worker.team_id,
+                    "roles": list(worker.roles),
+                    "open_cases": session.scalar(
+                        select(func.count()).select_from(open_cases.subquery())
+                    ),
+                    "children": session.scalar(
+                        select(func.count()).where(
+                            CasePerson.role == "child", CasePerson.case_id.in_(open_cases)
+                        )
+                    ),
+                    "overdue_tasks": session.scalar(
+                        ready.where(
+                            or_(HumanTask.due_at < now, HumanTask.overdue_since.is_not(None))
+                        )
+                    ),
+                    "due_this_week": session.scalar(
+                        ready.where(HumanTask.due_at >= now, HumanTask.due_at < week)
+                    ),
+                }
+            )
+        measures = _measures(session, teams)
+    return {"teams": teams, "workers": rows, "measures": measures}
+
+
+def _measures(session: Any, teams: list[str]) -> dict[str, Any]:
+    def share(measure: str) -> dict[str, Any]:
+        ended: Select[Any] = (
+            select(Deadline)
+            .join(Case, Case.id == Deadline.case_id)
+            .where(
+                Case.team.in_(teams),
+                Deadline.measure == measure,
+                Deadline.status.in_(["met", "missed"]),
+            )
+        )
+        rows = session.scalars(ended).all()
+        on_time = sum(1 for d in rows if d.status == "met")
+        return {
+            "measure": measure,
+            "on_time": on_time,
+            "total": len(rows),
+            "share": round(on_time / len(rows), 4) if rows else None,
+        }
+
+    return {
+        "initiation_timeliness": share("initiation_timeliness")
+        | {
+            "description": "Investigations initiated (first face-to-face) within the "
+            "priority's window (CFSR item 1)"
+        },
+        "caseworker_visits": share("caseworker_visits")
+        | {"description": "Child-months in care with a caseworker visit (IV-B standard: 95%)"},
+    }

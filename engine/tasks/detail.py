@@ -1,0 +1,81 @@
+"""One task as its page and the API show it: its form, the data the process holds for it, its
+draft, deadline and comments, the reporter redacted for the reader (a sensitive case's read
+audited)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.cases import redaction
+from engine.cases.reads import reading_task
+from engine.context import EngineContext
+from engine.identity.users import Principal
+from engine.storage.tables import Deadline, HumanTask, ProcessInstance, TaskComment
+from engine.tasks.form_schemas import CONFIRMATION_SCHEMA
+from engine.tasks.worklists import task_json
+
+
+def task_detail(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) -> dict[str, Any]:
+    """A task with its form, current data, deadline, draft and comments, the reporter
+    redacted for this reader; reading a sensitive case's task is audited."""
+    with reading_task(ctx, principal, task_id, "task") as (session, task, case):
+        instance = session.get(ProcessInstance, task.instance_id)
+        assert instance is not None
+        compiled = ctx.definitions.compiled(session, instance.version_id)
+        result = task_json(task, case.case_number, ctx.clock.now())
+        result["form"] = _form(compiled, task)
+        data: dict[str, Any] = {}
+        if task.status == "ready" and instance.status == "active":
+            definition = compiled.process(instance.process_id)
+            profile = compiled.profile(case.profile_id)
+            if definition is not None and profile is not None:
+                workflow = ctx.runtime.load(definition, profile, instance.state)
+                data = ctx.runtime.task_data(workflow, task.id)
+        redactor = redaction.for_case(session, principal, case.id)
+        fields = set(result["form"].get("properties", {}))
+        result["data"] = redactor.value(
+            {k: v for k, v in data.items() if k in fields or k == "reporter"}
+        )
+        result["context"] = redactor.value(
+            {k: v for k, v in data.items() if k not in fields and _plain(v)}
+        )
+        result["draft"] = redactor.value(task.draft)
+        deadline = session.scalar(
+            select(Deadline).where(Deadline.task_id == task.id).order_by(Deadline.due_at)
+        )
+        result["deadline"] = (
+            {
+                "id": deadline.deadline_id,
+                "title": deadline.title,
+                "due_at": deadline.due_at.isoformat(),
+                "status": deadline.status,
+            }
+            if deadline
+            else None
+        )
+        result["comments"] = [
+            {"author": c.author, "at": c.at.isoformat(), "text": redactor.text(c.text)}
+            for c in session.scalars(
+                select(TaskComment).where(TaskComment.task_id == task.id).order_by(TaskComment.at)
+            )
+        ]
+    return result
+
+
+def task_form(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) -> dict[str, Any]:
+    """The task's form alone: what a submission is read against (no instance is loaded)."""
+    with reading_task(ctx, principal, task_id, "task form") as (session, task, _):
+        instance = session.get(ProcessInstance, task.instance_id)
+        assert instance is not None
+        return _form(ctx.definitions.compiled(session, instance.version_id), task)
+
+
+def _form(compiled: Any, task: HumanTask) -> dict[str, Any]:
+    return compiled.form(task.bpmn_id) or CONFIRMATION_SCHEMA
+
+
+def _plain(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool) or value is None
