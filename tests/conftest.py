@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from database_templates import Templates
 from engine.clock import ManualClock
 from engine.context import Actor, EngineContext
 from engine.definitions.bundle import read_bundle
@@ -19,7 +20,6 @@ from engine.definitions.versions import DefinitionRegistry, Deployment
 from engine.spiff.runtime import Runtime
 from engine.storage import schema
 from engine.storage.db import Database, connect
-from engine.storage.tables import Base
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -51,19 +51,23 @@ def _postgres_schema() -> Iterator[Database | None]:
     db.dispose()
 
 
+@pytest.fixture(scope="session")
+def templates(
+    tmp_path_factory: pytest.TempPathFactory, _postgres_schema: Database | None
+) -> Templates:
+    """The migrated database and the agency's, built once (see database_templates)."""
+    return Templates(tmp_path_factory.mktemp("templates"), _postgres_schema)
+
+
+# Tests that start from the agency (deployed bundle, teams, people) get a copy of its database.
+AGENCY_FIXTURES = ("agency", "site")
+
+
 @pytest.fixture
-def database_url(tmp_path: Path, _postgres_schema: Database | None) -> str:
-    """A migrated, empty database for this test."""
-    if _postgres_schema is not None:
-        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-        with _postgres_schema.engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        return POSTGRES_URL or ""
-    url = f"sqlite:///{tmp_path / 'casework.sqlite3'}"
-    db = connect(url)
-    schema.upgrade(db.engine)
-    db.dispose()
-    return url
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, templates: Templates) -> str:
+    """A migrated database for this test: empty, or holding the agency when it asks for it."""
+    with_agency = any(name in request.fixturenames for name in AGENCY_FIXTURES)
+    return templates.fresh(tmp_path, with_agency=with_agency)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import exists, insert, or_, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from engine.context import EngineContext
 from engine.statuses import DeliveryStatus
@@ -288,7 +288,7 @@ def record(
     return report
 
 
-def _disable(session: Any, subscription_id: uuid.UUID, at: datetime) -> None:
+def _disable(session: Session, subscription_id: uuid.UUID, at: datetime) -> None:
     session.execute(
         update(WebhookSubscription)
         .where(WebhookSubscription.id == subscription_id)

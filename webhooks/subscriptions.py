@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
 from engine.errors import Conflict, FieldError, InvalidTaskData, NotFound
@@ -104,11 +105,11 @@ def create(
         return view(row, now), secret
 
 
-def _get(session: Any, subscription_id: uuid.UUID) -> WebhookSubscription:
+def _get(session: Session, subscription_id: uuid.UUID) -> WebhookSubscription:
     row = session.get(WebhookSubscription, subscription_id, with_for_update=True)
     if row is None:
         raise NotFound(f"no webhook subscription {subscription_id}")
-    return row  # type: ignore[no-any-return]
+    return row
 
 
 def list_all(ctx: EngineContext, principal: Principal) -> list[dict[str, Any]]:
@@ -279,7 +280,7 @@ def delivery_view(row: WebhookDelivery, attempts: list[dict[str, Any]]) -> dict[
     }
 
 
-def _requeue(session: Any, rows: list[WebhookDelivery], now: datetime) -> None:
+def _requeue(session: Session, rows: list[WebhookDelivery], now: datetime) -> None:
     # A replay is a new delivery at the back of the queue with the same webhook id, so the
     # subscription's order holds and a receiver that did get it can tell it is a repeat.
     if rows:

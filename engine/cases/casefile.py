@@ -25,6 +25,7 @@ from engine.identity.access import readable_case, supervises, visible_cases
 from engine.identity.roles import INTAKE_ROLES
 from engine.identity.users import Principal
 from engine.instances.steps import INTAKE_PROCESS
+from engine.statuses import InstanceStatus, TaskStatus, TimerStatus
 from engine.storage.tables import (
     Alert,
     Allegation,
@@ -263,10 +264,10 @@ def case_page(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> d
 
 
 def case_summary(
-    session: Any, case: Case, now: datetime, redactor: Redactor = SHOWS_ALL
+    session: Session, case: Case, now: datetime, redactor: Redactor = SHOWS_ALL
 ) -> dict[str, Any]:
     open_tasks = select(func.count()).where(
-        HumanTask.case_id == case.id, HumanTask.status == "ready"
+        HumanTask.case_id == case.id, HumanTask.status == TaskStatus.READY
     )
     overdue = open_tasks.where(or_(HumanTask.due_at < now, HumanTask.overdue_since.is_not(None)))
     children = select(func.count()).where(CasePerson.case_id == case.id, CasePerson.role == "child")
@@ -287,42 +288,46 @@ def case_summary(
     }
 
 
+@dataclass(frozen=True)
+class CaseSearch:
+    """Which of the cases one may see a list shows, and which page of them."""
+
+    status: str | None = None
+    assignee: str | None = None
+    team: str | None = None
+    overdue: bool | None = None
+    text: str | None = None
+    offset: int = 0
+    limit: int = 50
+
+
 def list_cases(
-    ctx: EngineContext,
-    principal: Principal,
-    *,
-    status: str | None = None,
-    assignee: str | None = None,
-    team: str | None = None,
-    overdue: bool | None = None,
-    text: str | None = None,
-    offset: int = 0,
-    limit: int = 50,
+    ctx: EngineContext, principal: Principal, search: CaseSearch
 ) -> tuple[list[dict[str, Any]], int]:
     now = ctx.clock.now()
     query = select(Case).where(visible_cases(principal))
-    if status:
-        query = query.where(Case.status == status)
-    if assignee:
-        query = query.where(Case.assigned_to == assignee)
-    if team:
-        query = query.where(Case.team == team)
-    if overdue:
+    if search.status:
+        query = query.where(Case.status == search.status)
+    if search.assignee:
+        query = query.where(Case.assigned_to == search.assignee)
+    if search.team:
+        query = query.where(Case.team == search.team)
+    if search.overdue:
         query = query.where(
             select(HumanTask.id)
             .where(
                 HumanTask.case_id == Case.id,
-                HumanTask.status == "ready",
+                HumanTask.status == TaskStatus.READY,
                 or_(HumanTask.due_at < now, HumanTask.overdue_since.is_not(None)),
             )
             .exists()
         )
-    if text:
-        query = query.where(_mentions(principal, text))
+    if search.text:
+        query = query.where(_mentions(principal, search.text))
     with ctx.db.reader() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = session.scalars(
-            query.order_by(Case.opened_at.desc(), Case.id).offset(offset).limit(limit)
+            query.order_by(Case.opened_at.desc(), Case.id).offset(search.offset).limit(search.limit)
         ).all()
         redactors = redaction.for_cases(session, principal, [c.id for c in rows])
         items = [case_summary(session, c, now, redactors[c.id]) for c in rows]
@@ -343,7 +348,7 @@ def _mentions(principal: Principal, text: str) -> ColumnElement[bool]:
     )
     found = [func.lower(Case.case_number).like(pattern, escape="\\"), people.exists()]
     if redaction.sees_reporter(principal):
-        summary = func.lower(Case.summary).like(pattern, escape="\\")
+        summary: ColumnElement[bool] = func.lower(Case.summary).like(pattern, escape="\\")
         if principal.emergency_cases:  # opened by breaking the glass: redacted for them
             summary = and_(summary, Case.id.not_in(sorted(principal.emergency_cases)))
         found.append(summary)
@@ -389,7 +394,7 @@ def _case_file(read: CaseRead) -> dict[str, Any]:
     return result
 
 
-def _decisions(session: Any, case_id: uuid.UUID) -> list[dict[str, Any]]:
+def _decisions(session: Session, case_id: uuid.UUID) -> list[dict[str, Any]]:
     # Decisions are recorded once, as the events other systems receive: read them from there.
     return [
         {
@@ -645,7 +650,7 @@ def _position(read: CaseRead) -> list[dict[str, Any]]:
         snapshot = ctx.runtime.snapshot(workflow)
         timers = session.scalars(
             select(Timer)
-            .where(Timer.instance_id == instance.id, Timer.status == "pending")
+            .where(Timer.instance_id == instance.id, Timer.status == TimerStatus.PENDING)
             .order_by(Timer.due_at)
         ).all()
         result.append(
@@ -654,7 +659,9 @@ def _position(read: CaseRead) -> list[dict[str, Any]]:
                 "process_id": instance.process_id,
                 "version_id": instance.version_id,
                 "status": instance.status,
-                "active": snapshot.active_elements if instance.status == "active" else [],
+                "active": snapshot.active_elements
+                if instance.status == InstanceStatus.ACTIVE
+                else [],
                 "completed": ctx.runtime.completed_elements(workflow),
                 "pending_timers": [
                     {"element_id": t.bpmn_id, "name": t.name, "due_at": t.due_at.isoformat()}

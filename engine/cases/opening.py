@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from engine.context import Actor, EngineContext
 from engine.errors import Conflict, FieldError, InvalidInput, InvalidTaskData
 from engine.instances import steps
+from engine.statuses import CaseStatus
 from engine.storage.tables import Allegation, Case, CasePerson
 from engine.storage.uow import UnitOfWork
 
@@ -120,7 +121,7 @@ def open_case(
             id=uuid.uuid4(),
             case_number=case_number,
             profile_id=profile_id,
-            status="open",
+            status=CaseStatus.OPEN,
             summary=data.get("summary", ""),
             sensitive=data.get("sensitive", False),
             team=data.get("team"),
@@ -176,7 +177,7 @@ def open_case(
             profile_id=case.profile_id,
         )
         if start_process is not None:
-            steps.start_in(ctx, uow, actor, case, start_process, {})
+            steps.start_in(steps.Run(ctx, uow, actor, case), start_process, {})
         uow.commit()
     return OpenedCase(case.id, case_number)
 

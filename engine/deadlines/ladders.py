@@ -106,7 +106,7 @@ def plan(
         rule = _rule_for(profile, timer)
         if rule is None:
             continue
-        row = {
+        row: dict[str, Any] = {
             "id": uuid.uuid4(),
             "case_id": case_id,
             "instance_id": instance_id,

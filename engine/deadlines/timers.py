@@ -118,7 +118,7 @@ def _fire_one(
             )
             if outcome == "ended":
                 # Its instance already ended (cancelled, say): this row can never fire.
-                timer.status = "cancelled"
+                timer.status = TimerStatus.CANCELLED
                 timer.claimed_until = None
                 report.skipped += 1
             elif outcome == "not yet":

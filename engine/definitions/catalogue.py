@@ -11,6 +11,7 @@ from engine.context import EngineContext
 from engine.errors import NotFound
 from engine.identity.access import require
 from engine.identity.users import Principal
+from engine.statuses import InstanceStatus
 from engine.storage.tables import (
     DefinitionFile,
     DefinitionVersion,
@@ -24,7 +25,7 @@ def definition_versions(ctx: EngineContext, principal: Principal) -> list[dict[s
         running = dict(
             session.execute(
                 select(ProcessInstance.version_id, func.count())
-                .where(ProcessInstance.status == "active")
+                .where(ProcessInstance.status == InstanceStatus.ACTIVE)
                 .group_by(ProcessInstance.version_id)
             ).all()
         )
@@ -82,7 +83,7 @@ def running_phases(ctx: EngineContext, principal: Principal) -> list[dict[str, A
     with ctx.db.reader() as session:
         rows = session.execute(
             select(ProcessInstance.process_id, ProcessInstance.version_id, func.count())
-            .where(ProcessInstance.status == "active")
+            .where(ProcessInstance.status == InstanceStatus.ACTIVE)
             .group_by(ProcessInstance.process_id, ProcessInstance.version_id)
             .order_by(ProcessInstance.process_id, ProcessInstance.version_id)
         ).all()

@@ -81,7 +81,11 @@ def simulate(
     report = Simulation()
     end = start + advance
     given = _Answers(answers)
-    start_data = {"case_id": "simulation", "case_number": "SIM-1", "profile_id": profile_id}
+    start_data: dict[str, Any] = {
+        "case_id": "simulation",
+        "case_number": "SIM-1",
+        "profile_id": profile_id,
+    }
     start_data["children"] = []
     start_data.update(data or {})
     instances = [_Instance(process_id, runtime.start(definition, profile, start_data))]

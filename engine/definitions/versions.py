@@ -38,6 +38,12 @@ def validate(bundle: Bundle) -> list[Problem]:
     return []
 
 
+# Compiled bundles by content: a version's files never change, so the same files compile to
+# the same specs wherever they are deployed (and registries of one process share them).
+_BY_CONTENT: dict[str, CompiledBundle] = {}
+_BY_CONTENT_LOCK = threading.Lock()
+
+
 class DefinitionRegistry:
     """Compiles each deployed version once per process and keeps it."""
 
@@ -113,15 +119,23 @@ class DefinitionRegistry:
             cached = self._compiled.get(version_id)
         if cached is not None:
             return cached
-        files = session.scalars(
-            select(DefinitionFile).where(DefinitionFile.version_id == version_id)
-        ).all()
-        if not files:
-            raise NotFound(f"no deployed version {version_id}")
-        # Expressions were checked at deployment; the stored files are trusted from here on.
-        compiled = compile_bundle(
-            Bundle({f.path: f.content for f in files}), check_expressions=False
+        content_hash = session.scalar(
+            select(DefinitionVersion.content_hash).where(DefinitionVersion.id == version_id)
         )
+        if content_hash is None:
+            raise NotFound(f"no deployed version {version_id}")
+        with _BY_CONTENT_LOCK:
+            compiled = _BY_CONTENT.get(content_hash)
+        if compiled is None:
+            files = session.scalars(
+                select(DefinitionFile).where(DefinitionFile.version_id == version_id)
+            ).all()
+            # Expressions were checked at deployment; the stored files are trusted from here.
+            compiled = compile_bundle(
+                Bundle({f.path: f.content for f in files}), check_expressions=False
+            )
+            with _BY_CONTENT_LOCK:
+                compiled = _BY_CONTENT.setdefault(content_hash, compiled)
         with self._lock:
             self._compiled.setdefault(version_id, compiled)
             return self._compiled[version_id]
@@ -142,6 +156,9 @@ class DefinitionRegistry:
         )
 
     def forget(self) -> None:
-        """Drop the cache (tests use it to prove versions reload from the database)."""
+        """Drop what was compiled, as a restart would (tests prove versions reload from the
+        database)."""
         with self._lock:
             self._compiled.clear()
+        with _BY_CONTENT_LOCK:
+            _BY_CONTENT.clear()

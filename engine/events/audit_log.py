@@ -4,6 +4,7 @@ reporter redacted; a look that shows sensitive cases is itself recorded."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,38 +23,44 @@ from engine.storage.uow import UnitOfWork
 AUDIT_READ = "audit.read"
 
 
+@dataclass(frozen=True)
+class AuditSearch:
+    """Which entries of the trail, and which page of them."""
+
+    case_id: uuid.UUID | None = None
+    actor: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    offset: int = 0
+    limit: int = 100
+    newest_first: bool = False
+
+
 def audit_log(
-    ctx: EngineContext,
-    principal: Principal,
-    *,
-    case_id: uuid.UUID | None = None,
-    actor: str | None = None,
-    action: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    offset: int = 0,
-    limit: int = 100,
-    newest_first: bool = False,
+    ctx: EngineContext, principal: Principal, search: AuditSearch
 ) -> tuple[list[dict[str, Any]], int]:
     require(principal, "auditor")
     query = select(AuditEvent)
     conditions = []
-    if case_id:
-        conditions.append(AuditEvent.case_id == case_id)
-    if actor:
-        conditions.append(AuditEvent.actor == actor)
-    if action:
-        conditions.append(AuditEvent.action == action)
-    if since:
-        conditions.append(AuditEvent.at >= since)
-    if until:
-        conditions.append(AuditEvent.at < until)
+    if search.case_id:
+        conditions.append(AuditEvent.case_id == search.case_id)
+    if search.actor:
+        conditions.append(AuditEvent.actor == search.actor)
+    if search.action:
+        conditions.append(AuditEvent.action == search.action)
+    if search.since:
+        conditions.append(AuditEvent.at >= search.since)
+    if search.until:
+        conditions.append(AuditEvent.at < search.until)
     if conditions:
         query = query.where(and_(*conditions))
     with ctx.db.reader() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        order = AuditEvent.id.desc() if newest_first else AuditEvent.id
-        rows = session.scalars(query.order_by(order).offset(offset).limit(limit)).all()
+        order = AuditEvent.id.desc() if search.newest_first else AuditEvent.id
+        rows = session.scalars(
+            query.order_by(order).offset(search.offset).limit(search.limit)
+        ).all()
         named = sorted({r.case_id for r in rows if r.case_id is not None})
         redactors = redaction.for_cases(session, principal, named)
         no_case = redaction.for_reader(principal)  # entries about no case name no reporter
@@ -74,7 +81,7 @@ def audit_log(
             "case_id": str(r.case_id) if r.case_id else None,
             "instance_id": str(r.instance_id) if r.instance_id else None,
             "task_id": str(r.task_id) if r.task_id else None,
-            "details": redactors.get(r.case_id, no_case).value(r.details or {}),
+            "details": (redactors[r.case_id] if r.case_id else no_case).value(r.details or {}),
         }
         for r in rows
     ], total

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, aliased
 from engine.errors import Forbidden, NotFound
 from engine.identity.roles import INTAKE_ROLES, SUPERVISING_ROLES, WORKER_ROLES
 from engine.identity.users import Principal
-from engine.statuses import CaseStatus, TaskStatus
+from engine.statuses import CaseStatus, InstanceStatus, TaskStatus
 from engine.storage.tables import Case, HumanTask, ProcessInstance, Team
 
 SCREENED_OUT = CaseStatus.SCREENED_OUT
@@ -78,7 +78,7 @@ def _in_intake() -> ColumnElement[bool]:
         .where(
             ProcessInstance.case_id == Case.id,
             ProcessInstance.process_id == "intake",
-            ProcessInstance.status == "active",
+            ProcessInstance.status == InstanceStatus.ACTIVE,
         )
         .correlate(Case)
         .exists()

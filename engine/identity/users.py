@@ -19,6 +19,7 @@ from engine.context import Actor, EngineContext
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.identity import web_sessions
 from engine.identity.roles import ROLES
+from engine.storage import statements
 from engine.storage.tables import ApiToken, EmergencyAccess, Team, User, WebSession
 from engine.storage.uow import UnitOfWork
 
@@ -227,10 +228,11 @@ def revoke_tokens(
     ctx: EngineContext, actor: Actor, user_id: str, at: datetime | None = None
 ) -> int:
     with UnitOfWork(ctx.db.writer) as uow:
-        revoked = uow.session.execute(
+        revoked = statements.execute(
+            uow.session,
             update(ApiToken)
             .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
-            .values(revoked_at=at or ctx.clock.now())
+            .values(revoked_at=at or ctx.clock.now()),
         ).rowcount
         # Access taken away is taken from the browser too, not only from API clients.
         signed_out = web_sessions.end_all_of_user(uow.session, user_id, ctx.clock.now())

@@ -17,6 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
+from engine.storage import statements
 from engine.storage.tables import WebSession
 from engine.storage.uow import UnitOfWork
 
@@ -60,7 +61,8 @@ def end(ctx: EngineContext, session_id: str) -> None:
 
 def end_all_of_user(session: Session, user_id: str, at: datetime) -> int:
     """Ends every live session of a user, in the caller's unit of work; returns how many."""
-    ended = session.execute(
+    ended = statements.execute(
+        session,
         update(WebSession)
         .where(
             WebSession.user_id == user_id,
@@ -68,6 +70,6 @@ def end_all_of_user(session: Session, user_id: str, at: datetime) -> int:
             WebSession.expires_at > at,
         )
         .values(ended_at=at)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     ).rowcount
     return int(ended or 0)

@@ -4,28 +4,23 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from engine.context import Actor, EngineContext
 from engine.errors import Conflict
 from engine.spiff.definitions import HOST_MESSAGES
 from engine.statuses import CaseStatus, InstanceStatus
 from engine.storage import step_writes
-from engine.storage.tables import Case, ProcessInstance
-from engine.storage.uow import UnitOfWork
+from engine.storage.tables import ProcessInstance
+
+if TYPE_CHECKING:
+    from engine.instances.steps import Run
 
 
-def _close_case(
-    ctx: EngineContext,
-    uow: UnitOfWork,
-    actor: Actor,
-    case: Case,
-    payload: Any,
-    origin: uuid.UUID | None,
-) -> None:
+def _close_case(run: Run, payload: Any, origin: uuid.UUID | None) -> None:
     """``casework.close_case``: the case is closed and every other phase still running ends."""
+    ctx, uow, actor, case = run.ctx, run.uow, run.actor, run.case
     session = uow.session
     now = ctx.clock.now()
     case.status = CaseStatus.CLOSED
@@ -54,16 +49,10 @@ def _close_case(
     uow.publish("case.closed", now, case_id=case.id, case_number=case.case_number)
 
 
-def _mark_sensitive(
-    ctx: EngineContext,
-    uow: UnitOfWork,
-    actor: Actor,
-    case: Case,
-    payload: Any,
-    origin: uuid.UUID | None,
-) -> None:
+def _mark_sensitive(run: Run, payload: Any, origin: uuid.UUID | None) -> None:
     """``casework.mark_sensitive``: access to the case narrows to its assignees and the
     security group (DOMAIN §5)."""
+    ctx, uow, actor, case = run.ctx, run.uow, run.actor, run.case
     now = ctx.clock.now()
     case.sensitive = True
     case.updated_at = now
@@ -82,16 +71,10 @@ def _mark_sensitive(
 SETTABLE_STATUSES = frozenset({CaseStatus.SCREENED_OUT})
 
 
-def _set_status(
-    ctx: EngineContext,
-    uow: UnitOfWork,
-    actor: Actor,
-    case: Case,
-    payload: Any,
-    origin: uuid.UUID | None,
-) -> None:
+def _set_status(run: Run, payload: Any, origin: uuid.UUID | None) -> None:
     """``casework.set_status``: a process records where the case stands (a report screened out
     at intake is then visible to intake staff only)."""
+    ctx, uow, actor, case = run.ctx, run.uow, run.actor, run.case
     status = payload.get("status") if isinstance(payload, dict) else None
     if status not in SETTABLE_STATUSES:
         raise Conflict(f"casework.set_status: {status!r} is not one of {sorted(SETTABLE_STATUSES)}")

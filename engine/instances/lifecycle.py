@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.context import Actor, EngineContext
-from engine.instances.steps import case_of, start_in
+from engine.instances.steps import Run, case_of, start_in
 from engine.storage.uow import UnitOfWork
 
 
@@ -30,6 +30,6 @@ def start_instance(
 ) -> StartedInstance:
     with UnitOfWork(ctx.db.writer) as uow:
         case = case_of(uow.session, case_id)
-        instance = start_in(ctx, uow, actor, case, process_id, data or {})
+        instance = start_in(Run(ctx, uow, actor, case), process_id, data or {})
         uow.commit()
     return StartedInstance(instance.id, case.id, instance.process_id, instance.version_id)

@@ -8,12 +8,13 @@ import uuid
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from engine.context import Actor, EngineContext
 from engine.errors import Forbidden, NotFound
 from engine.identity.access import readable_case
 from engine.identity.users import Principal
-from engine.instances.steps import case_of, route
+from engine.instances.steps import Run, case_of, route
 from engine.storage.tables import (
     AwaitedMessage,
     Case,
@@ -38,23 +39,19 @@ def deliver_message(
     Raises NotFound for an unknown case and Conflict when nothing takes the message.
     """
     with UnitOfWork(ctx.db.writer) as uow:
-        instance_id = deliver_message_in(ctx, uow, actor, case_id, name, payload, may_start)
+        run = Run(ctx, uow, actor, case_of(uow.session, case_id))
+        instance_id = route(run, name, payload, require_waiting=not may_start)
         uow.commit()
     return instance_id
 
 
 def deliver_message_in(
-    ctx: EngineContext,
-    uow: UnitOfWork,
-    actor: Actor,
-    case_id: uuid.UUID,
-    name: str,
-    payload: Any,
-    may_start: bool = False,
+    ctx: EngineContext, uow: UnitOfWork, actor: Actor, case_id: uuid.UUID, name: str, payload: Any
 ) -> uuid.UUID:
-    """``deliver_message`` as part of the caller's unit of work."""
-    case = case_of(uow.session, case_id)
-    return route(ctx, uow, actor, case, name, payload, require_waiting=not may_start)
+    """A message from outside to the instance of a case that awaits it, as part of the caller's
+    unit of work (it starts no process)."""
+    run = Run(ctx, uow, actor, case_of(uow.session, case_id))
+    return route(run, name, payload, require_waiting=True)
 
 
 def send_message(
@@ -89,7 +86,7 @@ def send_message(
     return {"case_id": str(case_id), "instance_id": str(instance_id), "message": name}
 
 
-def _version_for(session: Any, case_id: uuid.UUID, message: str) -> int:
+def _version_for(session: Session, case_id: uuid.UUID, message: str) -> int:
     """The version whose diagrams say who may send a message to this case: the waiting
     instance's, or (with nothing waiting) the newest deployed."""
     waiting = session.scalar(

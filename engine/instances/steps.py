@@ -48,6 +48,17 @@ INTAKE_PROCESS = "intake"
 
 
 @dataclass(frozen=True)
+class Run:
+    """What every step of one use case shares: the engine, its unit of work, who acts, and the
+    case they act on."""
+
+    ctx: EngineContext
+    uow: UnitOfWork
+    actor: Actor
+    case: Case
+
+
+@dataclass(frozen=True)
 class Loaded:
     """An instance's workflow, ready to run, with what its version and case say of it."""
 
@@ -69,10 +80,7 @@ def load(ctx: EngineContext, session: Session, instance: ProcessInstance, case: 
 
 
 def settle(
-    ctx: EngineContext,
-    uow: UnitOfWork,
-    actor: Actor,
-    case: Case,
+    run: Run,
     loaded: Loaded,
     *,
     completed: uuid.UUID | None = None,
@@ -80,6 +88,7 @@ def settle(
     hops: int = 0,
 ) -> None:
     """Store what the run made of the instance, and hand its thrown messages on."""
+    ctx, uow, actor, case = run.ctx, run.uow, run.actor, run.case
     now = ctx.clock.now()
     step = ctx.runtime.step(
         loaded.workflow,
@@ -98,14 +107,11 @@ def settle(
     _publish_rows(uow, case, instance, rows, now)
     ladders.publish_missed(uow, missed)
     for message in step.thrown:
-        route(ctx, uow, actor, case, message.name, message.payload, hops + 1)
+        route(run, message.name, message.payload, hops + 1)
 
 
 def start_in(
-    ctx: EngineContext,
-    uow: UnitOfWork,
-    actor: Actor,
-    case: Case,
+    run: Run,
     process_id: str,
     data: dict[str, Any],
     *,
@@ -114,6 +120,7 @@ def start_in(
     hops: int = 0,
 ) -> ProcessInstance:
     """Start a process for a case (on the newest version that has it, unless one is given)."""
+    ctx, uow, actor, case = run.ctx, run.uow, run.actor, run.case
     session = uow.session
     if version_id is None:
         version_id = ctx.definitions.newest_version_of(session, process_id)
@@ -150,15 +157,12 @@ def start_in(
         by_message=message[0] if message else None,
     )
     session.add(instance)
-    settle(ctx, uow, actor, case, Loaded(instance, workflow, compiled, profile, EMPTY), hops=hops)
+    settle(run, Loaded(instance, workflow, compiled, profile, EMPTY), hops=hops)
     return instance
 
 
 def route(
-    ctx: EngineContext,
-    uow: UnitOfWork,
-    actor: Actor,
-    case: Case,
+    run: Run,
     name: str,
     payload: Any,
     hops: int = 0,
@@ -168,9 +172,10 @@ def route(
 ) -> uuid.UUID:
     """A message for a case: casework's own command, or the instance waiting for it, or (unless
     ``require_waiting``) a new instance of the process it starts. Returns the instance."""
+    ctx, uow, actor, case = run.ctx, run.uow, run.actor, run.case
     command = commands.HOST_COMMANDS.get(name)
     if command is not None:
-        command(ctx, uow, actor, case, payload, origin)
+        command(run, payload, origin)
         return origin or case.id
     if hops > MAX_MESSAGE_HOPS:
         raise Conflict(
@@ -196,7 +201,7 @@ def route(
             instance_id=waiting,
             message=name,
         )
-        settle(ctx, uow, actor, case, loaded, hops=hops)
+        settle(run, loaded, hops=hops)
         return waiting
     start = None if require_waiting else ctx.definitions.newest_start_route(session, name)
     if start is None:
@@ -205,10 +210,7 @@ def route(
             "and no deployed process starts on it"
         )
     started = start_in(
-        ctx,
-        uow,
-        actor,
-        case,
+        run,
         start.process_id,
         {},
         message=(name, payload),
@@ -240,7 +242,7 @@ def fire_timers_in(
         waiting = {(t.task_id, t.due_at) for t in ctx.runtime.snapshot(loaded.workflow).timers}
         if expect in waiting:
             return "not yet"
-    settle(ctx, uow, actor, case, loaded)
+    settle(Run(ctx, uow, actor, case), loaded)
     return "fired"
 
 

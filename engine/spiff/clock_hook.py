@@ -35,7 +35,7 @@ class _EngineDatetime(datetime):
 def install() -> None:
     """Idempotent; called when a runtime is built, never at import."""
     if spiff_timer.datetime is not _EngineDatetime:
-        spiff_timer.datetime = _EngineDatetime  # type: ignore[misc]
+        spiff_timer.datetime = _EngineDatetime
         spiff_timer.LOCALTZ = UTC
 
 

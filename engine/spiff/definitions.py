@@ -122,7 +122,7 @@ class _Locations:
                 continue
             element_id = element.get("id")
             if element_id:
-                self._by_id[element_id].append((path, element.sourceline))
+                self._by_id[element_id].append((path, _line(element)))
             if (
                 element.tag == f"{{{BPMN_NS}}}sequenceFlow"
                 and element_id
@@ -228,6 +228,12 @@ def compile_bundle(bundle: Bundle, *, check_expressions: bool = True) -> Compile
     return compiled
 
 
+def _line(element: etree._Element) -> int | None:
+    """Where an element starts in its file (lxml knows it for parsed elements)."""
+    line = element.sourceline
+    return line if isinstance(line, int) else None
+
+
 def _unique(problems: list[Problem]) -> list[Problem]:
     seen: dict[Problem, None] = {}
     for problem in problems:
@@ -248,7 +254,7 @@ def _parse_xml(path: str, content: bytes, problems: list[Problem]) -> etree._Ele
         problems.append(Problem(path, "empty document"))
         return None
     docinfo = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+    if getattr(docinfo, "doctype", "") or docinfo.internalDTD is not None or docinfo.externalDTD:
         problems.append(
             Problem(path, "DOCTYPE declarations are not allowed (entities are never expanded)", 1)
         )
@@ -320,7 +326,7 @@ def _unsupported_elements(path: str, root: etree._Element, problems: list[Proble
             Problem(
                 path,
                 "data stores are not supported: process data lives in task data and case records",
-                element.sourceline,
+                _line(element),
                 element.get("id"),
             )
         )
@@ -566,7 +572,7 @@ def _read_senders(
             Problem(
                 path,
                 f"message {name!r}: casework:senders {refusal}",
-                message.sourceline,
+                _line(message),
                 message.get("id"),
             )
         )

@@ -156,12 +156,9 @@ def _limit_expandtabs(obj: Any, method: Any) -> Any:
         text = obj if not isinstance(obj, type) else (args[0] if args else "")
         size = args[-1] if args and not isinstance(args[-1], str | bytes) else 8
         tabsize = kwargs.get("tabsize", size)
-        tab = "\t" if isinstance(text, str) else b"\t"
-        if (
-            isinstance(tabsize, int)
-            and (text.count(tab) + 1) * max(tabsize, 1) + len(text) > MAX_SEQUENCE
-        ):
-            raise _too_long(text.count(tab) * tabsize)
+        tabs = text.count("\t") if isinstance(text, str) else text.count(b"\t")
+        if isinstance(tabsize, int) and (tabs + 1) * max(tabsize, 1) + len(text) > MAX_SEQUENCE:
+            raise _too_long(tabs * tabsize)
         return method(*args, **kwargs)
 
     return limited

@@ -42,7 +42,7 @@ def write(session: Session, audited: list[dict[str, Any]], published: list[Publi
         inserts.write(session)
         return
     # One round trip on PostgreSQL: the rows, then the subscriptions that may want them.
-    subscriptions = inserts.write(session, then=_ACTIVE_SUBSCRIPTIONS)
+    subscriptions: list[Any] = inserts.write(session, then=_ACTIVE_SUBSCRIPTIONS)
     deliveries = [
         {
             "message_id": new_message_id(),

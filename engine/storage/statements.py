@@ -89,7 +89,8 @@ def _defaults(table: Table) -> dict[str, Any]:
     defaults = {}
     for c in table.columns:
         default = c.default
-        defaults[c.name] = default.arg if default is not None and default.is_scalar else None
+        scalar = default is not None and default.is_scalar
+        defaults[c.name] = getattr(default, "arg", None) if scalar else None
     return defaults
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.statuses import CaseStatus
 from engine.storage.tables import Case, User
 from engine.storage.uow import UnitOfWork
 
@@ -46,7 +47,9 @@ class _Roster:
         load = dict(
             self._session.execute(
                 select(Case.assigned_to, func.count())
-                .where(Case.assigned_to.in_([m.id for m in members]), Case.status != "closed")
+                .where(
+                    Case.assigned_to.in_([m.id for m in members]), Case.status != CaseStatus.CLOSED
+                )
                 .group_by(Case.assigned_to)
             ).all()
         )

@@ -7,10 +7,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
 from engine.errors import Forbidden
 from engine.identity.users import Principal
+from engine.statuses import DeadlineStatus, TaskStatus
 from engine.storage.tables import (
     Case,
     CasePerson,
@@ -21,7 +23,7 @@ from engine.storage.tables import (
 )
 
 
-def _overseen_teams(session: Any, principal: Principal) -> list[str]:
+def _overseen_teams(session: Session, principal: Principal) -> list[str]:
     teams = set(principal.supervised_teams)
     if principal.has("program_director") and principal.unit:
         teams |= set(session.scalars(select(Team.id).where(Team.unit == principal.unit)))
@@ -55,7 +57,7 @@ def caseload(
                 Case.assigned_to == worker.id, Case.status.not_in(["closed", "screened_out"])
             )
             ready = select(func.count()).where(
-                HumanTask.assignee == worker.id, HumanTask.status == "ready"
+                HumanTask.assignee == worker.id, HumanTask.status == TaskStatus.READY
             )
             rows.append(
                 {
@@ -85,7 +87,7 @@ def caseload(
     return {"teams": teams, "workers": rows, "measures": measures}
 
 
-def _measures(session: Any, teams: list[str]) -> dict[str, Any]:
+def _measures(session: Session, teams: list[str]) -> dict[str, Any]:
     def share(measure: str) -> dict[str, Any]:
         ended: Select[Any] = (
             select(Deadline)
@@ -93,11 +95,11 @@ def _measures(session: Any, teams: list[str]) -> dict[str, Any]:
             .where(
                 Case.team.in_(teams),
                 Deadline.measure == measure,
-                Deadline.status.in_(["met", "missed"]),
+                Deadline.status.in_([DeadlineStatus.MET, DeadlineStatus.MISSED]),
             )
         )
         rows = session.scalars(ended).all()
-        on_time = sum(1 for d in rows if d.status == "met")
+        on_time = sum(1 for d in rows if d.status == DeadlineStatus.MET)
         return {
             "measure": measure,
             "on_time": on_time,

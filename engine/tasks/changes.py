@@ -20,6 +20,7 @@ from engine.identity.access import (
     supervises,
 )
 from engine.identity.users import Principal
+from engine.statuses import TaskStatus
 from engine.storage.tables import Case, HumanTask, TaskComment, User
 from engine.storage.uow import UnitOfWork
 from engine.tasks.assignment import CASE_OWNING_LANES
@@ -30,7 +31,7 @@ TASK_EVENTS = frozenset({"task.claimed", "task.unclaimed", "task.assigned"})
 
 
 def _ready(task: HumanTask) -> None:
-    if task.status != "ready":
+    if task.status != TaskStatus.READY:
         raise Conflict(f"task {task.id} is {task.status}")
 
 

@@ -64,7 +64,6 @@ def complete(
         task_id,
         data,
         expected_version=expected_version,
-        taker=principal.id,
         authorize=as_permitted,
     )
     return task_json(done, numbers[0], ctx.clock.now())
@@ -77,11 +76,11 @@ def complete_task(
     data: dict[str, Any],
     *,
     expected_version: int | None = None,
-    taker: str | None = None,
     authorize: Authorize | None = None,
 ) -> HumanTask:
-    """Complete a ready task with form data and run the process on. With ``taker``, the task
-    must be unassigned or theirs (it becomes theirs); ``authorize`` is the caller's access rule.
+    """Complete a ready task with form data and run the process on. With ``authorize`` (the
+    caller's access rule, which names the person acting) the task must be unassigned or that
+    person's, and becomes theirs.
 
     Raises NotFound, Forbidden, Conflict (not ready, already done, stale ``expected_version``,
     or a concurrent completion won) or InvalidTaskData (field errors); nothing changes then.
@@ -90,9 +89,11 @@ def complete_task(
         # The case's worker comes too and is held here: they usually get the tasks this
         # completion makes, and assignment then finds them in the session.
         task, instance, case, _worker = _locked(uow.session, task_id)
+        taker = None
         if authorize is not None:
             # Before the task's state says anything: a refused user learns nothing of it.
             actor = authorize(uow.session, task, case)
+            taker = actor.id
         _check_open(task, expected_version, taker)
         loaded = steps.load(ctx, uow.session, instance, case)
         validate_task_data(loaded.compiled.form(task.bpmn_id) or CONFIRMATION_SCHEMA, data)
@@ -101,10 +102,7 @@ def complete_task(
         ctx.runtime.complete_task(loaded.workflow, task_id, data)
         _close(uow, task, actor, case, ctx.clock.now(), changed_fields(before, data))
         steps.settle(
-            ctx,
-            uow,
-            actor,
-            case,
+            steps.Run(ctx, uow, actor, case),
             loaded,
             completed=task.id,
             completed_late=task.overdue_since is not None,

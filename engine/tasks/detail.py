@@ -13,6 +13,7 @@ from engine.cases import redaction
 from engine.cases.reads import reading_task
 from engine.context import EngineContext
 from engine.identity.users import Principal
+from engine.statuses import InstanceStatus, TaskStatus
 from engine.storage.tables import Deadline, HumanTask, ProcessInstance, TaskComment
 from engine.tasks.form_schemas import CONFIRMATION_SCHEMA
 from engine.tasks.worklists import task_json
@@ -28,7 +29,7 @@ def task_detail(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) ->
         result = task_json(task, case.case_number, ctx.clock.now())
         result["form"] = _form(compiled, task)
         data: dict[str, Any] = {}
-        if task.status == "ready" and instance.status == "active":
+        if task.status == TaskStatus.READY and instance.status == InstanceStatus.ACTIVE:
             definition = compiled.process(instance.process_id)
             profile = compiled.profile(case.profile_id)
             if definition is not None and profile is not None:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from engine.statuses import TaskStatus
 from engine.storage.db import Database
 from engine.storage.tables import HumanTask, ProcessInstance
 
@@ -52,7 +53,7 @@ def ready_tasks(
     role: str | None = None,
     assignee: str | None = None,
 ) -> list[TaskRow]:
-    query = select(HumanTask).where(HumanTask.status == "ready")
+    query = select(HumanTask).where(HumanTask.status == TaskStatus.READY)
     if case_id is not None:
         query = query.where(HumanTask.case_id == case_id)
     if role is not None:

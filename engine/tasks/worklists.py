@@ -19,6 +19,7 @@ from engine.identity.access import (
     visible_cases,
 )
 from engine.identity.users import Principal
+from engine.statuses import TaskStatus
 from engine.storage.tables import Case, HumanTask
 
 VIEWS = ("mine", "queue", "team", "overdue", "all")
@@ -54,7 +55,7 @@ def task_json(task: TaskFields, case_number: str, now: datetime) -> dict[str, An
         "status": task.status,
         "created_at": task.created_at.isoformat(),
         "due_at": task.due_at.isoformat() if task.due_at else None,
-        "overdue": task.status == "ready"
+        "overdue": task.status == TaskStatus.READY
         and (task.overdue_since is not None or (task.due_at is not None and task.due_at < now)),
         "version": task.version,
     }
@@ -71,7 +72,9 @@ class Worklist:
 
 # Only what a worklist row shows (the TaskFields), as plain rows: no ORM objects to build for
 # every line.
-_WORKLIST_ROW = Bundle("task", *(getattr(HumanTask, field) for field in TaskFields.__annotations__))
+_WORKLIST_ROW: Bundle[Any] = Bundle(
+    "task", *(getattr(HumanTask, field) for field in TaskFields.__annotations__)
+)
 
 
 def worklist(
@@ -87,7 +90,7 @@ def worklist(
     query: Select[Any] = (
         select(_WORKLIST_ROW, Case.case_number, Case.sensitive)
         .join(Case, Case.id == HumanTask.case_id)
-        .where(HumanTask.status == "ready", visible_cases(principal))
+        .where(HumanTask.status == TaskStatus.READY, visible_cases(principal))
     )
     if wanted.view == "mine":
         query = query.where(HumanTask.assignee == principal.id)

@@ -6,22 +6,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
-from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
 from conftest import ROOT
+from database_templates import AGENCY_SET_UP_AT
 from engine.context import EngineContext
 from engine.deadlines.timers import TimerPolicy
-from engine.definitions.bundle import read_bundle
-from engine.definitions.deployments import deploy_bundle
-from engine.identity.users import create_team, create_user
-from http_support import PEOPLE, SETUP, password_of
+from http_support import password_of
 from workflows.app import create_app
 from workflows.bootstrap import Services
 from workflows.settings import Settings
@@ -38,15 +34,8 @@ class Site:
 
 @pytest.fixture
 def site(ctx: EngineContext, database_url: str, tmp_path: Path) -> Iterator[Site]:
-    ctx.clock.move_to(datetime(2025, 3, 3, 14, 0, tzinfo=UTC))  # type: ignore[attr-defined]
-    deploy_bundle(ctx, SETUP, read_bundle([ROOT / "bpmn"]))
-    create_team(ctx, SETUP, "north", "North", "region-1")
-    create_team(ctx, SETUP, "south", "South", "region-2")
-    for user, roles, team, unit, security in PEOPLE:
-        create_user(
-            ctx, SETUP, user, user.title(), roles, team_id=team, unit=unit,
-            security_group=security, password_hash=generate_password_hash(password_of(user)),
-        )  # fmt: skip
+    # The database is a copy of the agency's (database_templates): people have passwords.
+    ctx.clock.move_to(AGENCY_SET_UP_AT)  # type: ignore[attr-defined]
     settings = Settings.from_env(
         {"CASEWORK_DATABASE_URL": database_url, "CASEWORK_DATA_DIR": str(tmp_path / "var")}
     )

@@ -133,9 +133,7 @@ def file_intake() -> Response:
 )
 def list_cases() -> Response:
     page, per_page, offset = page_args()
-    items, total = casefile.list_cases(
-        engine(),
-        principal(),
+    search = casefile.CaseSearch(
         status=request.args.get("status"),
         assignee=request.args.get("assignee"),
         team=request.args.get("team"),
@@ -144,6 +142,7 @@ def list_cases() -> Response:
         offset=offset,
         limit=per_page,
     )
+    items, total = casefile.list_cases(engine(), principal(), search)
     return ok(paged(items, total, page, per_page))
 
 
@@ -622,9 +621,7 @@ def audit_log() -> Response:
         raise InvalidTaskData(
             "invalid query", [FieldError("/case_id", "must be a UUID", "format")]
         ) from None
-    items, total = audit_trail.audit_log(
-        engine(),
-        principal(),
+    search = audit_trail.AuditSearch(
         case_id=case,
         actor=request.args.get("actor"),
         action=request.args.get("action"),
@@ -633,4 +630,5 @@ def audit_log() -> Response:
         offset=offset,
         limit=per_page,
     )
+    items, total = audit_trail.audit_log(engine(), principal(), search)
     return ok(paged(items, total, page, per_page))

@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 
 from engine import stopwatch
 from engine.context import EngineContext
+from engine.statuses import TaskStatus, TimerStatus
 from engine.storage.tables import HumanTask, Incident, Timer, WebhookDelivery
 from workflows.settings import Settings
 
@@ -48,14 +49,19 @@ class DatabaseCollector(Collector):
             )
             recent = session.execute(
                 select(Timer.fired_at, Timer.due_at)
-                .where(Timer.status == "fired", Timer.fired_at.is_not(None))
+                .where(Timer.status == TimerStatus.FIRED, Timer.fired_at.is_not(None))
                 .order_by(Timer.fired_at.desc())
                 .limit(1000)
             ).all()
-            ready = session.scalar(select(func.count()).where(HumanTask.status == "ready")) or 0
+            ready = (
+                session.scalar(select(func.count()).where(HumanTask.status == TaskStatus.READY))
+                or 0
+            )
             overdue = (
                 session.scalar(
-                    select(func.count()).where(HumanTask.status == "ready", HumanTask.due_at < now)
+                    select(func.count()).where(
+                        HumanTask.status == TaskStatus.READY, HumanTask.due_at < now
+                    )
                 )
                 or 0
             )

@@ -37,9 +37,7 @@ def _case() -> uuid.UUID | None:
 @signed_in
 def audit() -> str:
     paging = requested(100)
-    rows, total = audit_log.audit_log(
-        engine(),
-        who(),
+    search = audit_log.AuditSearch(
         case_id=_case(),
         actor=request.args.get("actor") or None,
         action=request.args.get("action") or None,
@@ -48,4 +46,5 @@ def audit() -> str:
         limit=paging.per_page,
         newest_first=True,
     )
+    rows, total = audit_log.audit_log(engine(), who(), search)
     return render_template("audit.html", rows=rows, paging=paging.of(total))

@@ -171,10 +171,14 @@ def _cases_page(
     overdue = request.args.get("overdue") == "1" or None
     paging = requested(50)
     principal = who()
-    rows, total = casefile.list_cases(
-        engine(), principal, status=status_filter, text=text, overdue=overdue,
-        offset=paging.offset, limit=paging.per_page,
-    )  # fmt: skip
+    search = casefile.CaseSearch(
+        status=status_filter,
+        text=text,
+        overdue=overdue,
+        offset=paging.offset,
+        limit=paging.per_page,
+    )
+    rows, total = casefile.list_cases(engine(), principal, search)
     may_break_glass = bool(principal.roles & emergency.MAY_BREAK_GLASS)
     by_pointer = forms.errors_by_pointer(errors or [])
     glass_fields = forms.build(GLASS_FORM, glass or {}, by_pointer, zone())
