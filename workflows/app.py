@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     problems.register(app)
     request_log.register(app)
     auth.register(app)
-    metrics.register(app, services.engine, settings)
+    metrics.register(app, services.ctx, settings)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(webhooks_api.bp)

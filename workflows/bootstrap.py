@@ -17,7 +17,7 @@ from workflows.settings import Settings
 @dataclass(frozen=True)
 class Services:
     settings: Settings
-    engine: EngineContext
+    ctx: EngineContext  # the engine's context (the package is `engine`)
     timer_policy: TimerPolicy
     delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)
 

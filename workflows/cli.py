@@ -58,10 +58,10 @@ def db_upgrade() -> None:
     """Apply every migration to the configured database."""
     services = _services()
     try:
-        schema.upgrade(services.engine.db.engine)
-        click.echo(f"database at revision {schema.current_revision(services.engine.db.engine)}")
+        schema.upgrade(services.ctx.db.engine)
+        click.echo(f"database at revision {schema.current_revision(services.ctx.db.engine)}")
     finally:
-        services.engine.db.dispose()
+        services.ctx.db.dispose()
 
 
 @main.command("validate")
@@ -89,12 +89,12 @@ def deploy_command(paths: tuple[str, ...], as_json: bool) -> None:
     """Validate and deploy files or folders as a new immutable version."""
     services = _services()
     try:
-        deployment = deploy_bundle(services.engine, CLI_ACTOR, read_bundle(paths))
+        deployment = deploy_bundle(services.ctx, CLI_ACTOR, read_bundle(paths))
     except InvalidDefinition as exc:
         _print_problems(exc.problems, as_json)
         sys.exit(1)
     finally:
-        services.engine.db.dispose()
+        services.ctx.db.dispose()
     result = {
         "version": deployment.version_id,
         "content_hash": deployment.content_hash,
@@ -176,7 +176,7 @@ def worker_command() -> None:
     try:
         run_worker(services)
     finally:
-        services.engine.db.dispose()
+        services.ctx.db.dispose()
 
 
 @main.command("fire-timers")
@@ -187,11 +187,9 @@ def fire_timers_command() -> None:
 
     services = _services()
     try:
-        report = fire_due_timers(
-            services.engine, worker=worker_name(), policy=services.timer_policy
-        )
+        report = fire_due_timers(services.ctx, worker=worker_name(), policy=services.timer_policy)
     finally:
-        services.engine.db.dispose()
+        services.ctx.db.dispose()
     click.echo(
         f"fired {report.fired}, alerts {report.alerts}, retried {report.retried}, "
         f"failed {report.failed}, not yet {report.not_yet}"
@@ -206,9 +204,9 @@ def deliver_webhooks_command() -> None:
 
     services = _services()
     try:
-        report = deliver_due(services.engine, worker=worker_name(), policy=services.delivery)
+        report = deliver_due(services.ctx, worker=worker_name(), policy=services.delivery)
     finally:
-        services.engine.db.dispose()
+        services.ctx.db.dispose()
     click.echo(
         f"delivered {report.delivered}, retrying {report.retrying}, dead {report.dead}, "
         f"subscriptions disabled {len(report.disabled)}"
@@ -227,12 +225,12 @@ def incidents_group(context: click.Context) -> None:
 
     services = _services()
     try:
-        with services.engine.db.reader() as session:
+        with services.ctx.db.reader() as session:
             rows = session.scalars(
                 select(Incident).where(Incident.resolved_at.is_(None)).order_by(Incident.opened_at)
             ).all()
     finally:
-        services.engine.db.dispose()
+        services.ctx.db.dispose()
     for row in rows:
         click.echo(
             f"{row.id}  {row.opened_at.isoformat()}  case {row.case_id}  {row.element_id}  "
@@ -251,12 +249,12 @@ def incidents_retry(incident_id: str) -> None:
 
     services = _services()
     try:
-        retry_incident(services.engine, uuid.UUID(incident_id), CLI_ACTOR.id)
+        retry_incident(services.ctx, uuid.UUID(incident_id), CLI_ACTOR.id)
     except EngineError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(1)
     finally:
-        services.engine.db.dispose()
+        services.ctx.db.dispose()
     click.echo("queued again")
 
 
@@ -296,7 +294,7 @@ def users_add(
     services = _services()
     try:
         create_user(
-            services.engine,
+            services.ctx,
             CLI_ACTOR,
             user_id,
             display_name or user_id,
@@ -306,12 +304,12 @@ def users_add(
             security_group=security_group,
             password_hash=generate_password_hash(password) if password else None,
         )
-        token = issue_token(services.engine, CLI_ACTOR, user_id, "cli")
+        token = issue_token(services.ctx, CLI_ACTOR, user_id, "cli")
     except EngineError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(1)
     finally:
-        services.engine.db.dispose()
+        services.ctx.db.dispose()
     click.echo(token)
 
 
@@ -324,12 +322,12 @@ def users_token(user_id: str, label: str) -> None:
 
     services = _services()
     try:
-        click.echo(issue_token(services.engine, CLI_ACTOR, user_id, label))
+        click.echo(issue_token(services.ctx, CLI_ACTOR, user_id, label))
     except EngineError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(1)
     finally:
-        services.engine.db.dispose()
+        services.ctx.db.dispose()
 
 
 @users_group.command("revoke")
@@ -340,9 +338,9 @@ def users_revoke(user_id: str) -> None:
 
     services = _services()
     try:
-        click.echo(f"revoked {revoke_tokens(services.engine, CLI_ACTOR, user_id)} token(s)")
+        click.echo(f"revoked {revoke_tokens(services.ctx, CLI_ACTOR, user_id)} token(s)")
     finally:
-        services.engine.db.dispose()
+        services.ctx.db.dispose()
 
 
 @main.group("teams")
@@ -360,12 +358,12 @@ def teams_add(team_id: str, name: str, unit: str) -> None:
 
     services = _services()
     try:
-        create_team(services.engine, CLI_ACTOR, team_id, name, unit)
+        create_team(services.ctx, CLI_ACTOR, team_id, name, unit)
     except EngineError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(1)
     finally:
-        services.engine.db.dispose()
+        services.ctx.db.dispose()
     click.echo(f"team {team_id} added")
 
 
@@ -403,10 +401,10 @@ def demo_command() -> None:
 
     services = _services()
     try:
-        schema.upgrade(services.engine.db.engine)
+        schema.upgrade(services.ctx.db.engine)
         _print_credentials(seed(services))
     finally:
-        services.engine.db.dispose()
+        services.ctx.db.dispose()
 
 
 def _print_credentials(credentials: list[dict[str, str]]) -> None:
@@ -427,10 +425,10 @@ def run_command(host: str | None, port: int | None) -> None:
     settings = Settings.from_env()
     settings = settings.with_overrides(host=host or settings.host, port=port or settings.port)
     services = bootstrap(settings)
-    schema.upgrade(services.engine.db.engine)
+    schema.upgrade(services.ctx.db.engine)
     if settings.bpmn_dir.is_dir():
         try:
-            deployment = deploy_bundle(services.engine, CLI_ACTOR, read_bundle([settings.bpmn_dir]))
+            deployment = deploy_bundle(services.ctx, CLI_ACTOR, read_bundle([settings.bpmn_dir]))
             processes = ", ".join(deployment.process_ids)
             click.echo(f"definitions: version {deployment.version_id} ({processes})")
         except InvalidDefinition as exc:

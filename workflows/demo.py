@@ -43,7 +43,7 @@ def seed(services: Services) -> list[dict[str, str]]:
     if path.exists():
         credentials: list[dict[str, str]] = json.loads(path.read_text())
         return credentials
-    ctx = services.engine
+    ctx = services.ctx
     try:
         create_team(ctx, SEEDER, "north", "North investigations", "region-1")
     except Conflict:
@@ -94,7 +94,7 @@ def _report(child: str, birth: str, summary: str, kind: str) -> dict[str, Any]:
 def _seed_cases(services: Services) -> None:
     """Two reports so the pages are not empty: one screened in and waiting for an
     investigator's first contact, one waiting in the screener's queue."""
-    ctx = services.engine
+    ctx = services.ctx
     screener = load_principal(ctx, "sam.screener")
     if screener is None:
         return

@@ -30,7 +30,7 @@ def worker_name() -> str:
 
 
 def tick_timers(services: Services, worker: str) -> None:
-    report = fire_due_timers(services.engine, worker=worker, policy=services.timer_policy)
+    report = fire_due_timers(services.ctx, worker=worker, policy=services.timer_policy)
     if report.fired or report.alerts or report.retried or report.failed:
         log.info(
             "timers fired=%d alerts=%d retried=%d failed=%d not_yet=%d",
@@ -43,7 +43,7 @@ def tick_timers(services: Services, worker: str) -> None:
 
 
 def tick_webhooks(services: Services, worker: str) -> None:
-    report = deliver_due(services.engine, worker=worker, policy=services.delivery)
+    report = deliver_due(services.ctx, worker=worker, policy=services.delivery)
     if report.delivered or report.retrying or report.dead or report.disabled:
         log.info(
             "webhooks delivered=%d retrying=%d dead=%d disabled=%s",

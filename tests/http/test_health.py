@@ -20,7 +20,7 @@ def test_healthz_reports_a_reachable_database(database_url: str, tmp_path: Path)
     app = create_app(settings)
 
     response = app.test_client().get("/healthz")
-    services_of(app).engine.db.dispose()
+    services_of(app).ctx.db.dispose()
 
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "database": "ok"}
@@ -31,7 +31,7 @@ def test_healthz_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None
     app = create_app(Settings.from_env({"CASEWORK_DATABASE_URL": url}))
 
     response = app.test_client().get("/healthz")
-    services_of(app).engine.db.dispose()
+    services_of(app).ctx.db.dispose()
 
     assert response.status_code == 503
     assert response.get_json()["database"] == "unreachable"

@@ -39,7 +39,7 @@ api = Api(bp, "/api/v1")
 
 
 def engine() -> Any:
-    return current_app.extensions["casework"].engine
+    return current_app.extensions["casework"].ctx
 
 
 def agency_zone() -> ZoneInfo:

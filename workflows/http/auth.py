@@ -22,7 +22,7 @@ def register(app: Flask) -> None:
         header = request.headers.get("Authorization", "")
         if header.lower().startswith("bearer "):
             token = header[7:].strip()
-            g.principal = authenticate_token(services.engine, token) if token else None
+            g.principal = authenticate_token(services.ctx, token) if token else None
             return
         session_id = session.get(SESSION_KEY)
         if not session_id:
@@ -33,4 +33,4 @@ def register(app: Flask) -> None:
             sent = request.headers.get("X-CSRF-Token")
             if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
                 return
-        g.principal = principal_of_web_session(services.engine, session_id)
+        g.principal = principal_of_web_session(services.ctx, session_id)

@@ -14,7 +14,7 @@ bp = Blueprint("health", __name__)
 def healthz() -> ResponseReturnValue:
     services = current_app.extensions["casework"]
     try:
-        with services.engine.db.reader() as session:
+        with services.ctx.db.reader() as session:
             session.execute(text("SELECT 1"))
     except SQLAlchemyError:
         return jsonify(status="unavailable", database="unreachable"), 503

@@ -47,7 +47,7 @@ NAVIGATION: list[tuple[str, str, frozenset[str]]] = [
 
 
 def engine() -> EngineContext:
-    ctx: EngineContext = current_app.extensions["casework"].engine
+    ctx: EngineContext = current_app.extensions["casework"].ctx
     return ctx
 
 
