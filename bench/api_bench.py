@@ -47,7 +47,7 @@ from engine.context import Actor, EngineContext  # noqa: E402
 from engine.definitions.bundle import read_bundle  # noqa: E402
 from engine.definitions.deployments import deploy_bundle  # noqa: E402
 from engine.definitions.versions import DefinitionRegistry  # noqa: E402
-from engine.identity.users import create_team, create_user, issue_token, load_principal  # noqa: E402
+from engine.identity.users import NewUser, create_team, create_user, issue_token, load_principal  # noqa: E402
 from engine.spiff.runtime import Runtime  # noqa: E402
 from engine.storage import schema  # noqa: E402
 from engine.storage.db import connect  # noqa: E402
@@ -90,14 +90,20 @@ def build_agency(ctx: EngineContext, open_cases: int, intakes: int) -> Agency:
     for t in range(TEAMS):
         create_team(ctx, ACTOR, f"team{t:02d}", f"Team {t}", f"region-{t % 4}")
         create_user(
-            ctx, ACTOR, f"sup{t:02d}", f"Supervisor {t}", ["supervisor"], team_id=f"team{t:02d}"
+            ctx,
+            ACTOR,
+            NewUser(f"sup{t:02d}", f"Supervisor {t}", ["supervisor"], team_id=f"team{t:02d}"),
         )
     for n in range(INVESTIGATORS):
         create_user(
-            ctx, ACTOR, investigator(n), f"Investigator {n}", ["investigator"], team_id=team_of(n)
+            ctx,
+            ACTOR,
+            NewUser(investigator(n), f"Investigator {n}", ["investigator"], team_id=team_of(n)),
         )
     for s in range(4):
-        create_user(ctx, ACTOR, f"scr{s}", f"Screener {s}", ["intake_screener"], team_id="team00")
+        create_user(
+            ctx, ACTOR, NewUser(f"scr{s}", f"Screener {s}", ["intake_screener"], team_id="team00")
+        )
     for user in [f"scr{s}" for s in range(4)] + [f"sup{t:02d}" for t in range(10)]:
         agency.tokens[user] = issue_token(ctx, ACTOR, user)
     for n in range(0, INVESTIGATORS, INVESTIGATORS // 50):

@@ -58,7 +58,7 @@ from engine.context import Actor, EngineContext  # noqa: E402
 from engine.definitions.bundle import read_bundle  # noqa: E402
 from engine.definitions.deployments import deploy_bundle  # noqa: E402
 from engine.definitions.versions import DefinitionRegistry  # noqa: E402
-from engine.identity.users import Principal, create_team, create_user, load_principal  # noqa: E402
+from engine.identity.users import NewUser, Principal, create_team, create_user, load_principal  # noqa: E402
 from engine.spiff.runtime import Runtime  # noqa: E402
 from engine.statuses import DeliveryStatus  # noqa: E402
 from engine.storage import appended, schema  # noqa: E402
@@ -163,7 +163,7 @@ def worker_loop(url: str, name: str, poll: float, go: Any, stop: Any, results: A
 
 
 def admin(ctx: EngineContext) -> Principal:
-    create_user(ctx, ACTOR, "alex", "Alex Admin", ["administrator"])
+    create_user(ctx, ACTOR, NewUser("alex", "Alex Admin", ["administrator"]))
     principal = load_principal(ctx, "alex")
     assert principal is not None
     return principal
@@ -330,10 +330,12 @@ def delivery_round(
 def agency(ctx: EngineContext) -> Principal:
     deploy_bundle(ctx, ACTOR, read_bundle([ROOT / "bpmn"]))
     create_team(ctx, ACTOR, "north", "North investigations", "region-1")
-    create_user(ctx, ACTOR, "sue", "Sue Supervisor", ["supervisor"], team_id="north")
+    create_user(ctx, ACTOR, NewUser("sue", "Sue Supervisor", ["supervisor"], team_id="north"))
     for n in range(8):
-        create_user(ctx, ACTOR, f"inv{n}", f"Investigator {n}", ["investigator"], team_id="north")
-    create_user(ctx, ACTOR, "sam", "Sam Screener", ["intake_screener"], team_id="north")
+        create_user(
+            ctx, ACTOR, NewUser(f"inv{n}", f"Investigator {n}", ["investigator"], team_id="north")
+        )
+    create_user(ctx, ACTOR, NewUser("sam", "Sam Screener", ["intake_screener"], team_id="north"))
     screener = load_principal(ctx, "sam")
     assert screener is not None
     return screener

@@ -22,7 +22,7 @@ from engine.context import EngineContext
 from engine.definitions.bundle import read_bundle
 from engine.definitions.deployments import deploy_bundle
 from engine.definitions.versions import DefinitionRegistry
-from engine.identity.users import create_team, create_user, issue_token
+from engine.identity.users import NewUser, create_team, create_user, issue_token
 from engine.spiff.runtime import Runtime
 from engine.storage import schema
 from engine.storage.db import Database, connect
@@ -129,8 +129,17 @@ def set_up_agency(db: Database) -> dict[str, str]:
     tokens = {}
     for user, roles, team, unit, security in PEOPLE:
         create_user(
-            ctx, SETUP, user, user.title(), roles, team_id=team, unit=unit,
-            security_group=security, password_hash=generate_password_hash(password_of(user)),
-        )  # fmt: skip
+            ctx,
+            SETUP,
+            NewUser(
+                user,
+                user.title(),
+                roles,
+                team_id=team,
+                unit=unit,
+                security_group=security,
+                password_hash=generate_password_hash(password_of(user)),
+            ),
+        )
         tokens[user] = issue_token(ctx, SETUP, user)
     return tokens

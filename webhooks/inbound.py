@@ -142,20 +142,24 @@ def create_source(
         return source_view(row, now), secret
 
 
+@dataclass(frozen=True)
+class SourceChange:
+    """What to change of a source (None leaves it as it is); with ``rotate_secret`` a new
+    secret (returned, shown once) replaces the old one, which stays good for ``grace``."""
+
+    routes: dict[str, Any] | None = None
+    active: bool | None = None
+    description: str | None = None
+    rotate_secret: bool = False
+    grace: timedelta = timedelta(hours=24)
+
+
 def change_source(
-    ctx: EngineContext,
-    principal: Principal,
-    source_id: str,
-    *,
-    routes: dict[str, Any] | None = None,
-    active: bool | None = None,
-    description: str | None = None,
-    rotate_secret: bool = False,
-    grace: timedelta = timedelta(hours=24),
+    ctx: EngineContext, principal: Principal, source_id: str, asked: SourceChange
 ) -> tuple[dict[str, Any], str | None]:
-    """Change a source; with ``rotate_secret`` a new secret (returned, shown once) replaces
-    the old one, which stays good for ``grace``."""
     require(principal, ADMIN)
+    routes, active, description = asked.routes, asked.active, asked.description
+    rotate_secret, grace = asked.rotate_secret, asked.grace
     if routes is not None:
         _check_routes(routes)
     now = ctx.clock.now()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fnmatch
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -144,17 +145,24 @@ def get(ctx: EngineContext, principal: Principal, subscription_id: uuid.UUID) ->
         return result
 
 
+@dataclass(frozen=True)
+class SubscriptionChange:
+    """What to change of a subscription; None leaves it as it is."""
+
+    url: str | None = None
+    topics: list[str] | None = None
+    description: str | None = None
+    active: bool | None = None
+
+
 def change(
     ctx: EngineContext,
     principal: Principal,
     subscription_id: uuid.UUID,
-    *,
-    url: str | None = None,
-    topics: list[str] | None = None,
-    description: str | None = None,
-    active: bool | None = None,
+    asked: SubscriptionChange,
 ) -> dict[str, Any]:
     require(principal, ADMIN)
+    url, topics, description, active = asked.url, asked.topics, asked.description, asked.active
     _check(url, topics)
     now = ctx.clock.now()
     with UnitOfWork(ctx.db.writer) as uow:

@@ -15,7 +15,7 @@ import isodate
 from engine.context import Actor
 from engine.definitions.bundle import read_bundle
 from engine.definitions.deployments import deploy_bundle
-from engine.definitions.simulate import simulate
+from engine.definitions.simulate import DryRun, simulate
 from engine.definitions.versions import validate
 from engine.errors import EngineError, InvalidDefinition, InvalidTaskData, Problem, ScriptFailed
 from engine.storage import schema
@@ -139,14 +139,8 @@ def simulate_command(
             raise click.UsageError("--start needs a time zone, e.g. 2025-03-03T09:15:00-06:00")
         now = start.astimezone(UTC)
         span = (now + duration) - now if isinstance(duration, isodate.Duration) else duration
-        report = simulate(
-            read_bundle(paths),
-            process_id,
-            answers=given,
-            advance=span,
-            start=now,
-            profile_id=profile_id,
-        )
+        dry_run = DryRun(process_id, given, now, span, profile_id)
+        report = simulate(read_bundle(paths), dry_run)
     except InvalidDefinition as exc:
         _print_problems(exc.problems, False)
         sys.exit(1)
@@ -289,20 +283,22 @@ def users_add(
     """Add a user and print an API token for them (shown once)."""
     from werkzeug.security import generate_password_hash
 
-    from engine.identity.users import create_user, issue_token
+    from engine.identity.users import NewUser, create_user, issue_token
 
     services = _services()
     try:
         create_user(
             services.ctx,
             CLI_ACTOR,
-            user_id,
-            display_name or user_id,
-            list(roles),
-            team_id=team,
-            unit=unit,
-            security_group=security_group,
-            password_hash=generate_password_hash(password) if password else None,
+            NewUser(
+                user_id,
+                display_name or user_id,
+                list(roles),
+                team_id=team,
+                unit=unit,
+                security_group=security_group,
+                password_hash=generate_password_hash(password) if password else None,
+            ),
         )
         token = issue_token(services.ctx, CLI_ACTOR, user_id, "cli")
     except EngineError as exc:

@@ -17,7 +17,7 @@ from werkzeug.security import generate_password_hash
 from engine.cases.casefile import file_intake
 from engine.context import Actor
 from engine.errors import Conflict, EngineError
-from engine.identity.users import create_team, create_user, issue_token, load_principal
+from engine.identity.users import NewUser, create_team, create_user, issue_token, load_principal
 from engine.tasks.completion import complete
 from engine.tasks.worklists import Worklist, worklist
 from workflows.bootstrap import Services
@@ -55,13 +55,15 @@ def seed(services: Services) -> list[dict[str, str]]:
             create_user(
                 ctx,
                 SEEDER,
-                user_id,
-                name,
-                roles,
-                team_id=team,
-                unit="region-1",
-                security_group=security,
-                password_hash=generate_password_hash(password),
+                NewUser(
+                    user_id,
+                    name,
+                    roles,
+                    team_id=team,
+                    unit="region-1",
+                    security_group=security,
+                    password_hash=generate_password_hash(password),
+                ),
             )
         except Conflict:
             continue

@@ -23,20 +23,35 @@ MAX_STEPS = 2000
 
 
 @dataclass(frozen=True)
-class Step:
+class Logged:
+    """One line of a dry run's report: a task answered, a timer fired, a message passed."""
+
     at: datetime
     kind: str
     text: str
 
 
+@dataclass(frozen=True)
+class DryRun:
+    """What to run: the process, the answers to its tasks (by task id; a list answers the same
+    task each time it comes), from when and how far to move the clock, on which profile."""
+
+    process_id: str
+    answers: dict[str, Any]
+    start: datetime
+    advance: timedelta = timedelta(0)
+    profile_id: str = "default"
+    data: dict[str, Any] | None = None
+
+
 @dataclass
 class Simulation:
-    steps: list[Step] = field(default_factory=list)
+    steps: list[Logged] = field(default_factory=list)
     stopped: list[str] = field(default_factory=list)
     completed: bool = False
 
     def log(self, at: datetime, kind: str, text: str) -> None:
-        self.steps.append(Step(at, kind, text))
+        self.steps.append(Logged(at, kind, text))
 
 
 @dataclass
@@ -58,62 +73,69 @@ class _Answers:
         return answer if isinstance(answer, dict) else None
 
 
-def simulate(
-    bundle: Bundle,
-    process_id: str,
-    *,
-    answers: dict[str, Any],
-    advance: timedelta = timedelta(0),
-    start: datetime,
-    profile_id: str = "default",
-    data: dict[str, Any] | None = None,
-) -> Simulation:
-    """Run ``process_id`` of ``bundle``. Raises InvalidDefinition or ScriptFailed."""
+@dataclass
+class _Run:
+    """A dry run under way: what every step of it reads and moves."""
+
+    compiled: CompiledBundle
+    runtime: Runtime
+    profile: Any
+    clock: ManualClock
+    start_data: dict[str, Any]
+    report: Simulation = field(default_factory=Simulation)
+    instances: list[_Instance] = field(default_factory=list)
+
+
+def simulate(bundle: Bundle, dry_run: DryRun) -> Simulation:
+    """Run a process of ``bundle``. Raises InvalidDefinition or ScriptFailed."""
     compiled = compile_bundle(bundle)
+    process_id = dry_run.process_id
     definition = compiled.process(process_id)
     if definition is None:
         raise NotFound(f"no process {process_id!r}; the bundle has {', '.join(compiled.processes)}")
-    profile = compiled.profile(profile_id)
+    profile = compiled.profile(dry_run.profile_id)
     if profile is None:
-        raise NotFound(f"no jurisdiction profile {profile_id!r} in the bundle")
-    clock = ManualClock(start)
-    runtime = Runtime(clock)
-    report = Simulation()
-    end = start + advance
-    given = _Answers(answers)
+        raise NotFound(f"no jurisdiction profile {dry_run.profile_id!r} in the bundle")
+    clock = ManualClock(dry_run.start)
     start_data: dict[str, Any] = {
         "case_id": "simulation",
         "case_number": "SIM-1",
-        "profile_id": profile_id,
+        "profile_id": dry_run.profile_id,
+        "children": [],
+        **(dry_run.data or {}),
     }
-    start_data["children"] = []
-    start_data.update(data or {})
-    instances = [_Instance(process_id, runtime.start(definition, profile, start_data))]
-    report.log(clock.now(), "start", f"{process_id}")
-
+    run = _Run(compiled, Runtime(clock), profile, clock, start_data)
+    run.instances.append(_Instance(process_id, run.runtime.start(definition, profile, start_data)))
+    run.report.log(clock.now(), "start", f"{process_id}")
+    given = _Answers(dry_run.answers)
+    end = dry_run.start + dry_run.advance
     for _ in range(MAX_STEPS):
-        _route_messages(compiled, runtime, profile, instances, report, clock, start_data)
-        answered = _answer_one(compiled, runtime, instances, given, report, clock)
-        if answered:
+        _route_messages(run)
+        if _answer_one(run, given):
             continue
-        due = _next_timer(runtime, instances)
+        due = _next_timer(run.runtime, run.instances)
         if due is None or due > end:
             break
         clock.move_to(max(due + timedelta(seconds=1), clock.now()))
-        for instance in instances:
-            before = runtime.snapshot(instance.workflow).timers
-            runtime.fire_timers(instance.workflow)
-            after = {(t.task_id, t.due_at) for t in runtime.snapshot(instance.workflow).timers}
-            for timer in before:
-                if (timer.task_id, timer.due_at) not in after and timer.due_at <= clock.now():
-                    report.log(
-                        clock.now(),
-                        "timer",
-                        f"{instance.process_id}: {timer.bpmn_id} {timer.name!r} fired "
-                        f"(due {timer.due_at.isoformat()})",
-                    )
-    _describe_stop(runtime, instances, report)
-    return report
+        _fire_timers(run)
+    _describe_stop(run.runtime, run.instances, run.report)
+    return run.report
+
+
+def _fire_timers(run: _Run) -> None:
+    runtime, now = run.runtime, run.clock.now()
+    for instance in run.instances:
+        before = runtime.snapshot(instance.workflow).timers
+        runtime.fire_timers(instance.workflow)
+        after = {(t.task_id, t.due_at) for t in runtime.snapshot(instance.workflow).timers}
+        for timer in before:
+            if (timer.task_id, timer.due_at) not in after and timer.due_at <= now:
+                run.report.log(
+                    now,
+                    "timer",
+                    f"{instance.process_id}: {timer.bpmn_id} {timer.name!r} fired "
+                    f"(due {timer.due_at.isoformat()})",
+                )
 
 
 def _ready(runtime: Runtime, instances: list[_Instance]) -> Iterator[tuple[_Instance, TaskView]]:
@@ -122,15 +144,9 @@ def _ready(runtime: Runtime, instances: list[_Instance]) -> Iterator[tuple[_Inst
             yield instance, task
 
 
-def _answer_one(
-    compiled: CompiledBundle,
-    runtime: Runtime,
-    instances: list[_Instance],
-    given: _Answers,
-    report: Simulation,
-    clock: ManualClock,
-) -> bool:
-    for instance, task in _ready(runtime, instances):
+def _answer_one(run: _Run, given: _Answers) -> bool:
+    compiled, runtime, report, clock = run.compiled, run.runtime, run.report, run.clock
+    for instance, task in _ready(runtime, run.instances):
         answer = given.take(task.bpmn_id)
         if answer is None:
             continue
@@ -149,15 +165,14 @@ def _answer_one(
     return False
 
 
-def _route_messages(
-    compiled: CompiledBundle,
-    runtime: Runtime,
-    profile: Any,
-    instances: list[_Instance],
-    report: Simulation,
-    clock: ManualClock,
-    start_data: dict[str, Any],
-) -> None:
+def _route_messages(run: _Run) -> None:
+    compiled, runtime, instances, report, clock = (
+        run.compiled,
+        run.runtime,
+        run.instances,
+        run.report,
+        run.clock,
+    )
     pending = True
     while pending:
         pending = False
@@ -180,7 +195,7 @@ def _route_messages(
                 if not starters:
                     raise Conflict(f"message {message.name!r} has no receiver")
                 definition = compiled.processes[starters[0]]
-                workflow = runtime.start(definition, profile, start_data)
+                workflow = runtime.start(definition, run.profile, run.start_data)
                 runtime.deliver_message(workflow, message.name, message.payload)
                 instances.append(_Instance(definition.process_id, workflow))
                 report.log(clock.now(), "message", f"{message.name} starts {definition.process_id}")

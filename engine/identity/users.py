@@ -147,18 +147,22 @@ def create_team(ctx: EngineContext, actor: Actor, team_id: str, name: str, unit:
         uow.commit()
 
 
-def create_user(
-    ctx: EngineContext,
-    actor: Actor,
-    user_id: str,
-    display_name: str,
-    roles: list[str],
-    *,
-    team_id: str | None = None,
-    unit: str | None = None,
-    security_group: bool = False,
-    password_hash: str | None = None,
-) -> None:
+@dataclass(frozen=True)
+class NewUser:
+    """A person to add: their id, name and roles, and where they work."""
+
+    id: str
+    display_name: str
+    roles: list[str]
+    team_id: str | None = None
+    unit: str | None = None
+    security_group: bool = False
+    password_hash: str | None = None
+
+
+def create_user(ctx: EngineContext, actor: Actor, new: NewUser) -> None:
+    """Add a user (the first supervisor of a team becomes its supervisor)."""
+    user_id, roles, team_id = new.id, new.roles, new.team_id
     unknown = sorted(set(roles) - set(ROLES))
     if unknown or not roles:
         raise InvalidInput(f"unknown roles {unknown}; known: {', '.join(ROLES)}")
@@ -172,12 +176,12 @@ def create_user(
         session.add(
             User(
                 id=user_id,
-                display_name=display_name,
+                display_name=new.display_name,
                 roles=sorted(set(roles)),
                 team_id=team_id,
-                unit=unit or (team.unit if team else None),
-                security_group=security_group,
-                password_hash=password_hash,
+                unit=new.unit or (team.unit if team else None),
+                security_group=new.security_group,
+                password_hash=new.password_hash,
                 active=True,
                 created_at=ctx.clock.now(),
             )

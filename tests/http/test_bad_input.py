@@ -7,11 +7,9 @@ from __future__ import annotations
 import io
 import json
 import struct
-import threading
 import time
 import tracemalloc
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -19,7 +17,6 @@ import pytest
 import requests
 from sqlalchemy import func, select
 from standardwebhooks import Webhook
-from werkzeug.serving import make_server
 
 from engine.storage.tables import AuditEvent, Case, Contact, DefinitionVersion
 from http_support import RECORD_REPORT, Agency, hotline_report, password_of
@@ -355,17 +352,6 @@ def test_answers_are_never_written_with_nan_or_infinity(agency: Agency) -> None:
 
 
 # -- forms too large to read ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def server(agency: Agency) -> Iterator[str]:
-    # make_server binds before returning, so the address answers as soon as the thread runs.
-    httpd = make_server("127.0.0.1", 0, agency.app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join()
 
 
 FORM_BIGGER_THAN_ANY_REQUEST = {"user": "x" * (21 * MiB)}  # the app reads 20 MiB at most

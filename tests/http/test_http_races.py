@@ -4,31 +4,18 @@ completion or claim wins, every other gets a 409 problem, and the case advanced 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-import pytest
 import requests
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from engine.storage.tables import AuditEvent
 from http_support import RECORD_REPORT, Agency, hotline_report
 
 CLIENTS = 6
 T = TypeVar("T")
-
-
-@pytest.fixture
-def server(agency: Agency) -> Iterator[str]:
-    # make_server binds before returning, so the address answers as soon as the thread runs.
-    httpd = make_server("127.0.0.1", 0, agency.app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join()
 
 
 def all_at_once(count: int, call: Callable[[], T]) -> list[T]:

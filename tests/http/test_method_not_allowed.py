@@ -5,15 +5,11 @@ real server."""
 from __future__ import annotations
 
 import re
-import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
 
-import pytest
 import requests
 from flask import Flask
-from werkzeug.serving import make_server
 
 from http_support import Agency
 
@@ -21,17 +17,6 @@ CANDIDATES = ("DELETE", "PATCH", "PUT", "POST")
 # <converter(arguments):name> or <name> in a Flask rule, and a value each converter matches.
 VARIABLE = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 SAMPLE = {"uuid": str(uuid.uuid4()), "int": "7", "path": "forms/a.json", "string": "court"}
-
-
-@pytest.fixture
-def server(agency: Agency) -> Iterator[str]:
-    # make_server binds before returning, so the address answers as soon as the thread runs.
-    httpd = make_server("127.0.0.1", 0, agency.app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join()
 
 
 def methods_by_path(app: Flask) -> dict[str, set[str]]:

@@ -4,14 +4,12 @@ that does not exist. CASEWORK_METRICS_PUBLIC=true opens it."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import requests
 from flask.testing import FlaskClient
-from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
 from engine.deadlines.timers import TimerPolicy
@@ -105,17 +103,6 @@ def test_public_metrics_answer_anyone(configured: Configured) -> None:
     client = configured(CASEWORK_METRICS_PUBLIC="true")
 
     assert is_metrics(client.get("/metrics", environ_base=ELSEWHERE))
-
-
-@pytest.fixture
-def server(agency: Agency) -> Iterator[str]:
-    # make_server binds before returning, so the address answers as soon as the thread runs.
-    httpd = make_server("127.0.0.1", 0, agency.app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join()
 
 
 def test_a_real_connection_from_loopback_reads_metrics(server: str) -> None:

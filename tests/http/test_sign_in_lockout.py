@@ -6,14 +6,11 @@ attempts are audited too."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-import pytest
 import requests
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from engine.storage.tables import AuditEvent
 from http_support import Agency, password_of
@@ -22,17 +19,6 @@ from sign_in_form import csrf_token_in, give_password, submit_sign_in
 LIMIT = 5
 WINDOW = timedelta(minutes=15)
 GUESSERS = 30
-
-
-@pytest.fixture
-def server(agency: Agency) -> Iterator[str]:
-    # make_server binds before returning, so the address answers as soon as the thread runs.
-    httpd = make_server("127.0.0.1", 0, agency.app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join()
 
 
 def guesses_at_once(base: str, user: str, count: int) -> list[int]:

@@ -17,7 +17,7 @@ import pytest
 from engine.clock import ManualClock
 from engine.deadlines.profiles import DEFAULT_PROFILE
 from engine.definitions.bundle import Bundle
-from engine.definitions.simulate import simulate
+from engine.definitions.simulate import DryRun, simulate
 from engine.definitions.versions import validate
 from engine.errors import EngineError, InvalidDefinition, Problem, ScriptFailed
 from engine.spiff.definitions import ProcessDefinition, compile_bundle
@@ -593,7 +593,7 @@ def test_hostile_xml_is_refused_by_a_dry_run_as_an_invalid_definition(
     files: dict[str, bytes],
 ) -> None:
     with pytest.raises(InvalidDefinition) as refused:
-        simulate(Bundle(files), "hostile", answers={}, start=START)
+        simulate(Bundle(files), DryRun("hostile", {}, START))
 
     assert refused.value.problems
 
@@ -765,15 +765,11 @@ def test_a_runaway_script_in_a_dry_run_is_stopped_and_the_next_dry_run_completes
     with pytest.raises(ScriptFailed) as failed:
         simulate(
             Bundle({"x.bpmn": script_process("while True:\n    x = 1")}),
-            "hostile",
-            answers={},
-            start=START,
+            DryRun("hostile", {}, START),
         )
 
     assert failed.value.reason == "timeout"
-    report = simulate(
-        Bundle({"x.bpmn": script_process("x = 1")}), "hostile", answers={}, start=START
-    )
+    report = simulate(Bundle({"x.bpmn": script_process("x = 1")}), DryRun("hostile", {}, START))
     assert report.completed
 
 

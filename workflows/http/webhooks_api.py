@@ -227,10 +227,12 @@ def change_subscription(subscription_id: uuid.UUID) -> Response:
             engine(),
             principal(),
             subscription_id,
-            url=body.get("url"),
-            topics=body.get("topics"),
-            description=body.get("description"),
-            active=body.get("active"),
+            subscriptions.SubscriptionChange(
+                url=body.get("url"),
+                topics=body.get("topics"),
+                description=body.get("description"),
+                active=body.get("active"),
+            ),
         )
     )
 
@@ -350,16 +352,14 @@ def create_source() -> Response:
 )
 def change_source(source_id: str) -> Response:
     body = g.body
-    view, secret = inbound.change_source(
-        engine(),
-        principal(),
-        source_id,
+    asked = inbound.SourceChange(
         routes=body.get("routes"),
         active=body.get("active"),
         description=body.get("description"),
         rotate_secret=bool(body.get("rotate_secret")),
         grace=timedelta(hours=body.get("grace_hours", 24)),
     )
+    view, secret = inbound.change_source(engine(), principal(), source_id, asked)
     return ok({"source": view, "secret": secret})
 
 

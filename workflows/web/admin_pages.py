@@ -11,7 +11,14 @@ from werkzeug.security import generate_password_hash
 from engine.deadlines.timers import retry_incident
 from engine.errors import InvalidInput
 from engine.identity import administration
-from engine.identity.users import ROLES, create_team, create_user, issue_token, revoke_tokens
+from engine.identity.users import (
+    ROLES,
+    NewUser,
+    create_team,
+    create_user,
+    issue_token,
+    revoke_tokens,
+)
 from webhooks import subscriptions
 from workflows.web.site import bp, engine, signed_in, who
 
@@ -48,12 +55,14 @@ def add_user() -> Response:
     create_user(
         engine(),
         principal.actor,
-        user_id,
-        _required("display_name"),
-        request.form.getlist("roles"),
-        team_id=request.form.get("team_id") or None,
-        security_group=request.form.get("security_group") == "on",
-        password_hash=generate_password_hash(password) if password else None,
+        NewUser(
+            user_id,
+            _required("display_name"),
+            request.form.getlist("roles"),
+            team_id=request.form.get("team_id") or None,
+            security_group=request.form.get("security_group") == "on",
+            password_hash=generate_password_hash(password) if password else None,
+        ),
     )
     flash(f"User {user_id} added.", "info")
     return redirect(url_for("web.admin", _anchor="users"))
