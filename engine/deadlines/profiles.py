@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -131,7 +132,7 @@ class Profile:
     def deadline_rules_for(self, timer_bpmn_id: str) -> list[DeadlineRule]:
         return [rule for rule in self.deadlines if rule.timer == timer_bpmn_id]
 
-    @property
+    @cached_property
     def deadline_timers(self) -> frozenset[str]:
         """The BPMN timers a statutory deadline may hang on."""
         return frozenset(rule.timer for rule in self.deadlines)

@@ -31,9 +31,6 @@ from engine.identity.users import Principal
 from engine.statuses import CaseStatus, InstanceStatus, TaskStatus
 from engine.storage.tables import Case, HumanTask, ProcessInstance, Team
 
-SCREENED_OUT = CaseStatus.SCREENED_OUT
-
-
 # Aliased and correlated to Case only: the filter is also used in queries over tasks. Made
 # once: building an alias costs more than running the worklist query it sits in.
 _ASSIGNED_TASK = aliased(HumanTask, name="assigned_task")
@@ -107,7 +104,7 @@ def visible_cases(principal: Principal) -> ColumnElement[bool]:
     that holds: with this order, EXPLAIN ANALYZE of a supervisor's team view shows the task
     lookups "never executed" (before, one per row).
     """
-    not_screened_out = Case.status != SCREENED_OUT
+    not_screened_out = Case.status != CaseStatus.SCREENED_OUT
     chain = _supervision_chain(principal)
     on_row: list[ColumnElement[bool]] = []
     searched: list[ColumnElement[bool]] = []
@@ -118,7 +115,7 @@ def visible_cases(principal: Principal) -> ColumnElement[bool]:
         on_row.append(and_(not_screened_out, Case.assigned_to == principal.id))
     on_row += [and_(not_screened_out, link) for link in chain]
     if principal.roles & INTAKE_ROLES:
-        on_row.append(Case.status == SCREENED_OUT)
+        on_row.append(Case.status == CaseStatus.SCREENED_OUT)
         searched.append(_in_intake())
     if working:
         searched.append(and_(not_screened_out, _holds_open_task(principal)))
@@ -178,7 +175,7 @@ def reads_as_assignee(principal: Principal, case: Case, task: HumanTask) -> bool
     )
     return (
         bool(principal.roles & (WORKER_ROLES | SUPERVISING_ROLES))
-        and case.status != SCREENED_OUT
+        and case.status != CaseStatus.SCREENED_OUT
         and task.case_id == case.id
         and holds
     )

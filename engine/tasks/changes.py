@@ -35,7 +35,8 @@ def _ready(task: HumanTask) -> None:
         raise Conflict(f"task {task.id} is {task.status}")
 
 
-def _may_take(principal: Principal, task: HumanTask) -> None:
+def may_take(principal: Principal, task: HumanTask) -> None:
+    """Only a holder of the lane's role takes, drafts or completes a task."""
     if task.role not in principal.roles:
         raise Forbidden(f"this task is for the {task.role} role")
 
@@ -43,7 +44,7 @@ def _may_take(principal: Principal, task: HumanTask) -> None:
 def _may_hold(session: Session, principal: Principal, task: HumanTask, case: Case) -> None:
     """Taking a task (or drafting it, which keeps it) needs the lane's role and standing
     access: a task held is access, and one taken through an emergency grant would outlast it."""
-    _may_take(principal, task)
+    may_take(principal, task)
     if only_through_a_grant(session, principal, case.id):
         raise Forbidden(
             "work taken through emergency access would outlast it: ask the case's supervisor "

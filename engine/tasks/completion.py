@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from engine.cases import redaction
 from engine.context import Actor, EngineContext
-from engine.errors import Conflict, Forbidden, NotFound
+from engine.errors import Conflict, NotFound
 from engine.events.audit import changed_fields
 from engine.identity.access import readable_case, reads_as_assignee
 from engine.identity.users import Principal
@@ -26,6 +26,7 @@ from engine.instances import steps
 from engine.statuses import TaskStatus
 from engine.storage.tables import Case, HumanTask, ProcessInstance, User
 from engine.storage.uow import UnitOfWork
+from engine.tasks.changes import may_take
 from engine.tasks.form_schemas import CONFIRMATION_SCHEMA, validate_task_data
 from engine.tasks.worklists import task_json
 
@@ -53,8 +54,7 @@ def complete(
             raise Conflict(f"task {task_id} is {task.status}: it was done meanwhile")
         if not reads_as_assignee(principal, case, task):
             readable_case(session, principal, case.id, f"no task {task_id}")
-        if task.role not in principal.roles:
-            raise Forbidden(f"this task is for the {task.role} role")
+        may_take(principal, task)
         numbers.append(case.case_number)
         return principal.acting_as(task.role)
 
