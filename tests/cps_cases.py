@@ -19,6 +19,7 @@ from engine.storage.tables import (
     Alert,
     AlertRecipient,
     Case,
+    CasePerson,
     Deadline,
     HumanTask,
     ProcessInstance,
@@ -92,6 +93,16 @@ class CpsCase:
 
     # -- time -----------------------------------------------------------------------------
 
+    def on(self, day: str) -> str:
+        """A Texas date the work happens on: the clock moves to that day's noon if it is not
+        there yet (a record refuses events dated in the future)."""
+        year, month, date_ = map(int, day.split("-"))
+        self.at(texas(year, month, date_, 12))
+        return day
+
+    def today(self) -> str:
+        return self.ctx.clock.now().astimezone(TEXAS).date().isoformat()
+
     def at(self, instant: datetime) -> None:
         """Move the clock (forward only) and let every due timer and alert fire."""
         if instant > self.ctx.clock.now():
@@ -162,6 +173,14 @@ class CpsCase:
                 for a in alerts
             ]
 
+    def person_id(self, name: str) -> str:
+        with self.ctx.db.reader() as session:
+            found = session.scalar(
+                select(CasePerson.id).where(CasePerson.case_id == self.id, CasePerson.name == name)
+            )
+        assert found is not None, name
+        return str(found)
+
     def task_row(self, task_id: uuid.UUID) -> HumanTask:
         with self.ctx.db.reader() as session:
             found = session.get(HumanTask, task_id)
@@ -213,7 +232,7 @@ def contact(case: CpsCase, at: datetime) -> None:
 
 
 def interview_everyone(case: CpsCase) -> None:
-    interview = {"interview": {"interviewed_on": "2025-03-05", "summary": "seen and heard"}}
+    interview = {"interview": {"interviewed_on": case.today(), "summary": "seen and heard"}}
     assert case.complete_each("interview_child", interview) >= 1
 
 
@@ -240,7 +259,6 @@ def assess_risk(case: CpsCase, level: str, **extra: Any) -> None:
         "abuse_level": "LOW",
         "policy_override": False,
         "discretionary_override": "NONE",
-        "override_approved": False,
         "court_ordered_services": False,
         "family_left_jurisdiction": False,
         **extra,
@@ -296,13 +314,14 @@ def investigate_to_approval(
         case.complete(
             "write_safety_plan",
             {
-                "plan_signed_on": plan_signed_on,
+                "plan_signed_on": case.on(plan_signed_on),
                 "actions": [{"action": "grandmother supervises", "responsible": "grandmother"}],
             },
         )
         case.complete("approve_safety_plan", {"approved": True}, SUPERVISOR)
         case.complete(
-            "follow_up_safety_plan", {"outcome": "reassessed_safe", "reassessed_on": "2025-03-20"}
+            "follow_up_safety_plan",
+            {"outcome": "reassessed_safe", "reassessed_on": case.on("2025-03-20")},
         )
     else:
         safe(case)

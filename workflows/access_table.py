@@ -58,6 +58,8 @@ SIGNED_IN = Access()
 ADMIN = Access(roles("administrator"))
 DESIGN = Access(roles("process_designer", "administrator"))
 AUDIT = Access(roles("auditor"))
+# Saying two people of different cases are one: intake staff, and the case's supervisors.
+LINKS_PEOPLE = Access(roles(INTAKE_ROLES, SUPERVISING_ROLES), Record.CASE)
 OVERSIGHT = Access(roles(SUPERVISING_ROLES))
 # Deployed definitions are read by those who design them and those who explain them.
 DEFINITIONS = Access(roles("process_designer", "administrator", "supervisor", "program_director"))
@@ -87,6 +89,12 @@ ACCESS: dict[str, Access] = {
     "api.case_people": CASE,
     "api.case_allegations": CASE,
     "api.case_contacts": CASE,
+    "api.case_record": CASE,
+    "api.case_history": CASE,
+    "api.link_person": LINKS_PEOPLE,
+    "api.assign_case": Access(roles(SUPERVISING_ROLES), Record.CASE),
+    # The engine lets only who entered an entry, or the case's supervision chain, amend it.
+    "api.amend_entry": CASE,
     "api.add_contact": CASE,
     "api.case_position": CASE,
     "api.case_tasks": CASE,
@@ -134,6 +142,10 @@ ACCESS: dict[str, Access] = {
     "web.cases": Access(record=Record.LIST),
     "web.case_page": CASE,
     "web.add_contact": CASE,
+    "web.amend_entry_page": CASE,
+    "web.link_person": LINKS_PEOPLE,
+    "web.assign_case": Access(roles(SUPERVISING_ROLES), Record.CASE),
+    "web.amend_entry": CASE,
     "web.phase_diagram": CASE,
     "web.set_sensitivity": CASE,
     "web.break_glass": BREAK_GLASS,

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from engine.cases import redaction
+from engine.cases import record, redaction
 from engine.cases.opening import OpenedCase, open_case
 from engine.cases.reads import audit_listed, reading_case
 from engine.cases.redaction import REDACTED, SHOWS_ALL, Redactor
@@ -33,9 +33,10 @@ from engine.storage.tables import (
     Case,
     CasePerson,
     Contact,
+    Deadline,
     HumanTask,
-    OutboxEvent,
     ProcessInstance,
+    RecordEntry,
     Team,
     Timer,
 )
@@ -140,17 +141,21 @@ def _instant(text: str) -> datetime:
 # -- intake -------------------------------------------------------------------------------
 
 
-def intake_choices(ctx: EngineContext) -> dict[str, list[str]]:
-    """What a hotline report may name: the agency's teams and the jurisdiction profiles of the
-    intake process's newest version."""
+def intake_choices(ctx: EngineContext) -> dict[str, Any]:
+    """What a hotline report may name: the agency's teams, the jurisdiction profiles of the
+    intake process's newest version, and the allegation types those profiles name (code →
+    title, from each profile's ``data.maltreatment_types``)."""
     with ctx.db.reader() as session:
         teams = list(session.scalars(select(Team.id).order_by(Team.id)))
         try:
             version = ctx.definitions.newest_version_of(session, INTAKE_PROCESS)
         except NotFound:
-            return {"teams": teams, "profiles": []}
-        profiles = sorted(ctx.definitions.compiled(session, version).profiles)
-    return {"teams": teams, "profiles": profiles}
+            return {"teams": teams, "profiles": [], "maltreatment_types": {}}
+        profiles = ctx.definitions.compiled(session, version).profiles
+    types: dict[str, str] = {}
+    for profile_id in sorted(profiles):
+        types.update(profiles[profile_id].data.get("maltreatment_types", {}))
+    return {"teams": teams, "profiles": sorted(profiles), "maltreatment_types": types}
 
 
 def file_intake(ctx: EngineContext, principal: Principal, data: dict[str, Any]) -> OpenedCase:
@@ -215,7 +220,41 @@ def file_intake(ctx: EngineContext, principal: Principal, data: dict[str, Any]) 
     }
     if data.get("team"):
         case["team"] = data["team"]
-    return open_case(ctx, principal.acting_as("intake_screener"), case, start_process="intake")
+    return open_case(
+        ctx,
+        principal.acting_as("intake_screener"),
+        case,
+        start_process=INTAKE_PROCESS,
+        start_data=_filed_report(ctx, data, case["profile_id"]),
+        filed=data,
+    )
+
+
+def _filed_report(ctx: EngineContext, data: dict[str, Any], profile_id: str) -> dict[str, Any]:
+    """What *Record hotline report* starts filled with, so nothing is typed twice: the county,
+    the reporter, the narratives and received time of the report just filed, and the
+    indicators its allegations tick (the profile's ``report_indicators``: allegation type →
+    indicator)."""
+    with ctx.db.reader() as session:
+        try:
+            version = ctx.definitions.newest_version_of(session, INTAKE_PROCESS)
+            profile = ctx.definitions.compiled(session, version).profile(profile_id)
+        except NotFound:
+            profile = None
+    ticks = profile.data.get("report_indicators", {}) if profile is not None else {}
+    narratives = [data.get("summary", "")] + [
+        a.get("narrative", "") for a in data["allegations"] if a.get("narrative")
+    ]
+    report: dict[str, Any] = {
+        "received_at": ctx.clock.now().isoformat(),
+        "narrative": "\n\n".join(n for n in narratives if n),
+        "indicators": {ticks[a["type"]]: True for a in data["allegations"] if a["type"] in ticks},
+    }
+    if data.get("county"):
+        report["county"] = data["county"]
+    if data.get("reporter"):
+        report["reporter"] = dict(data["reporter"])
+    return {k: v for k, v in report.items() if v not in ("", {})}
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -258,6 +297,8 @@ def case_page(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> d
             "timeline": _timeline(read),
             "positions": _position(read),
             "may_restrict": may_set_sensitivity(read.session, read.principal, read.case),
+            # Entries are amended by who entered them, or by the case's supervision chain.
+            "may_amend_any": supervises(read.session, read.principal, read.case),
         }
 
     return _read(ctx, principal, case_id, "case page", build)
@@ -376,6 +417,8 @@ def _case_file(read: CaseRead) -> dict[str, Any]:
     result["people"] = _people(read)
     result["allegations"] = _allegations(read)
     result["decisions"] = _decisions(session, case.id)
+    result["record"] = _record(read)
+    result["deadlines"] = _deadlines(read)
     result["processes"] = [
         {
             "instance_id": str(i.id),
@@ -395,18 +438,72 @@ def _case_file(read: CaseRead) -> dict[str, Any]:
 
 
 def _decisions(session: Session, case_id: uuid.UUID) -> list[dict[str, Any]]:
-    # Decisions are recorded once, as the events other systems receive: read them from there.
+    """Each decision table's outcome on the case with its reasons, in words."""
     return [
         {
             "at": e.occurred_at.isoformat(),
-            "process_id": e.payload["data"].get("process_id"),
-            "element_id": e.payload["data"].get("element_id"),
-            "outputs": e.payload["data"].get("outputs", {}),
+            "process_id": e.process_id,
+            "element_id": e.element_id,
+            "table": e.title,
+            "outputs": e.data.get("outputs", {}),
+            "inputs": e.data.get("inputs", {}),
+            "rules": e.data.get("rules", []),
+            "explanation": explain(e.title, e.data),
         }
         for e in session.scalars(
-            select(OutboxEvent)
-            .where(OutboxEvent.case_id == case_id, OutboxEvent.topic == "decision.made")
-            .order_by(OutboxEvent.occurred_at, OutboxEvent.id)
+            select(RecordEntry)
+            .where(RecordEntry.case_id == case_id, RecordEntry.kind == "decision")
+            .order_by(RecordEntry.occurred_at, RecordEntry.id)
+        )
+    ]
+
+
+def explain(table: str, data: dict[str, Any]) -> str:
+    """ "Priority P1, response hours 24: <annotation> — rule 2 of Response priority"."""
+    outputs = ", ".join(
+        f"{name.replace('_', ' ')} {value}" for name, value in data.get("outputs", {}).items()
+    )
+    rules = data.get("rules", [])
+    reasons = "; ".join(r["annotation"] for r in rules if r.get("annotation"))
+    rows = " and ".join(str(r["row"]) for r in rules)
+    said = f"{outputs[:1].upper()}{outputs[1:]}"
+    if reasons:
+        said += f": {reasons}"
+    if rows:
+        said += f" — rule {rows} of {table}"
+    return said
+
+
+def record_of(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> list[dict[str, Any]]:
+    return _read(ctx, principal, case_id, "record", _record)
+
+
+def _record(read: CaseRead, **which: Any) -> list[dict[str, Any]]:
+    forms = record.forms_typed_in(read.ctx, read.session, read.case, INTAKE_SCHEMA)
+    return record.entries(read.session, read.case.id, read.redactor, forms, **which)
+
+
+def _deadlines(read: CaseRead) -> list[dict[str, Any]]:
+    """Each statutory clock of the case and how it ended, judged by event time."""
+    return [
+        {
+            "deadline_id": d.deadline_id,
+            "title": d.title,
+            "measure": d.measure,
+            "started_at": d.started_at.isoformat(),
+            "due_at": d.due_at.isoformat(),
+            "status": d.status,
+            "done_at": d.met_at.isoformat() if d.met_at else None,
+            "entered_at": d.entered_at.isoformat() if d.entered_at else None,
+            "late_entry": bool(
+                d.entered_at is not None and d.met_at is not None and d.entered_at > d.due_at
+            ),
+            "task_id": str(d.task_id) if d.task_id else None,
+        }
+        for d in read.session.scalars(
+            select(Deadline)
+            .where(Deadline.case_id == read.case.id)
+            .order_by(Deadline.due_at, Deadline.id)
         )
     ]
 

@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.cases import record
 from engine.context import Actor, EngineContext
 from engine.errors import Conflict, FieldError, InvalidInput, InvalidTaskData
 from engine.instances import steps
@@ -105,10 +106,17 @@ def _check(data: dict[str, Any]) -> None:
 
 
 def open_case(
-    ctx: EngineContext, actor: Actor, data: dict[str, Any], *, start_process: str | None = None
+    ctx: EngineContext,
+    actor: Actor,
+    data: dict[str, Any],
+    *,
+    start_process: str | None = None,
+    start_data: dict[str, Any] | None = None,
+    filed: dict[str, Any] | None = None,
 ) -> OpenedCase:
-    """Create a case with its people and allegations (and optionally start its first process)
-    in one transaction."""
+    """Create a case with its people and allegations (and optionally start its first process
+    with ``start_data``) in one transaction. ``filed`` is the report as filed: it becomes the
+    case record's first entry."""
     _check(data)
     now = ctx.clock.now()
     with UnitOfWork(ctx.db.writer) as uow:
@@ -176,8 +184,10 @@ def open_case(
             team=case.team,
             profile_id=case.profile_id,
         )
+        if filed is not None:
+            record.record_filing(uow, case, filed, actor, now)
         if start_process is not None:
-            steps.start_in(steps.Run(ctx, uow, actor, case), start_process, {})
+            steps.start_in(steps.Run(ctx, uow, actor, case), start_process, start_data or {})
         uow.commit()
     return OpenedCase(case.id, case_number)
 

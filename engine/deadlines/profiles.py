@@ -39,6 +39,17 @@ PROFILE_SCHEMA: dict[str, Any] = {
             },
         },
         "data": {"type": "object"},
+        "records": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "Records practice: an entry typed longer than late_entry_after after "
+            "the event is marked late; an event time more than future_tolerance ahead of the "
+            "clock is refused (ISO durations).",
+            "properties": {
+                "late_entry_after": {"type": "string"},
+                "future_tolerance": {"type": "string"},
+            },
+        },
         "ladders": {
             "type": "object",
             "additionalProperties": {
@@ -121,6 +132,15 @@ class DeadlineRule:
 
 
 @dataclass(frozen=True)
+class RecordRules:
+    """When an entry counts as late, and how far ahead of the clock an event may be dated
+    (clocks of phones and laptops differ by minutes, not by days)."""
+
+    late_entry_after: timedelta = timedelta(hours=24)
+    future_tolerance: timedelta = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
 class Profile:
     id: str
     name: str
@@ -128,6 +148,7 @@ class Profile:
     data: dict[str, Any] = field(default_factory=dict)
     ladders: dict[str, Ladder] = field(default_factory=dict)
     deadlines: tuple[DeadlineRule, ...] = ()
+    records: RecordRules = RecordRules()
 
     def deadline_rules_for(self, timer_bpmn_id: str) -> list[DeadlineRule]:
         return [rule for rule in self.deadlines if rule.timer == timer_bpmn_id]
@@ -175,6 +196,7 @@ def parse_profile(path: str, content: bytes) -> tuple[Profile | None, list[Probl
             problems.append(Problem(path, f"extra_closures: {text!r} is not a date"))
     ladders = _ladders(path, raw.get("ladders", {}), problems)
     deadlines = _deadlines(path, raw.get("deadlines", {}), ladders, problems)
+    records = _record_rules(path, raw.get("records", {}), problems)
     if problems:
         return None, problems
     calendar = BusinessCalendar(
@@ -185,9 +207,27 @@ def parse_profile(path: str, content: bytes) -> tuple[Profile | None, list[Probl
         tuple(spec.get("not_observed", [])),
     )
     profile = Profile(
-        raw["id"], raw.get("name", raw["id"]), calendar, raw.get("data", {}), ladders, deadlines
+        raw["id"],
+        raw.get("name", raw["id"]),
+        calendar,
+        raw.get("data", {}),
+        ladders,
+        deadlines,
+        records,
     )
     return profile, []
+
+
+def _record_rules(path: str, raw: dict[str, Any], problems: list[Problem]) -> RecordRules:
+    default = RecordRules()
+    return RecordRules(
+        _duration(path, "records/late_entry_after", raw["late_entry_after"], problems)
+        if "late_entry_after" in raw
+        else default.late_entry_after,
+        _duration(path, "records/future_tolerance", raw["future_tolerance"], problems)
+        if "future_tolerance" in raw
+        else default.future_tolerance,
+    )
 
 
 def _duration(path: str, where: str, text: str, problems: list[Problem]) -> timedelta:

@@ -135,6 +135,19 @@ TOPICS: dict[str, dict[str, Any]] = {
         due_at=INSTANT,
         measure=NULLABLE_TEXT,
     ),
+    "deadline.recomputed": _data(
+        "A deadline's outcome changed because the record says the work happened at another "
+        "time than it was entered (a late entry of work done in time, or an amended event "
+        "time): the outcome and the event time it now rests on.",
+        ["case_id", "deadline_id", "due_at", "status", "met_at"],
+        case_id=UUID,
+        deadline_id=TEXT,
+        due_at=INSTANT,
+        status={"enum": ["met", "missed"]},
+        met_at=INSTANT,
+        previous_status={"enum": ["met", "missed"]},
+        measure=NULLABLE_TEXT,
+    ),
     "definition.deployed": _data(
         "A new version of the process definitions was deployed.",
         ["version_id", "content_hash", "processes"],

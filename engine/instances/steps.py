@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.cases import record
+from engine.cases.subjects import subject_of, titled
 from engine.context import Actor, EngineContext
 from engine.deadlines import ladders
 from engine.deadlines.profiles import Profile
@@ -281,6 +283,7 @@ def case_start_data(session: Session, case: Case) -> dict[str, Any]:
     allegations = session.scalars(
         select(Allegation).where(Allegation.case_id == case.id).order_by(Allegation.id)
     ).all()
+    names = {child.id: child.name for child in children}
     return {
         "case_id": str(case.id),
         "case_number": case.case_number,
@@ -291,6 +294,7 @@ def case_start_data(session: Session, case: Case) -> dict[str, Any]:
                 "victim_id": str(a.victim_id),
                 "perpetrator_id": str(a.perpetrator_id) if a.perpetrator_id else None,
                 "type": a.maltreatment_type,
+                "victim_name": names.get(a.victim_id),
             }
             for a in allegations
         ],
@@ -364,6 +368,9 @@ def _plan(
 ) -> step_writes.StepRows:
     """The rows a step writes: its new tasks (assigned), timers, deadlines and their ladders."""
     changes = step.changes
+    today = profile.calendar.local_date(now)
+    titles = profile.data.get("maltreatment_types", {})
+    subjects = {task.id: subject_of(task.item, today, titles) for task in changes.tasks_created}
     tasks = [
         {
             "id": task.id,
@@ -371,7 +378,9 @@ def _plan(
             "case_id": case.id,
             "process_id": task.process_id,
             "bpmn_id": task.bpmn_id,
-            "name": task.name,
+            "name": titled(task.name, subject := subjects[task.id]),
+            "subject_id": subject.id if subject else None,
+            "subject": subject.label if subject else None,
             "role": task.lane,
             "assignee": None,
             "team": case.team,
@@ -435,6 +444,9 @@ def _publish_outcome(
 ) -> None:
     """What the run decided, and whether it ended the instance (a report screened)."""
     for decision in step.changes.decisions:
+        record.record_decision(
+            uow, case=case, version_id=instance.version_id, decision=decision, actor=actor, now=now
+        )
         uow.publish(
             "decision.made",
             now,

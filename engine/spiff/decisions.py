@@ -37,6 +37,10 @@ def input_cell_expression(input_expression: str, cell: str) -> str:
 
 
 class StrictDecisionEngine(DMNEngine):
+    def __init__(self, decision_table: Any, title: str = "") -> None:
+        super().__init__(decision_table)
+        self.title = title or decision_table.name or decision_table.id  # the decision's name
+
     def decide(self, task: Any) -> list[Any]:
         table = self.decision_table
         policy = table.hit_policy
@@ -61,4 +65,32 @@ class StrictDecisionEngine(DMNEngine):
                 f"no rule of decision table {table.name or table.id!r} matches the inputs "
                 f"({inputs})"
             )
+        # Kept with the task (and so in the instance's state) so that the record can say why:
+        # the inputs the table saw, the rows that matched and what their annotations say.
+        applied = rules if policy == HitPolicy.COLLECT.value else rules[:1]
+        task.internal_data[EXPLANATION] = {
+            "table": self.title,
+            "inputs": {_input_label(i): _evaluated(task, i.expression) for i in table.inputs},
+            "rules": [{"row": r.row_number, "annotation": r.description or ""} for r in applied],
+        }
         return rules
+
+
+EXPLANATION = "casework_explanation"
+
+
+def _input_label(column: Any) -> str:
+    return str(column.label or column.expression or column.id)
+
+
+def _evaluated(task: Any, expression: str | None) -> Any:
+    """An input's value as the table read it, as plain JSON (None if it cannot be read)."""
+    if not expression:
+        return None
+    try:
+        value = task.workflow.script_engine.evaluate(task, expression)
+    except Exception:
+        return None
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)

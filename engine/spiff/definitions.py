@@ -70,7 +70,8 @@ class CaseworkParser(SpiffBpmnParser):
 
     def get_engine(self, decision_ref: str, node: Any) -> DMNEngine:
         engine = super().get_engine(decision_ref, node)
-        return StrictDecisionEngine(engine.decision_table)
+        decision = self.dmn_parsers[decision_ref].decision
+        return StrictDecisionEngine(engine.decision_table, decision.name or decision.id)
 
 
 @dataclass(frozen=True)

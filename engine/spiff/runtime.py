@@ -44,6 +44,7 @@ from engine.deadlines.calendars import BusinessCalendar
 from engine.deadlines.profiles import Profile
 from engine.errors import Conflict, NotFound, ScriptFailed
 from engine.spiff import clock_hook
+from engine.spiff.decisions import EXPLANATION
 from engine.spiff.definitions import ProcessDefinition
 from engine.spiff.sandbox import RestrictedEnvironment, SandboxViolation
 from engine.spiff.script_functions import script_functions
@@ -375,6 +376,7 @@ def _decision_view(task: Any) -> DecisionView:
         task.workflow.spec.name,
         task.task_spec.bpmn_id,
         {name: copy.deepcopy(task.data.get(name)) for name in names},
+        copy.deepcopy(task.internal_data.get(EXPLANATION, {})),
     )
 
 
@@ -404,7 +406,16 @@ def _task_view(task: Any) -> TaskView:
         lane=spec.lane,
         process_id=task.workflow.spec.name,
         due_at=_due_of(task),
+        item=_multi_instance_item(task),
     )
+
+
+def _multi_instance_item(task: Any) -> Any:
+    parent = task.parent
+    spec = parent.task_spec if parent is not None else None
+    if not isinstance(spec, MultiInstanceTask) or spec.input_item is None:
+        return None
+    return copy.deepcopy(task.data.get(spec.input_item.bpmn_id))
 
 
 def _boundary_split_of(task: Any) -> Any:

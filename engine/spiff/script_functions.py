@@ -69,6 +69,18 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
+def _as_months(days: int, ending: date) -> float:
+    """A number of days as calendar months ending on ``ending``: whole months, then the rest as
+    a fraction of the month it falls in (floored to two decimals, so never overstated)."""
+    start = ending - timedelta(days=max(days, 0))
+    whole = (ending.year - start.year) * 12 + ending.month - start.month
+    if _add_months(start, whole) > ending:
+        whole -= 1
+    month_start, month_end = _add_months(start, whole), _add_months(start, whole + 1)
+    fraction = (ending - month_start).days / (month_end - month_start).days
+    return math.floor((whole + fraction) * 100) / 100
+
+
 def script_functions(calendar: BusinessCalendar, clock: Clock) -> dict[str, Callable[..., Any]]:
     """The whitelist, bound to one jurisdiction's calendar and the injected clock."""
 
@@ -150,6 +162,51 @@ def script_functions(calendar: BusinessCalendar, clock: Clock) -> dict[str, Call
     def is_before(first: DateLike, second: DateLike) -> bool:
         return _to_instant(first, calendar) < _to_instant(second, calendar)
 
+    def care_days(periods: list[Any], on: date, within_months: int) -> int:
+        window_start = _add_months(on, -within_months)
+        days = 0
+        for period in periods:
+            start = _to_date(period["start"], calendar)
+            end = _to_date(period["end"], calendar) if period.get("end") else on
+            days += max(0, (min(end, on) - max(start, window_start)).days)
+        return days
+
+    def months_in_care(
+        periods: list[Any],
+        on: DateLike | None = None,
+        within_months: int = 22,
+        excluded_days: int = 0,
+    ) -> float:
+        """Months in care during the last ``within_months`` months up to ``on`` (default
+        today): the local days of each care period (``{"start": removal, "end": return or
+        None while still in care}``) inside that window, less ``excluded_days`` (trial home
+        visits, runaways), as calendar months ending on ``on``. One period removed on
+        2025-01-10 counts exactly 15 on 2026-04-10."""
+        day = _to_date(on, calendar) if on else calendar.local_date(clock.now())
+        return _as_months(care_days(periods, day, within_months) - excluded_days, day)
+
+    def months_in_care_reached_on(
+        periods: list[Any],
+        months: float,
+        within_months: int = 22,
+        excluded_days: int = 0,
+        since: DateLike | None = None,
+    ) -> str | None:
+        """The first local date (from ``since``, by default the first removal) on which
+        ``months_in_care`` reaches ``months``, past or to come (a period without an end is
+        taken to go on); None if it never does."""
+        if not periods:
+            return None
+        day = min(_to_date(p["start"], calendar) for p in periods)
+        day = max(day, _to_date(since, calendar)) if since else day
+        today_ = calendar.local_date(clock.now())
+        last = _add_months(max(day, today_), math.ceil(months) + 1) + timedelta(excluded_days)
+        while day <= last:
+            if months_in_care(periods, day, within_months, excluded_days) >= months:
+                return day.isoformat()
+            day += timedelta(days=1)
+        return None
+
     def age_on(birth_date: DateLike, on: DateLike) -> int:
         """Whole years of age on a date."""
         born, day = _to_date(birth_date, calendar), _to_date(on, calendar)
@@ -175,4 +232,6 @@ def script_functions(calendar: BusinessCalendar, clock: Clock) -> dict[str, Call
         "until": until,
         "is_before": is_before,
         "age_on": age_on,
+        "months_in_care": months_in_care,
+        "months_in_care_reached_on": months_in_care_reached_on,
     }

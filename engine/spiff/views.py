@@ -17,6 +17,9 @@ class TaskView:
     lane: str | None
     process_id: str
     due_at: datetime | None
+    # The multi-instance item this task is for (a child, an allegation), as the diagram's
+    # data holds it; None for a task that is not one of many.
+    item: Any = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,8 @@ class DecisionView:
     process_id: str
     bpmn_id: str
     outputs: dict[str, Any]
+    # Why: the table's name, the inputs it read, the rows that matched and their annotations.
+    explanation: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -119,6 +119,8 @@ class CasePerson(Base):
     name: Mapped[str | None] = mapped_column(String(300))
     birth_date: Mapped[date | None] = mapped_column(Date)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # One person across cases: the people a screener linked share a key (engine.cases.history).
+    person_key: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
 
 
 class Allegation(Base):
@@ -182,6 +184,10 @@ class HumanTask(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     draft: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
     draft_saved_by: Mapped[str | None] = mapped_column(String(200))
+    # Whom a task of per-child or per-allegation work is for (its multi-instance item): the
+    # person's or allegation's id, and the words every list shows after the task's name.
+    subject_id: Mapped[str | None] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(300))
     # Set when a statutory deadline bounding the task passed with the task still open; the
     # task stays open and its lateness counts against the deadline's federal measure.
     overdue_since: Mapped[datetime | None]
@@ -272,8 +278,12 @@ class Deadline(Base):
     started_at: Mapped[datetime]
     due_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16))  # open, met, missed, cancelled
+    # When the work was done (its event time: the contact, not the typing of it)…
     met_at: Mapped[datetime | None]
     missed_at: Mapped[datetime | None]
+    # …and when it was entered. A deadline missed by the clock but met by the event time of a
+    # late entry is met, and says so.
+    entered_at: Mapped[datetime | None]
 
 
 class ScheduledAlert(Base):
@@ -388,6 +398,39 @@ class Contact(Base):
     attempted_only: Mapped[bool] = mapped_column(Boolean, default=False)
     recorded_by: Mapped[str] = mapped_column(String(200))
     recorded_at: Mapped[datetime]
+
+
+class RecordEntry(Base):
+    """One recorded fact of the case file: what a completed task's form said (or an amendment
+    of it), typed by its form's record kind, with when it happened and when it was entered.
+
+    Append-only: an amendment is a new entry naming the one it amends and why; the original
+    stays as it was."""
+
+    __tablename__ = "record_entries"
+    __table_args__ = (Index("ix_record_entries_case", "case_id", "kind", "occurred_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"))
+    kind: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300))
+    task_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    # The definition version whose form the entry was typed in: its labels read it back.
+    version_id: Mapped[int | None] = mapped_column(Integer)
+    process_id: Mapped[str | None] = mapped_column(String(200))
+    element_id: Mapped[str | None] = mapped_column(String(200))
+    subject_id: Mapped[str | None] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(300))
+    data: Mapped[dict[str, Any]]
+    # The event time; a date-only event keeps its date (its instant is that day's start).
+    occurred_at: Mapped[datetime]
+    occurred_on: Mapped[date | None] = mapped_column(Date)
+    entered_at: Mapped[datetime]
+    entered_by: Mapped[str] = mapped_column(String(200))
+    entered_role: Mapped[str | None] = mapped_column(String(100))
+    late_entry: Mapped[bool] = mapped_column(Boolean, default=False)
+    amends_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("record_entries.id"))
+    amendment_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class TaskComment(Base):

@@ -35,8 +35,9 @@ def _overseen_teams(session: Session, principal: Principal) -> list[str]:
 def caseload(
     ctx: EngineContext, principal: Principal, now: datetime | None = None
 ) -> dict[str, Any]:
-    """Per worker of the teams I oversee: open cases, children, overdue tasks, due this week;
-    and the teams' timeliness measures."""
+    """Per worker of the teams I oversee: the open cases they are the primary worker of,
+    their children, overdue tasks, tasks due this week, tasks held on others' cases; and the
+    teams' timeliness measures."""
     now = now or ctx.clock.now()
     week = now + timedelta(days=7)
     with ctx.db.reader() as session:
@@ -80,6 +81,13 @@ def caseload(
                     ),
                     "due_this_week": session.scalar(
                         ready.where(HumanTask.due_at >= now, HumanTask.due_at < week)
+                    ),
+                    # Work held on cases that are someone else's (an interview handed over,
+                    # a court task): counted apart from the cases that are the worker's own.
+                    "tasks_on_others_cases": session.scalar(
+                        ready.select_from(HumanTask)
+                        .join(Case, Case.id == HumanTask.case_id)
+                        .where(or_(Case.assigned_to.is_(None), Case.assigned_to != worker.id))
                     ),
                 }
             )

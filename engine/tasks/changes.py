@@ -23,7 +23,6 @@ from engine.identity.users import Principal
 from engine.statuses import TaskStatus
 from engine.storage.tables import Case, HumanTask, TaskComment, User
 from engine.storage.uow import UnitOfWork
-from engine.tasks.assignment import CASE_OWNING_LANES
 from engine.tasks.worklists import task_json
 
 # Changes to a task that other systems hear of (comments and drafts stay inside).
@@ -183,21 +182,12 @@ def assign(
         if task.role not in user.roles:
             raise InvalidInput(f"{user_id} does not hold the {task.role} role")
         if case.team is not None and user.team_id != case.team:
-            # Handing the work over hands the case over: within its team, never across teams.
+            # Work is handed within the case's team, never across teams.
             raise InvalidInput(f"{user_id} is not in team {case.team}, the case's team")
         previous = task.assignee
+        # The task changes hands, the case does not: its primary worker changes only at a
+        # stage transfer or by a supervisor's decision (engine.cases.primary_worker).
         task.assignee = user_id
-        if task.role in CASE_OWNING_LANES and case.assigned_to != user_id:
-            uow.publish(
-                "case.assigned",
-                ctx.clock.now(),
-                case_id=case.id,
-                case_number=case.case_number,
-                assigned_to=user_id,
-                previous=case.assigned_to,
-                team=case.team,
-            )
-            case.assigned_to = user_id  # the case follows its worker
         return {"from": previous, "to": user_id}
 
     change = TaskChange("task.assigned", apply, permit=permit)

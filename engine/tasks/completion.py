@@ -16,8 +16,10 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from engine.cases import redaction
+from engine.cases import record, redaction
+from engine.cases.subjects import form_for_case
 from engine.context import Actor, EngineContext
+from engine.deadlines.event_time import judge_by_event_time
 from engine.errors import Conflict, NotFound
 from engine.events.audit import changed_fields
 from engine.identity.access import readable_case, reads_as_assignee
@@ -27,7 +29,7 @@ from engine.statuses import TaskStatus
 from engine.storage.tables import Case, HumanTask, ProcessInstance, User
 from engine.storage.uow import UnitOfWork
 from engine.tasks.changes import may_take
-from engine.tasks.form_schemas import CONFIRMATION_SCHEMA, validate_task_data
+from engine.tasks.form_schemas import CONFIRMATION_SCHEMA, spec_of, validate_task_data
 from engine.tasks.worklists import task_json
 
 # The caller's access rule: sees the task and its case first, and names the actor (or raises).
@@ -96,16 +98,44 @@ def complete_task(
             taker = actor.id
         _check_open(task, expected_version, taker)
         loaded = steps.load(ctx, uow.session, instance, case)
-        validate_task_data(loaded.compiled.form(task.bpmn_id) or CONFIRMATION_SCHEMA, data)
+        now = ctx.clock.now()
+        form = loaded.compiled.form(task.bpmn_id) or CONFIRMATION_SCHEMA
+        form = form_for_case(uow.session, form, case.id, loaded.profile, now)
+        validate_task_data(form, data)
+        rules, calendar = loaded.profile.records, loaded.profile.calendar
+        spec = spec_of(form, task.bpmn_id)
+        happened = record.event_time(spec, data, calendar, rules, now)
         redaction.note_reporter(uow.session, case.id, data.get("reporter"))
         before = ctx.runtime.task_data(loaded.workflow, task_id)
         ctx.runtime.complete_task(loaded.workflow, task_id, data)
-        _close(uow, task, actor, case, ctx.clock.now(), changed_fields(before, data))
+        _close(uow, task, actor, case, now, changed_fields(before, data))
+        entry = record.record_completion(
+            uow,
+            case=case,
+            task=task,
+            version_id=instance.version_id,
+            spec=spec,
+            data=data,
+            event=happened,
+            actor=actor,
+            now=now,
+            rules=rules,
+        )
         steps.settle(
             steps.Run(ctx, uow, actor, case),
             loaded,
             completed=task.id,
             completed_late=task.overdue_since is not None,
+        )
+        judge_by_event_time(
+            uow,
+            task_id=task.id,
+            happened_at=entry.occurred_at,
+            happened_on=entry.occurred_on,
+            entered_at=now,
+            calendar=calendar,
+            actor=actor,
+            reason="the work was entered after its deadline" if entry.late_entry else "entered",
         )
         uow.commit()
     return task

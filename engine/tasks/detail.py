@@ -8,14 +8,16 @@ import uuid
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from engine.cases import redaction
+from engine.cases import record, redaction
 from engine.cases.reads import reading_task
+from engine.cases.subjects import form_for_case
 from engine.context import EngineContext
 from engine.identity.users import Principal
 from engine.statuses import InstanceStatus, TaskStatus
-from engine.storage.tables import Deadline, HumanTask, ProcessInstance, TaskComment
-from engine.tasks.form_schemas import CONFIRMATION_SCHEMA
+from engine.storage.tables import Case, Deadline, HumanTask, ProcessInstance, TaskComment
+from engine.tasks.form_schemas import CONFIRMATION_SCHEMA, reviewed_kinds
 from engine.tasks.worklists import task_json
 
 
@@ -27,7 +29,7 @@ def task_detail(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) ->
         assert instance is not None
         compiled = ctx.definitions.compiled(session, instance.version_id)
         result = task_json(task, case.case_number, ctx.clock.now())
-        result["form"] = _form(compiled, task)
+        result["form"] = _form(ctx, session, compiled, task, case)
         data: dict[str, Any] = {}
         if task.status == TaskStatus.READY and instance.status == InstanceStatus.ACTIVE:
             definition = compiled.process(instance.process_id)
@@ -44,6 +46,17 @@ def task_detail(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) ->
             {k: v for k, v in data.items() if k not in fields and _plain(v)}
         )
         result["draft"] = redactor.value(task.draft)
+        result["subject_id"], result["subject"] = task.subject_id, task.subject
+        # The supervisor's reasons, when an approval sent this work back.
+        result["returned_notes"] = redactor.text(str(data.get("returned_notes") or ""))
+        forms = record.forms_typed_in(ctx, session, case, {})
+        # What was submitted, by whom and when (a completed task)…
+        result["record"] = record.entries(session, case.id, redactor, forms, task_id=task.id)
+        # …and, on an approval, the work it decides on.
+        reviews = reviewed_kinds(result["form"])
+        result["reviewing"] = (
+            record.entries(session, case.id, redactor, forms, kinds=reviews) if reviews else []
+        )
         deadline = session.scalar(
             select(Deadline).where(Deadline.task_id == task.id).order_by(Deadline.due_at)
         )
@@ -68,14 +81,21 @@ def task_detail(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) ->
 
 def task_form(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) -> dict[str, Any]:
     """The task's form alone: what a submission is read against (no instance is loaded)."""
-    with reading_task(ctx, principal, task_id, "task form") as (session, task, _):
+    with reading_task(ctx, principal, task_id, "task form") as (session, task, case):
         instance = session.get(ProcessInstance, task.instance_id)
         assert instance is not None
-        return _form(ctx.definitions.compiled(session, instance.version_id), task)
+        compiled = ctx.definitions.compiled(session, instance.version_id)
+        return _form(ctx, session, compiled, task, case)
 
 
-def _form(compiled: Any, task: HumanTask) -> dict[str, Any]:
-    return compiled.form(task.bpmn_id) or CONFIRMATION_SCHEMA
+def _form(
+    ctx: EngineContext, session: Session, compiled: Any, task: HumanTask, case: Case
+) -> dict[str, Any]:
+    form = compiled.form(task.bpmn_id) or CONFIRMATION_SCHEMA
+    profile = compiled.profile(case.profile_id)
+    if profile is None:
+        return dict(form)
+    return form_for_case(session, form, case.id, profile, ctx.clock.now())
 
 
 def _plain(value: Any) -> bool:

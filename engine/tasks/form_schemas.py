@@ -6,6 +6,8 @@ A user task without a form is a confirmation: it accepts no fields.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -36,7 +38,8 @@ def schema_problems(content: bytes) -> tuple[dict[str, Any] | None, list[str]]:
         return None, [f"not a valid JSON Schema at {where}: {exc.message}"]
     if schema.get("type") != "object":
         return None, ['a form schema must have "type": "object" at its top']
-    return schema, []
+    problems = spec_problems(schema)
+    return (None, problems) if problems else (schema, [])
 
 
 def _pointer(path: Any) -> str:
@@ -61,7 +64,12 @@ def field_errors(schema: dict[str, Any], data: Any) -> list[FieldError]:
                     )
                 )
             continue
-        errors.append(FieldError(_pointer(path), error.message, str(error.validator)))
+        message = error.message
+        if error.validator == "oneOf" and isinstance(error.schema, dict):
+            listed = error.schema.get(CHOICES_KEY)
+            if listed:
+                message = f"names none of this case's {listed}"
+        errors.append(FieldError(_pointer(path), message, str(error.validator)))
     return errors
 
 
@@ -70,3 +78,99 @@ def validate_task_data(schema: dict[str, Any], data: Any) -> None:
     errors = field_errors(schema, data)
     if errors:
         raise InvalidTaskData("the submitted data does not fit the task's form", errors)
+
+
+# -- what a form records (engine.cases.record keeps it) --------------------------------------
+
+RECORD_KEY = "x-casework-record"
+# On an approval's form: the kinds of entry the approval decides on, shown to the approver.
+REVIEWS_KEY = "x-casework-reviews"
+
+
+@dataclass(frozen=True)
+class RecordSpec:
+    kind: str
+    title: str
+    occurred: tuple[str, ...] = ()  # the event-time field's path; () for the time of entry
+
+
+def spec_of(schema: dict[str, Any], element_id: str) -> RecordSpec:
+    declared = schema.get(RECORD_KEY) or {}
+    occurred = declared.get("occurred")
+    return RecordSpec(
+        kind=str(declared.get("kind") or element_id),
+        title=str(declared.get("title") or schema.get("title") or element_id),
+        occurred=tuple(occurred.split(".")) if occurred else (),
+    )
+
+
+def reviewed_kinds(schema: dict[str, Any]) -> list[str]:
+    return [str(kind) for kind in schema.get(REVIEWS_KEY, [])]
+
+
+# A field whose answer is one of the case's own children, allegations or people: the form says
+# which list ("x-casework-choices": "children"); the case fills in the options when the form
+# is shown or checked, so an answer names someone of this case or is refused.
+CHOICES_KEY = "x-casework-choices"
+CHOICE_LISTS = ("children", "allegations", "people")
+
+
+def with_choices(schema: Any, choices: Mapping[str, list[tuple[str, str]]]) -> Any:
+    """A copy of the form with each choice field's options: (value, title) pairs."""
+    if isinstance(schema, list):
+        return [with_choices(item, choices) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    copy = {key: with_choices(value, choices) for key, value in schema.items()}
+    listed = schema.get(CHOICES_KEY)
+    if isinstance(listed, str):
+        options = choices.get(listed, [])
+        copy["oneOf"] = [{"const": value, "title": title} for value, title in options] or [
+            {"const": None, "title": f"(no {listed} on this case)"}
+        ]
+    return copy
+
+
+def _choice_problems(schema: Any) -> list[str]:
+    if isinstance(schema, list):
+        return [p for item in schema for p in _choice_problems(item)]
+    if not isinstance(schema, dict):
+        return []
+    problems = [p for value in schema.values() for p in _choice_problems(value)]
+    listed = schema.get(CHOICES_KEY)
+    if listed is not None and listed not in CHOICE_LISTS:
+        problems.append(f"{CHOICES_KEY} must be one of {', '.join(CHOICE_LISTS)}, not {listed!r}")
+    return problems
+
+
+def spec_problems(schema: dict[str, Any]) -> list[str]:
+    """What is wrong with a form's record declaration (for validation before deploy)."""
+    declared = schema.get(RECORD_KEY)
+    problems: list[str] = _choice_problems(schema)
+    if declared is None:
+        return problems
+    if not isinstance(declared, dict) or not str(declared.get("kind", "")).isidentifier():
+        return [f'{RECORD_KEY} needs a "kind" that is a name (letters, digits, _)']
+    occurred = declared.get("occurred")
+    if occurred is not None:
+        field = _field_schema(schema, tuple(str(occurred).split(".")))
+        if field is None or field.get("format") not in ("date", "date-time"):
+            problems.append(
+                f"{RECORD_KEY}: occurred names {occurred!r}, which is not a date or date-time "
+                "field of the form"
+            )
+    reviews = schema.get(REVIEWS_KEY)
+    if reviews is not None and not (
+        isinstance(reviews, list) and all(str(k).isidentifier() for k in reviews)
+    ):
+        problems.append(f"{REVIEWS_KEY} must be a list of record kinds")
+    return problems
+
+
+def _field_schema(schema: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any] | None:
+    found: Any = schema
+    for part in path:
+        found = (found.get("properties") or {}).get(part)
+        if not isinstance(found, dict):
+            return None
+    return dict(found)

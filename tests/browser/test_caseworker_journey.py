@@ -145,9 +145,9 @@ def test_report_to_first_contact_to_reassignment_to_a_new_rule(sign_in: Any, sit
         0
     ]
     completion.complete(ctx, screener, uuid.UUID(task["id"]), RECORD_REPORT)
-    investigator = load_principal(ctx, "ian")
+    supervisor = load_principal(ctx, "sue")  # whoever the case was routed to, her team's
     contacts, _ = worklists.worklist(
-        ctx, investigator, worklists.Worklist(view="all", case_id=opened.id)
+        ctx, supervisor, worklists.Worklist(view="team", case_id=opened.id)
     )
     [contact] = [t for t in contacts if t["element_id"] == "first_contact"]
     assert datetime.fromisoformat(contact["due_at"]) == RECEIVED + timedelta(hours=48)

@@ -151,11 +151,15 @@ def test_access_ends_when_the_work_and_the_case_move_to_someone_else(agency: Age
     done = agency.post(first, f"/api/v1/tasks/{contact['id']}/complete", visited)
     assert done.status_code == 200, done.json
 
-    # The supervisor moves the rest of the investigation (and with it the case) to the other.
-    for task in agency.get("sue", f"/api/v1/cases/{case_id}/tasks").json:
-        if task["status"] == "ready" and task["assignee"] == first:
-            moved = agency.post("sue", f"/api/v1/tasks/{task['id']}/assign", {"user_id": other})
-            assert moved.status_code == 200, moved.json
+    # The supervisor names the other the case's worker: the rest of the investigation moves.
+    held = {
+        t["id"]
+        for t in agency.get("sue", f"/api/v1/cases/{case_id}/tasks").json
+        if t["status"] == "ready" and t["assignee"] == first
+    }
+    moved = agency.post("sue", f"/api/v1/cases/{case_id}/worker", {"user_id": other})
+    assert moved.status_code == 200, moved.json
+    assert (moved.json["previous"], set(moved.json["tasks_moved"])) == (first, held) and held
 
     assert agency.get(other, f"/api/v1/cases/{case_id}").status_code == 200
     for path in (f"/api/v1/cases/{case_id}", f"/api/v1/tasks/{contact['id']}"):

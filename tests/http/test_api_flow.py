@@ -63,7 +63,7 @@ def test_a_report_lands_in_an_investigators_worklist_and_moves_to_a_decision(
     )
     assert again.status_code == 409
 
-    # The supervisor hands the interview to Ivy; the case follows its worker.
+    # The supervisor hands the interview to Ivy; the case stays Ian's: a task is not a case.
     [interview] = agency.get("sue", f"/api/v1/tasks?view=team&case_id={case_id}").json["items"][:1]
     assert (
         agency.post(
@@ -73,8 +73,11 @@ def test_a_report_lands_in_an_investigators_worklist_and_moves_to_a_decision(
     )
     moved = agency.post("sue", f"/api/v1/tasks/{interview['id']}/assign", {"user_id": "ivy"})
     assert moved.status_code == 200 and moved.json["assignee"] == "ivy"
-    assert agency.get("ivy", f"/api/v1/cases/{case_id}").json["assigned_to"] == "ivy"
+    assert agency.get("ivy", f"/api/v1/cases/{case_id}").json["assigned_to"] == "ian"
     assert agency.get("zed", f"/api/v1/cases/{case_id}").status_code == 404
+    load = {w["user_id"]: w for w in agency.get("sue", "/api/v1/caseload").json["workers"]}
+    assert (load["ian"]["open_cases"], load["ivy"]["open_cases"]) == (1, 0)
+    assert load["ivy"]["tasks_on_others_cases"] == 1
 
 
 def test_a_completion_by_the_cases_worker_reads_them_once_with_the_task(agency: Agency) -> None:
@@ -174,8 +177,8 @@ def test_a_screened_out_report_is_visible_to_intake_only(agency: Agency) -> None
     [task] = agency.get("sam", f"/api/v1/tasks?view=queue&case_id={case_id}").json["items"]
     agency.post("sam", f"/api/v1/tasks/{task['id']}/complete", RECORD_REPORT)
     [approval] = agency.get("sue", f"/api/v1/tasks?view=queue&case_id={case_id}").json["items"]
-    approved = agency.post("sue", f"/api/v1/tasks/{approval['id']}/complete",
-                {"approved": True, "screen_in_instead": False, "reason": "adult"})  # fmt: skip
+    screen_out = {"approved": True, "screen_in_instead": False, "review_notes": "adult"}
+    approved = agency.post("sue", f"/api/v1/tasks/{approval['id']}/complete", screen_out)
     assert approved.status_code == 200, approved.json
 
     assert agency.get("sam", f"/api/v1/cases/{case_id}").json["status"] == "screened_out"

@@ -26,7 +26,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
 from engine.storage import step_writes
-from engine.storage.tables import Alert, AlertRecipient, AuditEvent, Case, ProcessInstance
+from engine.storage.tables import (
+    Alert,
+    AlertRecipient,
+    AuditEvent,
+    Case,
+    CasePerson,
+    ProcessInstance,
+    RecordEntry,
+)
 from engine.storage.uow import UnitOfWork
 from http_support import PEOPLE, RECORD_REPORT, Agency, hotline_report, password_of
 from sign_in_form import csrf_token_in, give_password, submit_sign_in
@@ -80,6 +88,9 @@ CONTACT_FORM = {
     "location": "office",
     "narrative": "called the school",
 }
+# A reason, and a form with nothing in it: who may amend gets 422 (409 for the report as
+# filed), nothing changes.
+AMENDMENT = {"data": {}, "reason": "a probe that changes nothing"}
 STALE = {"If-Match": '"0"'}  # a change by someone allowed then stops at 409: nothing changes
 
 
@@ -92,6 +103,8 @@ class World:
     task_assignees: dict[str, str | None] = field(default_factory=dict)
     instances: dict[str, uuid.UUID] = field(default_factory=dict)
     alerts: dict[str, tuple[uuid.UUID, str]] = field(default_factory=dict)
+    entries: dict[str, uuid.UUID] = field(default_factory=dict)  # each entered by sam
+    people: dict[str, uuid.UUID] = field(default_factory=dict)  # a child of each case
 
 
 # -- the probes: how to call each route --------------------------------------------------------
@@ -124,6 +137,8 @@ def page(template: str) -> Path:
         task=w.tasks[kind],
         instance=w.instances[kind],
         alert=w.alerts[kind][0] if kind in w.alerts else "",
+        entry=w.entries[kind],
+        person=w.people[kind],
     )
 
 
@@ -149,6 +164,18 @@ PROBES: dict[str, Probe] = {
     "api.case_allegations": Probe("GET", case("/allegations")),
     "api.case_contacts": Probe("GET", case("/contacts")),
     "api.add_contact": Probe("POST", case("/contacts"), json=CONTACT),
+    "api.case_record": Probe("GET", case("/record")),
+    "api.case_history": Probe("GET", case("/history")),
+    # A link to nobody: who may link gets 404 (no such person here) or 422, nothing changes.
+    "api.link_person": Probe(
+        "POST",
+        page("/api/v1/cases/{case}/people/{person}/links"),
+        json={"other_person_id": NOWHERE, "linked": True},
+    ),
+    "api.assign_case": Probe("POST", case("/worker"), json={"user_id": "nobody"}),
+    "api.amend_entry": Probe(
+        "POST", page("/api/v1/cases/{case}/record/{entry}/amendments"), json=AMENDMENT
+    ),
     "api.case_position": Probe("GET", case("/position")),
     "api.case_tasks": Probe("GET", case("/tasks")),
     "api.set_sensitivity": Probe("POST", case("/sensitivity"), json={}),  # see Caller.call
@@ -216,6 +243,14 @@ PROBES: dict[str, Probe] = {
     "web.case_page": Probe("GET", page("/cases/{case}")),
     "web.add_contact": Probe("POST", page("/cases/{case}/contacts"), form=CONTACT_FORM),
     "web.set_sensitivity": Probe("POST", page("/cases/{case}/sensitivity"), form={}),
+    "web.amend_entry_page": Probe("GET", page("/cases/{case}/record/{entry}/amend")),
+    "web.link_person": Probe(
+        "POST",
+        page("/cases/{case}/people/{person}/links"),
+        form={"other_person_id": NOWHERE, "linked": "true"},
+    ),
+    "web.assign_case": Probe("POST", page("/cases/{case}/worker"), form={"user_id": "nobody"}),
+    "web.amend_entry": Probe("POST", page("/cases/{case}/record/{entry}/amend"), form={}),
     "web.phase_diagram": Probe("GET", page("/cases/{case}/phases/{instance}/diagram.bpmn")),
     "web.break_glass": Probe("POST", "/cases/emergency-access", form={}),
     "web.dashboard": Probe("GET", "/team"),
@@ -241,8 +276,14 @@ PROBES: dict[str, Probe] = {
 # Changes to a task that need more than reading its case.
 NEEDS_LANE = {"api.claim", "api.save_draft", "api.complete", "web.task_action"}
 NEEDS_ASSIGNEE_OR_SUPERVISOR = {"api.unclaim"}
-NEEDS_SUPERVISOR = {"api.assign", "web.assign_task"}
-RESTRICTS = {"api.set_sensitivity", "web.set_sensitivity"}  # the chain, the security group
+NEEDS_SUPERVISOR = {"api.assign", "web.assign_task", "api.assign_case", "web.assign_case"}
+LINKS = {"api.link_person", "web.link_person"}  # intake staff, the case's supervision chain
+RESTRICTS = {"api.set_sensitivity", "web.set_sensitivity"}
+AMENDS = {
+    "api.amend_entry",
+    "web.amend_entry",
+    "web.amend_entry_page",
+}  # who entered; the chain  # the chain, the security group
 DONE = {"screened_out", "closed"}  # their task is completed, or cancelled with the case
 
 
@@ -275,6 +316,13 @@ def expected(endpoint: str, access: Access, user: str | None, kind: str | None, 
     ):
         return "forbidden"
     if endpoint in NEEDS_SUPERVISOR and kind not in SUPERVISES.get(user, set()):
+        return "forbidden"
+    if endpoint in LINKS and not (
+        ROLES[user] & {"intake_screener", "intake_supervisor"}
+        or kind in SUPERVISES.get(user, set())
+    ):
+        return "forbidden"
+    if endpoint in AMENDS and not (user == "sam" or kind in SUPERVISES.get(user, set())):
         return "forbidden"
     # The probe asks for what the case already is: restricting the sensitive one, lifting the
     # others' (none), so that an allowed caller gets 409 or 422 and nothing changes.
@@ -317,13 +365,15 @@ def _screen(agency: Agency, intake: uuid.UUID, **screening: Any) -> None:
 
 
 def _first_contact(agency: Agency, case_id: uuid.UUID, supervisor: str, worker: str) -> uuid.UUID:
+    """The supervisor names the case's worker: the first contact (and the case) are theirs."""
+    named = agency.post(supervisor, f"/api/v1/cases/{case_id}/worker", {"user_id": worker})
+    assert named.status_code == 200, named.json
     [contact] = [
         t
         for t in agency.get(supervisor, f"/api/v1/cases/{case_id}/tasks").json
         if t["element_id"] == "first_contact"
     ]
-    moved = agency.post(supervisor, f"/api/v1/tasks/{contact['id']}/assign", {"user_id": worker})
-    assert moved.status_code == 200, moved.json
+    assert contact["assignee"] == worker
     return uuid.UUID(contact["id"])
 
 
@@ -355,7 +405,7 @@ def build_world(agency: Agency) -> World:
     approved = agency.post(
         "sue",
         f"/api/v1/tasks/{approval['id']}/complete",
-        {"approved": True, "screen_in_instead": False, "reason": "adult"},
+        {"approved": True, "screen_in_instead": False, "review_notes": "adult"},
     )
     assert approved.status_code == 200, approved.json
     w.task_roles["screened_out"], w.task_assignees["screened_out"] = "intake_screener", "sam"
@@ -368,6 +418,17 @@ def build_world(agency: Agency) -> World:
             w.numbers[kind] = case_row.case_number
             w.instances[kind] = session.scalars(
                 select(ProcessInstance.id).where(ProcessInstance.case_id == case_id)
+            ).first()
+            w.people[kind] = session.scalars(
+                select(CasePerson.id).where(
+                    CasePerson.case_id == case_id, CasePerson.role == "child"
+                )
+            ).first()
+            # The screener's report (or, before it is recorded, the report as filed).
+            w.entries[kind] = session.scalars(
+                select(RecordEntry.id)
+                .where(RecordEntry.case_id == case_id, RecordEntry.entered_by == "sam")
+                .order_by(RecordEntry.element_id.is_(None), RecordEntry.entered_at.desc())
             ).first()
         # An alert for each case's worker (ivy's on the closed case, no longer hers to read).
         for kind in ("own", "team", "foreign", "sensitive", "closed"):

@@ -161,7 +161,7 @@ def test_scenario_4_screen_out_needs_a_supervisor(ctx: EngineContext, cps: Deplo
     assert approval.role == "intake_supervisor"
     case.complete(
         "approve_screening",
-        {"approved": True, "screen_in_instead": False, "reason": "adult: referred to APS"},
+        {"approved": True, "screen_in_instead": False, "review_notes": "adult: referred to APS"},
         SUPERVISOR,
     )
 
@@ -188,7 +188,7 @@ def test_scenario_5_conditionally_safe_plan_expires_and_blocks_closure(
     case.complete(
         "write_safety_plan",
         {
-            "plan_signed_on": "2025-03-05",
+            "plan_signed_on": case.on("2025-03-05"),
             "actions": [{"action": "grandmother moves in", "responsible": "grandmother"}],
         },
     )
@@ -209,7 +209,8 @@ def test_scenario_5_conditionally_safe_plan_expires_and_blocks_closure(
     assert case.tasks("record_disposition") == [] and case.tasks("approve_disposition") == []
 
     case.complete(
-        "follow_up_safety_plan", {"outcome": "reassessed_safe", "reassessed_on": "2025-04-06"}
+        "follow_up_safety_plan",
+        {"outcome": "reassessed_safe", "reassessed_on": case.on("2025-04-06")},
     )
 
     assert len(case.tasks("record_disposition")) == 1
@@ -367,7 +368,9 @@ def test_scenario_6_emergency_removal_and_the_texas_court_chain(
     case.complete(
         "record_removal",
         {"removal_at": possession.isoformat(), "removal_type": "emergency_possession",
-         "placement_type": "relative_kinship", "reason": "unsafe; no protective caregiver"},
+         "placement_type": "relative_kinship", "reason": "unsafe; no protective caregiver",
+         "placements": [{"child_id": case.person_id("Lia"), "provider": "grandmother Rosa",
+                         "placement_type": "relative_kinship"}]},
     )  # fmt: skip
 
     due = {t.bpmn_id: t.due_at for t in case.tasks()}
@@ -432,7 +435,7 @@ def test_scenario_9_monthly_visits_and_the_residence_rule(
 
 @pytest.mark.parametrize(
     ("relative", "home_visit_days", "tpr_due"),
-    [(True, 0, None), (False, 0, (2026, 6, 11)), (False, 10, (2026, 6, 21))],
+    [(True, 0, None), (False, 0, (2026, 4, 10)), (False, 10, (2026, 4, 20))],
     ids=["a-relative-exception", "b-file-tpr", "trial-home-visit-moves-it"],
 )
 def test_scenario_10_federal_clocks_and_the_15_of_22_rule(
@@ -443,7 +446,7 @@ def test_scenario_10_federal_clocks_and_the_15_of_22_rule(
     tpr_due: tuple[int, int, int] | None,
 ) -> None:
     case = removed(ctx, texas(2025, 1, 10, 9, 0), [("Ana", "2016-04-04")])
-    case.complete("adversary_hearing", {"held_on": "2025-01-24"}, ATTORNEY)
+    case.complete("adversary_hearing", {"held_on": case.on("2025-01-24")}, ATTORNEY)
     case.at(texas(2025, 4, 1, 10, 0))
 
     case.complete("record_adjudication", {"adjudication_on": "2025-04-01"}, ATTORNEY)
@@ -458,16 +461,23 @@ def test_scenario_10_federal_clocks_and_the_15_of_22_rule(
 
     # Entered care = min(adjudication 04-01, removal + 60 days = 03-11).
     assert case.task("federal_permanency_hearing").due_at == end_of_texas_day(2026, 3, 11)
-    if tpr_due is None:
+    # 2.7 months in care of the last 22 (removed 01-10): no petition yet, or ever with a
+    # relative. Otherwise D7 is decided again on the day the count reaches 15 (removal + 15
+    # months, later by the days on trial home visits), and the petition is due that day.
+    assert case.tasks("file_tpr") == []
+    if tpr_due is not None:
+        case.at(texas(*tpr_due) - timedelta(minutes=1))
         assert case.tasks("file_tpr") == []
-    else:
+        case.at(texas(*tpr_due) + timedelta(seconds=1))
         assert case.task("file_tpr").due_at == end_of_texas_day(*tpr_due)
+        assert data_of(case, "file_tpr")["months_in_care_last_22"] == 15
+        assert case.deadline("T34").due_at == end_of_texas_day(*tpr_due)
 
 
 def test_scenario_11_reunification_and_closure_gates(ctx: EngineContext, cps: Deployment) -> None:
     case = removed(ctx, texas(2025, 1, 10, 9, 0), [("Ana", "2016-04-04")])
-    case.complete("adversary_hearing", {"held_on": "2025-01-24"}, ATTORNEY)
-    case.complete("record_adjudication", {"adjudication_on": "2025-02-20"}, ATTORNEY)
+    case.complete("adversary_hearing", {"held_on": case.on("2025-01-24")}, ATTORNEY)
+    case.complete("record_adjudication", {"adjudication_on": case.on("2025-02-20")}, ATTORNEY)
     case.complete(
         "set_permanency_goals",
         {"primary_goal": "REUNIFICATION", "concurrent_goal": "ADOPTION",
@@ -486,7 +496,7 @@ def test_scenario_11_reunification_and_closure_gates(ctx: EngineContext, cps: De
          "safety_if_returned": "CONDITIONALLY_SAFE", "reunification_time_remaining": True},
         CASEWORKER,
     )  # fmt: skip
-    case.complete("monitored_return", {"returned_on": "2025-09-08"}, CASEWORKER)
+    case.complete("monitored_return", {"returned_on": case.on("2025-09-08")}, CASEWORKER)
     case.at(texas(2025, 10, 1, 10, 0))
     case.complete(
         "inhome_risk_reassessment",
@@ -495,16 +505,19 @@ def test_scenario_11_reunification_and_closure_gates(ctx: EngineContext, cps: De
     )
 
     assert case.processes()["closure"] == ["active"]
-    assert case.task("family_closure_meeting").due_at == end_of_texas_day(2025, 10, 16)
+    assert case.tasks("family_closure_meeting") == []  # the supervisor decides first
     case.complete(
         "approve_closure",
         {"closure_approved": True, "closing_summary": "reunified, risk low"},
         SUPERVISOR,
     )
-    case.complete("family_closure_meeting", {"held_on": "2025-10-10"}, CASEWORKER)
+    assert case.task("family_closure_meeting").due_at == end_of_texas_day(2025, 10, 16)
+    case.complete("family_closure_meeting", {"held_on": case.on("2025-10-10")}, CASEWORKER)
     assert case.record().status == "open"  # still waiting for the court's order
     case.complete(
-        "file_court_order", {"order_on": "2025-10-14", "document_reference": "order-5521"}, ATTORNEY
+        "file_court_order",
+        {"order_on": case.on("2025-10-14"), "document_reference": "order-5521"},
+        ATTORNEY,
     )
 
     closed = case.record()

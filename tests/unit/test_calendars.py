@@ -117,3 +117,42 @@ def test_age_on() -> None:
 
     assert fn["age_on"]("2019-03-05", "2025-03-04") == 5
     assert fn["age_on"]("2019-03-04", "2025-03-04") == 6
+
+
+def test_months_in_care_counts_the_last_22_months_of_care_periods() -> None:
+    # Removed Friday 2025-01-10 09:00 Central; asked on 2025-04-01.
+    fn = helpers(TEXAS, datetime(2025, 4, 1, 15, tzinfo=UTC))
+    removal = [{"start": "2025-01-10T15:00:00+00:00", "end": None}]
+
+    assert fn["months_in_care"](removal) == 2.7  # today: 2 months and 22 of 31 days
+    assert fn["months_in_care"](removal, "2025-11-10") == 10
+    assert fn["months_in_care"](removal, "2026-04-09") == 14.96  # never rounded up
+    assert fn["months_in_care"](removal, "2026-04-10") == 15
+    assert fn["months_in_care"](removal, "2026-05-10", excluded_days=10) == 15.66
+    assert fn["months_in_care"](removal, "2024-12-01") == 0  # before the removal
+    assert fn["months_in_care_reached_on"](removal, 15) == "2026-04-10"
+    # Ten days on a trial home visit do not count: the 15th month ends ten days later.
+    assert fn["months_in_care_reached_on"](removal, 15, 22, 10) == "2026-04-20"
+
+
+def test_months_in_care_adds_episodes_and_drops_what_left_the_window() -> None:
+    fn = helpers(TEXAS, datetime(2025, 4, 1, 15, tzinfo=UTC))
+    episodes = [
+        {"start": "2023-01-01", "end": "2023-09-01"},  # 8 months; 3 of them in the window
+        {"start": "2024-06-01", "end": None},  # 10 months so far
+    ]
+
+    assert fn["months_in_care"](episodes) == 13
+    assert fn["months_in_care"](episodes, within_months=30) == 17.96  # 547 days
+    # By 2025-09-01 the first episode has left the window; the second alone makes 15.
+    assert fn["months_in_care_reached_on"](episodes, 15) == "2025-09-01"
+    # Past dates too: an episode of 16 months, ended, reached 15 a month before its end.
+    ended = [{"start": "2022-01-05", "end": "2023-05-05"}]
+    assert fn["months_in_care_reached_on"](ended, 15) == "2023-04-05"
+    assert fn["months_in_care_reached_on"](ended, 17) is None
+    assert fn["months_in_care_reached_on"](ended, 15, since="2025-04-01") is None
+    # 13 was first reached in 2024; from today on, the count stands still while the first
+    # episode leaves the window, and reaches 14 only in August.
+    assert fn["months_in_care_reached_on"](episodes, 13) == "2024-11-30"
+    assert fn["months_in_care_reached_on"](episodes, 14, since="2025-04-01") == "2025-08-01"
+    assert fn["months_in_care_reached_on"]([], 15) is None

@@ -402,8 +402,18 @@ ROWS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
         {**D7, "compelling_reason_documented": True, "months_in_care_last_22": 16},
         {"tpr_requirement": "EXCEPTION_DOCUMENTED"},
     ),
-    ("D7-4", "tpr", {**D7, "abandoned_or_felony_finding": True}, {"tpr_requirement": "FILE_TPR"}),
-    ("D7-5", "tpr", {**D7, "months_in_care_last_22": 15}, {"tpr_requirement": "FILE_TPR"}),
+    (
+        "D7-4",
+        "tpr",
+        {**D7, "abandoned_or_felony_finding": True},
+        {"tpr_requirement": "FILE_TPR", "tpr_basis": "AGGRAVATED_FINDING"},
+    ),
+    (
+        "D7-5",
+        "tpr",
+        {**D7, "months_in_care_last_22": 15},
+        {"tpr_requirement": "FILE_TPR", "tpr_basis": "MONTHS_IN_CARE"},
+    ),
     ("D7-6", "tpr", D7, {"tpr_requirement": "NOT_REQUIRED"}),
     (
         "D8-1",

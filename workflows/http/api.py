@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, g, request
 
-from engine.cases import casefile
+from engine.cases import amendments, casefile, history, primary_worker
 from engine.deadlines import alerts as alert_list
 from engine.definitions import catalogue
 from engine.definitions.bundle import bundle_from_files
@@ -218,6 +218,84 @@ def case_contacts(case_id: uuid.UUID) -> Response:
 )
 def add_contact(case_id: uuid.UUID) -> Response:
     return ok(casefile.record_contact(engine(), principal(), case_id, g.body), 201)
+
+
+@api.operation(
+    "post",
+    "/cases/{case_id}/worker",
+    summary="Name the case's primary worker (its supervision chain); their open work moves with it",
+    tag="cases",
+    body=s.CASE_WORKER_BODY,
+    response=s.CASE_WORKER,
+    errors=(403, 404, 422),
+)
+def assign_case(case_id: uuid.UUID) -> Response:
+    change = primary_worker.Reassignment(case_id, g.body["user_id"], g.body.get("reason", ""))
+    return ok(primary_worker.assign_case(engine(), principal(), change))
+
+
+@api.operation(
+    "get",
+    "/cases/{case_id}/history",
+    summary="Prior history: earlier cases the case's people may be in, and why",
+    tag="cases",
+    response={"type": "array", "items": s.HISTORY},
+    errors=(404,),
+)
+def case_history(case_id: uuid.UUID) -> Response:
+    return ok(history.prior_history(engine(), principal(), case_id))
+
+
+@api.operation(
+    "post",
+    "/cases/{case_id}/people/{person_id}/links",
+    summary="Say a suggested match is (or is not) the same person",
+    tag="cases",
+    body=s.LINK_BODY,
+    response=s.LINK,
+    errors=(403, 404, 422),
+)
+def link_person(case_id: uuid.UUID, person_id: uuid.UUID) -> Response:
+    other = _uuid_field(g.body, "other_person_id")
+    change = history.Link(case_id, person_id, other, g.body["linked"])
+    return ok(history.link(engine(), principal(), change))
+
+
+def _uuid_field(body: dict[str, Any], name: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(body[name]))
+    except ValueError:
+        raise InvalidTaskData(
+            "invalid body", [FieldError(f"/{name}", "must be a person's id", "format")]
+        ) from None
+
+
+@api.operation(
+    "get",
+    "/cases/{case_id}/record",
+    summary="The case record: every recorded fact with its event and entry time, amendments "
+    "and the original",
+    tag="cases",
+    response={"type": "array", "items": s.RECORD_ENTRY},
+    errors=(404,),
+)
+def case_record(case_id: uuid.UUID) -> Response:
+    return ok(casefile.record_of(engine(), principal(), case_id))
+
+
+@api.operation(
+    "post",
+    "/cases/{case_id}/record/{entry_id}/amendments",
+    summary="Amend a recorded fact (the original is kept; who, when and why are shown)",
+    tag="cases",
+    body=s.AMENDMENT_BODY,
+    response=s.RECORD_ENTRY,
+    status=201,
+    errors=(403, 404, 409, 422),
+)
+def amend_entry(case_id: uuid.UUID, entry_id: uuid.UUID) -> Response:
+    change = amendments.Amendment(case_id, entry_id, g.body["data"], g.body["reason"])
+    return ok(amendments.amend(engine(), principal(), change), 201)
 
 
 @api.operation(

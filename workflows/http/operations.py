@@ -211,6 +211,8 @@ PATH_PARAMETERS: dict[str, tuple[str, dict[str, Any]]] = {
     "case_id": UUID_PARAMETER,
     "task_id": UUID_PARAMETER,
     "alert_id": UUID_PARAMETER,
+    "entry_id": UUID_PARAMETER,
+    "person_id": UUID_PARAMETER,
     "subscription_id": UUID_PARAMETER,
     "version_id": INTEGER_PARAMETER,
     "delivery_id": INTEGER_PARAMETER,

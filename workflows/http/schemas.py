@@ -61,6 +61,121 @@ PROCESS = obj(
     started_at=INSTANT,
     next_timer_due_at=NINSTANT,
 )
+# One answer of a form in words: a text, a group of answers, or rows of them.
+FACT: dict[str, Any] = {
+    "type": "object",
+    "required": ["field", "label"],
+    "properties": {
+        "field": STR,
+        "label": STR,
+        "text": STR,
+        "facts": {"type": "array", "items": OBJ, "description": "a group: facts again"},
+        "rows": {"type": "array", "items": {"type": "array", "items": OBJ}},
+    },
+}
+_TIMES = {
+    "occurred_at": INSTANT,
+    "occurred_on": {"type": ["string", "null"], "format": "date"},
+    "entered_at": INSTANT,
+    "late_entry": BOOL,
+}
+RECORD_ENTRY = obj(
+    ["id", "kind", "title", "occurred_at", "entered_at", "entered_by", "data", "facts"],
+    id=STR,
+    kind=STR,
+    title=STR,
+    task_id=NSTR,
+    process_id=NSTR,
+    element_id=NSTR,
+    subject_id=NSTR,
+    subject=NSTR,
+    entered_by=STR,
+    entered_role=NSTR,
+    data=OBJ,
+    facts={"type": "array", "items": FACT},
+    amended=BOOL,
+    amendments={
+        "type": "array",
+        "items": obj(["id", "entered_at", "entered_by", "reason"], id=STR, entered_by=STR,
+                     reason=STR, **_TIMES),
+    },
+    original=obj(["data"], data=OBJ, facts={"type": "array"}, **_TIMES),
+    **_TIMES,
+)  # fmt: skip
+AMENDMENT_BODY = obj(
+    ["data", "reason"],
+    data={"type": "object", "description": "The whole corrected form, as the task's form asks"},
+    reason={"type": "string", "minLength": 10, "maxLength": 4000},
+)
+HISTORY = obj(
+    ["person_id", "role", "matches"],
+    person_id=STR,
+    name=NSTR,
+    role=STR,
+    birth_date=NSTR,
+    matches={
+        "type": "array",
+        "items": obj(
+            ["person_id", "restricted", "reason", "linked"],
+            person_id=STR,
+            name=NSTR,
+            role=STR,
+            case_id=STR,
+            case_number=NSTR,
+            status=STR,
+            opened_at=INSTANT,
+            closed_at=NINSTANT,
+            allegations={"type": "array", "items": OBJ},
+            restricted=BOOL,
+            reason=STR,
+            linked=BOOL,
+        ),
+    },
+)
+LINK_BODY = obj(
+    ["other_person_id", "linked"],
+    other_person_id={"type": "string", "format": "uuid"},
+    linked=BOOL,
+)
+LINK = obj(
+    ["person_id", "other_person_id", "linked"],
+    person_id=STR,
+    other_person_id=STR,
+    linked=BOOL,
+    person_key=NSTR,
+)
+CASE_WORKER_BODY = obj(
+    ["user_id"],
+    user_id={"type": "string", "minLength": 1, "maxLength": 200},
+    reason={"type": "string", "maxLength": 2000},
+)
+CASE_WORKER = obj(
+    ["case_id", "assigned_to"],
+    case_id=STR,
+    assigned_to=STR,
+    previous=NSTR,
+    tasks_moved={"type": "array", "items": STR},
+)
+DEADLINE = obj(
+    ["deadline_id", "title", "due_at", "status"],
+    deadline_id=STR,
+    title=STR,
+    measure=NSTR,
+    started_at=INSTANT,
+    due_at=INSTANT,
+    status=STR,
+    done_at=NINSTANT,
+    entered_at=NINSTANT,
+    late_entry=BOOL,
+    task_id=NSTR,
+)
+DECISION = obj(
+    ["at", "element_id", "outputs"],
+    at=INSTANT,
+    process_id=NSTR,
+    element_id=NSTR,
+    outputs=OBJ,
+)
 CASE_FILE = {
     **CASE,
     "properties": {
@@ -68,6 +183,9 @@ CASE_FILE = {
         "people": {"type": "array", "items": PERSON},
         "allegations": {"type": "array", "items": ALLEGATION},
         "processes": {"type": "array", "items": PROCESS},
+        "record": {"type": "array", "items": RECORD_ENTRY},
+        "deadlines": {"type": "array", "items": DEADLINE},
+        "decisions": {"type": "array", "items": DECISION},
     },
 }
 CONTACT = obj(
@@ -138,6 +256,11 @@ TASK_DETAIL = {
             "type": "array",
             "items": obj(["author", "at", "text"], author=STR, at=INSTANT, text=STR),
         },
+        "subject_id": NSTR,
+        "subject": NSTR,
+        "returned_notes": STR,
+        "record": {"type": "array", "items": RECORD_ENTRY},
+        "reviewing": {"type": "array", "items": RECORD_ENTRY},
     },
 }
 ALERT = obj(
@@ -177,6 +300,7 @@ CASELOAD = obj(
             children=INT,
             overdue_tasks=INT,
             due_this_week=INT,
+            tasks_on_others_cases=INT,
         ),
     },
     measures=obj(

@@ -12,6 +12,8 @@ from workflows.web import (  # noqa: F401  (each module adds its pages to the bl
     audit_pages,
     case_pages,
     designer_pages,
+    history_pages,
+    record_pages,
     session,
     supervision_pages,
     work_pages,

@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
-from engine.cases import casefile
+from engine.cases import casefile, primary_worker
 from engine.definitions.diagrams import instance_diagram
-from engine.errors import InvalidTaskData
+from engine.errors import InvalidInput, InvalidTaskData
 from engine.identity import emergency
 from workflows.web import forms
 from workflows.web.paging import requested
@@ -55,19 +55,6 @@ def titled(schema: dict[str, Any]) -> dict[str, Any]:
     return copy
 
 
-# The Texas allegation codes (DOMAIN §3, S1), titled so a page shows what each means.
-MALTREATMENT_TYPES = {
-    "PHAB": "Physical abuse",
-    "SXAB": "Sexual abuse",
-    "EMAB": "Emotional abuse",
-    "NSUP": "Neglectful supervision",
-    "MDNG": "Medical neglect",
-    "PHNG": "Physical neglect",
-    "ABAN": "Abandonment",
-    "RAPR": "Refusal to assume parental responsibility",
-    "LBTR": "Labor trafficking",
-    "SXTR": "Sex trafficking",
-}
 INTAKE_FORM = titled(casefile.INTAKE_SCHEMA)
 # People count from 1 on a page; the engine's report numbers them from 0.
 INTAKE_FORM["properties"]["allegations"]["items"]["properties"].update(
@@ -85,14 +72,7 @@ INTAKE_FORM["properties"]["allegations"]["items"]["properties"].update(
             "title": "Alleged perpetrator (1 = first listed; empty if unknown)",
             "x-person-of": "alleged_perpetrators",
         },
-        "type": {
-            "type": "string",
-            "oneOf": [
-                {"const": code, "title": f"{title} ({code})"}
-                for code, title in MALTREATMENT_TYPES.items()
-            ],
-            "title": "Maltreatment type",
-        },
+        # The allegation types come from the jurisdiction profiles (see _intake_form).
     }
 )
 CONTACT_FORM = titled(casefile.CONTACT_SCHEMA)
@@ -106,6 +86,21 @@ def _intake_form() -> dict[str, Any]:
         properties["team"] = {**properties["team"], "enum": choices["teams"]}
     if choices["profiles"]:
         properties["profile_id"] = {**properties["profile_id"], "enum": choices["profiles"]}
+    types = choices["maltreatment_types"]
+    if types:
+        allegations = properties["allegations"]
+        item = allegations["items"]
+        kind = {
+            "type": "string",
+            "title": "Maltreatment type",
+            "oneOf": [
+                {"const": code, "title": f"{title} ({code})"} for code, title in types.items()
+            ],
+        }
+        properties["allegations"] = {
+            **allegations,
+            "items": {**item, "properties": {**item["properties"], "type": kind}},
+        }
     return {**INTAKE_FORM, "properties": properties}
 
 
@@ -227,6 +222,7 @@ def _case_page(
     errors: list[dict[str, Any]] | None = None,
     status: int = 200,
     restriction_error: str | None = None,
+    worker_error: str | None = None,
 ) -> tuple[str, int]:
     principal, ctx = who(), engine()
     view = casefile.case_page(ctx, principal, case_id)
@@ -240,7 +236,7 @@ def _case_page(
         "case.html",
         case=case,
         people_by_id={p["id"]: p["name"] for p in case["people"]},
-        maltreatment=MALTREATMENT_TYPES,
+        maltreatment=casefile.intake_choices(ctx)["maltreatment_types"],
         tasks=view["tasks"],
         contacts=view["contacts"],
         timeline=view["timeline"],
@@ -250,8 +246,39 @@ def _case_page(
         contact_open=bool(errors),
         may_restrict=view["may_restrict"],
         restriction_error=restriction_error,
+        record_sections=_sections(case["record"]),
+        may_amend_any=view["may_amend_any"],
+        me=principal.id,
+        # The supervision chain names the case's worker.
+        workers=primary_worker.workers_for(ctx, case["team"]) if view["may_amend_any"] else [],
+        worker_error=worker_error,
     )
     return page, status
+
+
+def _sections(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The record's entries by kind, in the record's order, each section titled by its first
+    entry's title when all share it (else by the kind)."""
+    sections: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        section = sections.setdefault(
+            entry["kind"], {"kind": entry["kind"], "title": entry["title"], "entries": []}
+        )
+        if section["title"] != entry["title"]:
+            section["title"] = SECTION_TITLES.get(entry["kind"], entry["kind"].replace("_", " "))
+        section["entries"].append(entry)
+    return list(sections.values())
+
+
+# A section holding entries of several forms (the court's hearings, orders and filings).
+SECTION_TITLES = {
+    "court": "Court",
+    "risk_assessment": "Risk assessments",
+    "supervision": "Supervision",
+    "permanency_goal": "Permanency goals",
+    "approval": "Approvals",
+    "contact": "Contacts",
+}
 
 
 @bp.post("/cases/<uuid:case_id>/sensitivity")
@@ -266,6 +293,20 @@ def set_sensitivity(case_id: uuid.UUID) -> Response | tuple[str, int]:
     except InvalidTaskData:
         return _case_page(case_id, status=422, restriction_error="Say why, in a sentence.")
     flash("Case restricted." if changed["sensitive"] else "Restriction lifted.", "info")
+    return redirect(url_for("web.case_page", case_id=case_id))
+
+
+@bp.post("/cases/<uuid:case_id>/worker")
+@signed_in
+def assign_case(case_id: uuid.UUID) -> Response | tuple[str, int]:
+    change = primary_worker.Reassignment(
+        case_id, request.form.get("user_id", ""), request.form.get("reason", "").strip()
+    )
+    try:
+        done = primary_worker.assign_case(engine(), who(), change)
+    except InvalidInput as exc:
+        return _case_page(case_id, status=422, worker_error=exc.message)
+    flash(f"The case is now {done['assigned_to']}'s.", "info")
     return redirect(url_for("web.case_page", case_id=case_id))
 
 

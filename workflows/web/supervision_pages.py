@@ -14,7 +14,14 @@ from workflows.web.site import bp, engine, signed_in, who
 APPROVAL_PREFIX = "approve_"
 # The caseload table's columns a supervisor may sort by: names A to Z, counts largest first
 # (who is busiest, who is behind).
-CASELOAD_SORTS = ("name", "open_cases", "children", "overdue_tasks", "due_this_week")
+CASELOAD_SORTS = (
+    "name",
+    "open_cases",
+    "children",
+    "overdue_tasks",
+    "due_this_week",
+    "tasks_on_others_cases",
+)
 
 
 def _sorted_caseload(workers: list[dict[str, Any]], by: str | None) -> list[dict[str, Any]]:

@@ -9,9 +9,11 @@ from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
-from engine.cases import casefile
+from engine.cases import casefile, history
 from engine.deadlines import alerts
 from engine.errors import Conflict, InvalidInput, InvalidTaskData
+from engine.identity.roles import INTAKE_ROLES, SUPERVISING_ROLES
+from engine.instances.steps import INTAKE_PROCESS
 from engine.tasks import changes, completion, detail, worklists
 from workflows.web import forms
 from workflows.web.paging import requested
@@ -91,11 +93,14 @@ def _task_page(
 ) -> tuple[str, int]:
     principal = who()
     task = detail.task_detail(engine(), principal, task_id)
-    case = casefile.case_file(engine(), principal, uuid.UUID(task["case_id"]))
+    case_id = uuid.UUID(task["case_id"])
+    case = casefile.case_file(engine(), principal, case_id)
     if values is None:
         values = {**task["data"], **(task["draft"] or {})}
     by_pointer = forms.errors_by_pointer(errors or [])
     fields = forms.build(task["form"], values, by_pointer, zone())
+    # The screener decides with the people's prior history in view.
+    screening = task["process_id"] == INTAKE_PROCESS and task["status"] == "ready"
     page = render_template(
         "task.html",
         task=task,
@@ -104,6 +109,8 @@ def _task_page(
         form_errors=forms.unplaced(fields, by_pointer),
         has_errors=bool(errors),
         mine=task["assignee"] == principal.id,
+        history=history.prior_history(engine(), principal, case_id) if screening else None,
+        may_link=bool(principal.roles & (INTAKE_ROLES | SUPERVISING_ROLES)),
     )
     return page, status
 
