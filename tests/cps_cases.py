@@ -236,6 +236,19 @@ def interview_everyone(case: CpsCase) -> None:
     assert case.complete_each("interview_child", interview) >= 1
 
 
+UNSAFE = {
+    "threats": ["serious_physical_harm_or_credible_threat"],
+    "in_home_interventions_sufficient": False,
+    "protective_placement_agreed": False,
+}
+
+
+def unsafe(case: CpsCase) -> None:
+    """A serious threat nothing in the home controls, approved: the child is to be removed."""
+    case.complete("assess_safety", UNSAFE)
+    case.complete("approve_safety_assessment", {"approved": True}, SUPERVISOR)
+
+
 def safe(case: CpsCase) -> None:
     case.complete("assess_safety", NO_THREATS)
     case.complete("approve_safety_assessment", {"approved": True}, SUPERVISOR)

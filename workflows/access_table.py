@@ -144,6 +144,7 @@ ACCESS: dict[str, Access] = {
     "web.add_contact": CASE,
     "web.amend_entry_page": CASE,
     "web.link_person": LINKS_PEOPLE,
+    "web.start_process": Access(record=Record.MESSAGE),
     "web.assign_case": Access(roles(SUPERVISING_ROLES), Record.CASE),
     "web.amend_entry": CASE,
     "web.phase_diagram": CASE,

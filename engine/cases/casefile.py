@@ -11,12 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.cases import record, redaction
 from engine.cases.opening import OpenedCase, open_case
+from engine.cases.placements import placements_by_child
 from engine.cases.reads import audit_listed, reading_case
 from engine.cases.redaction import REDACTED, SHOWS_ALL, Redactor
 from engine.context import EngineContext
@@ -418,6 +420,7 @@ def _case_file(read: CaseRead) -> dict[str, Any]:
     result["allegations"] = _allegations(read)
     result["decisions"] = _decisions(session, case.id)
     result["record"] = _record(read)
+    result["placements"] = placements_by_child(result["record"], _zone(read))
     result["deadlines"] = _deadlines(read)
     result["processes"] = [
         {
@@ -481,6 +484,16 @@ def record_of(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> l
 def _record(read: CaseRead, **which: Any) -> list[dict[str, Any]]:
     forms = record.forms_typed_in(read.ctx, read.session, read.case, INTAKE_SCHEMA)
     return record.entries(read.session, read.case.id, read.redactor, forms, **which)
+
+
+def _zone(read: CaseRead) -> ZoneInfo:
+    """The case's local time zone: its jurisdiction profile's, in the newest version."""
+    try:
+        version = read.ctx.definitions.newest_version_of(read.session, INTAKE_PROCESS)
+    except NotFound:
+        return ZoneInfo("UTC")
+    profile = read.ctx.definitions.compiled(read.session, version).profile(read.case.profile_id)
+    return profile.calendar.zone if profile is not None else ZoneInfo("UTC")
 
 
 def _deadlines(read: CaseRead) -> list[dict[str, Any]]:

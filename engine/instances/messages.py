@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.context import Actor, EngineContext
-from engine.errors import Forbidden, NotFound
+from engine.errors import Conflict, Forbidden, NotFound
 from engine.identity.access import readable_case
 from engine.identity.users import Principal
 from engine.instances.steps import Run, case_of, route
+from engine.statuses import CaseStatus
 from engine.storage.tables import (
     AwaitedMessage,
     Case,
@@ -63,10 +64,11 @@ def send_message(
     case_number: str | None = None,
     payload: Any = None,
 ) -> dict[str, Any]:
-    """Deliver a message by hand to the instance of a (visible) case that awaits it, if the
-    diagrams let one of the sender's roles send it (``casework:senders``; nobody, unless they
-    say so). NotFound for no such case; Forbidden for a sender the diagram does not name;
-    Conflict, and nothing changed, when nothing of the case waits for it."""
+    """Deliver a message by hand to the instance of a (visible) case that awaits it, or start
+    the process it starts (a placement change), if the diagrams let one of the sender's roles
+    send it (``casework:senders``; nobody, unless they say so). NotFound for no such case;
+    Forbidden for a sender the diagram does not name; Conflict, and nothing changed, for a
+    closed case or when nothing of the case waits for it and no process starts on it."""
     if name.startswith("casework."):
         raise Forbidden("casework's own commands cannot be sent from outside")
     with ctx.db.reader() as session:
@@ -75,15 +77,35 @@ def send_message(
             if found is None:
                 raise NotFound(f"no case {case_number}")
             case_id = found
-        readable_case(session, principal, case_id, f"no case {case_number or case_id}")
+        case = readable_case(session, principal, case_id, f"no case {case_number or case_id}")
         senders = ctx.definitions.compiled(session, _version_for(session, case_id, name)).senders(
             name
         )
     if not principal.roles & senders:
         allowed = ", ".join(sorted(senders)) or "nobody (its diagram names no senders)"
         raise Forbidden(f"message {name!r} may be sent by hand by: {allowed}")
-    instance_id = deliver_message(ctx, principal.actor, case_id, name, payload, may_start=False)
+    if case.status != CaseStatus.OPEN:
+        raise Conflict(f"case {case.case_number} is {case.status}")
+    instance_id = deliver_message(ctx, principal.actor, case_id, name, payload)
     return {"case_id": str(case_id), "instance_id": str(instance_id), "message": name}
+
+
+def startable(ctx: EngineContext, principal: Principal) -> list[dict[str, str]]:
+    """The processes this person may start on a case by hand (a message start event whose
+    message names one of their roles), in the newest deployed version."""
+    with ctx.db.reader() as session:
+        newest = session.scalar(select(func.max(DefinitionVersion.id)))
+        if newest is None:
+            return []
+        compiled = ctx.definitions.compiled(session, int(newest))
+    found = []
+    for message, process_ids in sorted(compiled.message_starts.items()):
+        if principal.roles & compiled.senders(message):
+            for process_id in process_ids:
+                definition = compiled.process(process_id)
+                name = definition.name if definition is not None else process_id
+                found.append({"message": message, "process_id": process_id, "name": name})
+    return found
 
 
 def _version_for(session: Session, case_id: uuid.UUID, message: str) -> int:

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from axe_check import violations
 from playwright.sync_api import expect
 
 from engine.cases import casefile
@@ -127,6 +128,7 @@ def test_a_two_child_case_from_report_to_closure_reads_back_as_its_record(
     expect(reviewing).to_contain_text("Excessive discipline")
     expect(reviewing).to_contain_text("boyfriend disciplines harshly")
     sue.shot("record-03-approval-sees-the-threats")
+    assert violations(sue.page) == []
     sue.page.fill("#f-review_notes", "Say who supervises the children at night")
     sue.page.click("button[value=complete]")
     expect(sue.page.locator(".flash.info")).to_contain_text("completed")
@@ -137,6 +139,7 @@ def test_a_two_child_case_from_report_to_closure_reads_back_as_its_record(
         "Say who supervises the children at night"
     )
     investigator.shot("record-04-sent-back-with-reasons")
+    assert violations(investigator.page) == []
     investigator.page.locator("#f-threats-5").uncheck()  # excessive_discipline, as listed
     investigator.page.fill("#f-notes", "grandmother now lives in; boyfriend moved out")
     investigator.page.click("button[value=complete]")
@@ -197,6 +200,25 @@ def test_a_two_child_case_from_report_to_closure_reads_back_as_its_record(
     expect(sue.page.locator(".decision").first).to_contain_text("rule")
     expect(sue.page.locator("#people")).to_contain_text("12 Elm St")
     sue.shot("record-05-case-page-record")
+    assert violations(sue.page) == []
+
+    # -- a correction keeps the original: the supervisor amends the first contact ------------
+    contact_entry.locator("summary").first.click()  # entries open on demand
+    contact_entry.locator("a", has_text="Amend this entry").click()
+    expect(sue.page.locator("h1")).to_contain_text("Amend: First face-to-face contact")
+    assert violations(sue.page) == []
+    sue.page.fill("#f-notes", "Both children seen at home; bruise on Lia's left cheek")
+    sue.page.click("#amend-form button[type=submit]")
+    expect(sue.page.locator("#f-reason-error")).to_be_visible()  # a reason is required
+    sue.page.fill("#f-reason", "the left cheek, as the photograph shows")
+    sue.page.click("#amend-form button[type=submit]")
+    expect(sue.page.locator(".flash.info")).to_contain_text("Amended")
+    amended = sue.page.locator("#record [data-kind=initiation]")
+    expect(amended).to_contain_text("bruise on Lia's left cheek")
+    expect(amended).to_contain_text("the left cheek, as the photograph shows")
+    amended.locator("summary").first.click()
+    amended.locator("summary", has_text="Amendments").click()
+    expect(amended).to_contain_text("bruise on Lia's cheek")  # the original, kept
 
     # -- and the API says the same ---------------------------------------------------------------
     api = sue.page.request.get(f"{site.base}/api/v1/cases/{case_id}")

@@ -244,6 +244,7 @@ PROBES: dict[str, Probe] = {
     "web.add_contact": Probe("POST", page("/cases/{case}/contacts"), form=CONTACT_FORM),
     "web.set_sensitivity": Probe("POST", page("/cases/{case}/sensitivity"), form={}),
     "web.amend_entry_page": Probe("GET", page("/cases/{case}/record/{entry}/amend")),
+    "web.start_process": Probe("POST", page("/cases/{case}/start/court_tmc_order"), form={}),
     "web.link_person": Probe(
         "POST",
         page("/cases/{case}/people/{person}/links"),

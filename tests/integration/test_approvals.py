@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+import cps_cases
 from conftest import DESIGNER, ROOT
 from cps_cases import (
     CASEWORKER,
@@ -78,12 +79,7 @@ def investigating(ctx: EngineContext) -> CpsCase:
     return case
 
 
-UNSAFE = {
-    "threats": ["serious_physical_harm_or_credible_threat"],
-    "in_home_interventions_sufficient": False,
-    "protective_placement_agreed": False,
-    "notes": "the boyfriend still lives in the home",
-}
+UNSAFE = {**cps_cases.UNSAFE, "notes": "the boyfriend still lives in the home"}
 CONDITIONALLY_SAFE = {**UNSAFE, "in_home_interventions_sufficient": True}
 
 

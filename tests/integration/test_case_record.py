@@ -14,12 +14,15 @@ from sqlalchemy import func, select
 
 from conftest import DESIGNER, ROOT
 from cps_cases import (
+    CASEWORKER,
     SUPERVISOR,
     CpsCase,
     contact,
+    end_of_texas_day,
     open_report,
     report,
     texas,
+    unsafe,
 )
 from engine.cases import amendments, casefile
 from engine.context import EngineContext
@@ -28,6 +31,7 @@ from engine.definitions.deployments import deploy_bundle
 from engine.definitions.versions import Deployment
 from engine.errors import Forbidden, InvalidTaskData
 from engine.identity.users import Principal
+from engine.instances import messages
 from engine.storage.tables import AuditEvent, RecordEntry
 from engine.tasks.caseload import caseload
 from engine.tasks.completion import complete_task
@@ -288,3 +292,76 @@ def test_an_entry_typed_days_after_the_event_is_marked_late(
     complete_task(ctx, case_actor(), first.id, said)
     [interview] = entries(case, "interview")
     assert (interview["occurred_on"], interview["late_entry"]) == ("2025-03-03", True)
+
+
+def unsafe_and_removed(ctx: EngineContext) -> CpsCase:
+    case = p1_case(ctx, [("Lia Moreno", "2021-11-02"), ("Ben Moreno", "2018-06-30")])
+    contact(case, texas(2025, 3, 3, 16, 0))
+    for task in case.tasks("interview_child"):
+        said = {"interview": {"interviewed_on": case.today(), "summary": "seen"}}
+        complete_task(ctx, case_actor(), task.id, said)
+    unsafe(case)
+    case.at(texas(2025, 3, 3, 19, 0))
+    removal = {
+        "removal_at": texas(2025, 3, 3, 18, 30).isoformat(),
+        "removal_type": "emergency_possession",
+        "placement_type": "relative_kinship",
+        "reason": "unsafe; no protective caregiver",
+    }
+    stranger = {"child_id": str(uuid.uuid4()), "provider": "x", "placement_type": "congregate"}
+    with pytest.raises(InvalidTaskData) as refused:
+        case.complete("record_removal", {**removal, "placements": [stranger]})
+    assert [(e.field, e.message) for e in refused.value.errors] == [
+        ("/placements/0/child_id", "names none of this case's children")
+    ]
+    lia, ben = case.person_id("Lia Moreno"), case.person_id("Ben Moreno")
+    case.complete(
+        "record_removal",
+        {**removal, "placements": [
+            {"child_id": lia, "provider": "grandmother Rosa", "placement_type": "relative_kinship",
+             "address": "4 Oak Rd"},
+            {"child_id": ben, "provider": "Hill foster home",
+             "placement_type": "non_relative_foster"},
+        ]},
+    )  # fmt: skip
+    return case
+
+
+def test_a_removal_records_each_child_and_a_move_is_a_process_of_its_own(
+    ctx: EngineContext, cps: Deployment
+) -> None:
+    case = unsafe_and_removed(ctx)
+    lia, ben = case.person_id("Lia Moreno"), case.person_id("Ben Moreno")
+    [removal] = entries(case, "removal")
+    rows = next(f for f in removal["facts"] if f["field"] == "placements")["rows"]
+    assert [r[0]["text"] for r in rows] == ["Lia Moreno (3)", "Ben Moreno (6)"]  # names, not ids
+
+    # Ben moves: his caseworker starts a placement change from the case.
+    case.at(texas(2025, 4, 2, 10, 0))
+    messages.send_message(ctx, SUE, "placement_change_requested", case_id=case.id, payload={})
+    with pytest.raises(Forbidden):
+        messages.send_message(
+            ctx, Principal("ada", "Ada", frozenset({"attorney"}), "north",
+                           supervised_teams=frozenset({"north"})),
+            "placement_change_requested", case_id=case.id, payload={},
+        )  # fmt: skip
+    case.complete(
+        "record_placement_change",
+        {"child_id": ben, "moved_on": "2025-04-01", "provider": "aunt Lola",
+         "placement_type": "relative_kinship", "reason_for_change": "kin_found"},
+        CASEWORKER,
+    )  # fmt: skip
+    assert case.task("notify_placement_change").due_at == end_of_texas_day(2025, 4, 3)
+    assert case.task("visit_new_placement").due_at == end_of_texas_day(2025, 4, 8)
+    case.complete(
+        "notify_placement_change", {"notified_on": "2025-04-02", "parties": ["parents", "court"]},
+        CASEWORKER,
+    )  # fmt: skip
+
+    stays = casefile.case_file(ctx, SUE, case.id)["placements"]
+    assert [(s["provider"], s["start"], s["end"]) for s in stays[ben]] == [
+        ("Hill foster home", "2025-03-03", "2025-04-01"),
+        ("aunt Lola", "2025-04-01", None),
+    ]
+    assert [(s["provider"], s["end"]) for s in stays[lia]] == [("grandmother Rosa", None)]
+    assert case.deadline("PC1").status == "met"

@@ -28,6 +28,7 @@ from cps_cases import (
     reported,
     safe,
     texas,
+    unsafe,
 )
 from engine.context import EngineContext
 from engine.deadlines.extensions import extend_deadline
@@ -356,12 +357,7 @@ def test_scenario_6_emergency_removal_and_the_texas_court_chain(
     )
     contact(case, texas(2025, 3, 7, 14, 0))
     interview_everyone(case)
-    case.complete(
-        "assess_safety",
-        {"threats": ["serious_physical_harm_or_credible_threat"],
-         "in_home_interventions_sufficient": False, "protective_placement_agreed": False},
-    )  # fmt: skip
-    case.complete("approve_safety_assessment", {"approved": True}, SUPERVISOR)
+    unsafe(case)
     possession = texas(2025, 3, 7, 18, 0)  # Friday evening, no court order
     case.at(possession)
 

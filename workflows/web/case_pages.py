@@ -10,8 +10,9 @@ from flask import Response, flash, redirect, render_template, request, url_for
 
 from engine.cases import casefile, primary_worker
 from engine.definitions.diagrams import instance_diagram
-from engine.errors import InvalidInput, InvalidTaskData
+from engine.errors import Conflict, InvalidInput, InvalidTaskData
 from engine.identity import emergency
+from engine.instances import messages
 from workflows.web import forms
 from workflows.web.paging import requested
 from workflows.web.site import bp, engine, local_time, signed_in, who, zone
@@ -252,15 +253,20 @@ def _case_page(
         # The supervision chain names the case's worker.
         workers=primary_worker.workers_for(ctx, case["team"]) if view["may_amend_any"] else [],
         worker_error=worker_error,
+        # What this person may start on the case by hand (a placement change).
+        startable=messages.startable(ctx, principal) if case["status"] == "open" else [],
     )
     return page, status
 
 
 def _sections(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The record's entries by kind, in the record's order, each section titled by its first
-    entry's title when all share it (else by the kind)."""
+    entry's title when all share it (else by the kind). Decision tables' entries are left to
+    the Decisions card."""
     sections: dict[str, dict[str, Any]] = {}
     for entry in entries:
+        if entry["kind"] == "decision":
+            continue  # the Decisions card says them in words
         section = sections.setdefault(
             entry["kind"], {"kind": entry["kind"], "title": entry["title"], "entries": []}
         )
@@ -294,6 +300,20 @@ def set_sensitivity(case_id: uuid.UUID) -> Response | tuple[str, int]:
         return _case_page(case_id, status=422, restriction_error="Say why, in a sentence.")
     flash("Case restricted." if changed["sensitive"] else "Restriction lifted.", "info")
     return redirect(url_for("web.case_page", case_id=case_id))
+
+
+@bp.post("/cases/<uuid:case_id>/start/<name>")
+@signed_in
+def start_process(case_id: uuid.UUID, name: str) -> Response:
+    """Start a process on the case by hand: the message that starts it, with nothing in it
+    (its first task asks what it needs)."""
+    try:
+        messages.send_message(engine(), who(), name, case_id=case_id, payload={})
+    except Conflict as exc:
+        flash(f"Not started: {exc.message}", "error")
+        return redirect(url_for("web.case_page", case_id=case_id))
+    flash("Started. Its first task is in the work lists.", "info")
+    return redirect(url_for("web.case_page", case_id=case_id, _anchor="tasks-heading"))
 
 
 @bp.post("/cases/<uuid:case_id>/worker")
