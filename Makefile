@@ -25,8 +25,9 @@ $(CHROMIUM):
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium || \
 		($(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
 
+# `make run PORT=8301` serves on another port (the same as CASEWORK_PORT=8301 make run).
 run: $(STAMP) $(VENDOR)
-	$(BIN)/casework run
+	$(if $(PORT),CASEWORK_PORT=$(PORT) )$(BIN)/casework run
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -58,6 +58,11 @@ SIGNED_IN = Access()
 ADMIN = Access(roles("administrator"))
 DESIGN = Access(roles("process_designer", "administrator"))
 AUDIT = Access(roles("auditor"))
+# DOMAIN §5's "history view": screeners, investigators, ongoing workers and the supervision
+# chain see earlier cases' summaries; attorneys and others do not.
+HISTORY_VIEW = Access(
+    roles(INTAKE_ROLES, SUPERVISING_ROLES, "investigator", "ongoing_caseworker"), Record.CASE
+)
 # Saying two people of different cases are one: intake staff, and the case's supervisors.
 LINKS_PEOPLE = Access(roles(INTAKE_ROLES, SUPERVISING_ROLES), Record.CASE)
 OVERSIGHT = Access(roles(SUPERVISING_ROLES))
@@ -82,6 +87,11 @@ ACCESS: dict[str, Access] = {
     "webhooks_api.receive": PUBLIC,  # signed by the source's own secret
     # -- the API --------------------------------------------------------------------------------
     "api.me": SIGNED_IN,
+    "api.my_settings": SIGNED_IN,
+    "api.change_my_settings": SIGNED_IN,
+    "api.new_calendar_feed": SIGNED_IN,
+    "api.revoke_calendar_feed": SIGNED_IN,
+    "api.calendar_feed": PUBLIC,  # the feed's own token: a phone's calendar has no session
     "api.file_intake": FILE_REPORTS,
     "api.list_cases": Access(record=Record.LIST),
     "api.get_case": CASE,
@@ -90,7 +100,7 @@ ACCESS: dict[str, Access] = {
     "api.case_allegations": CASE,
     "api.case_contacts": CASE,
     "api.case_record": CASE,
-    "api.case_history": CASE,
+    "api.case_history": HISTORY_VIEW,
     "api.link_person": LINKS_PEOPLE,
     "api.assign_case": Access(roles(SUPERVISING_ROLES), Record.CASE),
     # The engine lets only who entered an entry, or the case's supervision chain, amend it.
@@ -132,6 +142,10 @@ ACCESS: dict[str, Access] = {
     "webhooks_api.received": ADMIN,
     # -- pages ----------------------------------------------------------------------------------
     "web.home": SIGNED_IN,
+    "web.my_settings": SIGNED_IN,
+    "web.save_my_settings": SIGNED_IN,
+    "web.new_calendar_feed": SIGNED_IN,
+    "web.revoke_calendar_feed": SIGNED_IN,
     "web.inbox": Access(record=Record.LIST),
     "web.acknowledge_alert": Access(record=Record.ALERT),
     "web.task_page": TASK,

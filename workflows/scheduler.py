@@ -20,6 +20,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from engine.deadlines.timers import fire_due_timers
 from webhooks.delivery import deliver_due
+from workflows import mailer
 from workflows.bootstrap import Services
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,12 @@ def tick_webhooks(services: Services, worker: str) -> None:
         )
 
 
+def tick_mail(services: Services, worker: str) -> None:
+    report = mailer.send_due(services.ctx, services.settings)
+    if report.sent or report.failed:
+        log.info("mail sent=%d failed=%d", report.sent, report.failed)
+
+
 def add_jobs(scheduler: BaseScheduler, services: Services, worker: str) -> None:
     # The first tick runs at once: timers that came due while nothing ran fire at start.
     scheduler.add_job(
@@ -77,6 +84,16 @@ def add_jobs(scheduler: BaseScheduler, services: Services, worker: str) -> None:
         coalesce=True,
         misfire_grace_time=None,
         next_run_time=datetime.now(UTC),
+    )
+    scheduler.add_job(
+        tick_mail,
+        "interval",
+        seconds=services.settings.mail_poll_seconds,
+        args=(services, worker),
+        id="send_mail",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
     )
 
 

@@ -28,6 +28,16 @@ class Settings:
     time_zone: str = "America/Chicago"  # the agency's: how pages show and read times
     metrics_token: str = ""  # a bearer token that lets a scraper read /metrics from anywhere
     metrics_public: bool = False  # /metrics for anyone, as behind a proxy that guards it
+    # Email: no host, no email (notifications wait, unsent). security: none, starttls or ssl.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_security: str = "none"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    mail_from: str = "casework@localhost"
+    mail_poll_seconds: float = 5.0
+    digest_hour: int = 7  # the daily digest goes at this hour, the agency's time
+    public_url: str = ""  # the address links in emails and calendars point to
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Self:
@@ -52,7 +62,21 @@ class Settings:
             time_zone=env.get("CASEWORK_TIME_ZONE", "America/Chicago"),
             metrics_token=env.get("CASEWORK_METRICS_TOKEN", ""),
             metrics_public=env.get("CASEWORK_METRICS_PUBLIC", "false").lower() == "true",
+            smtp_host=env.get("CASEWORK_SMTP_HOST", ""),
+            smtp_port=int(env.get("CASEWORK_SMTP_PORT", "25")),
+            smtp_security=env.get("CASEWORK_SMTP_SECURITY", "none"),
+            smtp_user=env.get("CASEWORK_SMTP_USER", ""),
+            smtp_password=env.get("CASEWORK_SMTP_PASSWORD", ""),
+            mail_from=env.get("CASEWORK_MAIL_FROM", "casework@localhost"),
+            mail_poll_seconds=float(env.get("CASEWORK_MAIL_POLL_SECONDS", "5")),
+            digest_hour=int(env.get("CASEWORK_DIGEST_HOUR", "7")),
+            public_url=env.get("CASEWORK_PUBLIC_URL", ""),
         )
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach casework: CASEWORK_PUBLIC_URL, or the address it serves."""
+        return self.public_url or f"http://{self.host}:{self.port}"
 
     def session_secret(self) -> str:
         """The key that signs session cookies: CASEWORK_SECRET_KEY, or one kept in the data

@@ -10,6 +10,7 @@ computed from it keep their dates."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from engine.cases import record
 from engine.cases.reads import reading_case
-from engine.cases.redaction import for_case
+from engine.cases.redaction import REDACTED, for_case
 from engine.cases.subjects import form_for_case
 from engine.context import EngineContext
 from engine.deadlines.event_time import judge_by_event_time
@@ -32,6 +33,7 @@ from engine.storage.uow import UnitOfWork
 from engine.tasks.form_schemas import spec_of, validate_task_data
 
 MIN_REASON = 10
+DECISION = "decision"
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,8 @@ def _may_amend(session: Session, principal: Principal, case: Case, entry: Record
         raise Forbidden("only who entered it, or the case's supervisor, may amend an entry")
     if entry.version_id is None or entry.element_id is None:
         raise Conflict("the report as filed is corrected through Record hotline report")
+    if entry.kind == DECISION:
+        raise Conflict("a decision table's outcome is not amended: amend what it decided from")
 
 
 def amend(ctx: EngineContext, principal: Principal, change: Amendment) -> dict[str, Any]:
@@ -103,6 +107,12 @@ def amend(ctx: EngineContext, principal: Principal, change: Amendment) -> dict[s
             session, compiled.form(original.element_id) or {}, case.id, profile, now
         )
         validate_task_data(form, change.data)
+        if REDACTED in json.dumps(change.data):
+            # What this reader was shown as [redacted] is not theirs to write back.
+            raise InvalidTaskData(
+                "the amendment carries a redaction mark",
+                [FieldError("/data", f"{REDACTED} stands for what you may not see", "redacted")],
+            )
         spec = spec_of(form, original.element_id)
         happened = record.event_time(spec, change.data, profile.calendar, profile.records, now)
         latest = session.scalar(
@@ -131,7 +141,7 @@ def amend(ctx: EngineContext, principal: Principal, change: Amendment) -> dict[s
                 entered_at=now,
                 entered_by=actor.id,
                 entered_role=actor.role,
-                late_entry=original.late_entry,
+                late_entry=record.is_late(happened, original.entered_at, profile.records),
                 amends_id=original.id,
                 amendment_reason=reason,
             )
@@ -155,6 +165,7 @@ def amend(ctx: EngineContext, principal: Principal, change: Amendment) -> dict[s
                 happened_at=happened.at,
                 happened_on=happened.on,
                 entered_at=original.entered_at,
+                now=now,
                 calendar=profile.calendar,
                 actor=actor,
                 reason=f"the event time was amended: {reason}",

@@ -455,7 +455,11 @@ def _decisions(session: Session, case_id: uuid.UUID) -> list[dict[str, Any]]:
         }
         for e in session.scalars(
             select(RecordEntry)
-            .where(RecordEntry.case_id == case_id, RecordEntry.kind == "decision")
+            .where(
+                RecordEntry.case_id == case_id,
+                RecordEntry.kind == "decision",
+                RecordEntry.amends_id.is_(None),
+            )
             .order_by(RecordEntry.occurred_at, RecordEntry.id)
         )
     ]
@@ -467,8 +471,8 @@ def explain(table: str, data: dict[str, Any]) -> str:
         f"{name.replace('_', ' ')} {value}" for name, value in data.get("outputs", {}).items()
     )
     rules = data.get("rules", [])
-    reasons = "; ".join(r["annotation"] for r in rules if r.get("annotation"))
-    rows = " and ".join(str(r["row"]) for r in rules)
+    reasons = "; ".join(str(r.get("annotation")) for r in rules if r.get("annotation"))
+    rows = " and ".join(str(r.get("row")) for r in rules if r.get("row") is not None)
     said = f"{outputs[:1].upper()}{outputs[1:]}"
     if reasons:
         said += f": {reasons}"

@@ -7,8 +7,9 @@ date of birth; the same name and address; linked by a screener). People a screen
 share one person key, and so are one person across their cases; a link can be undone.
 
 Matches stay within the access rules: a restricted (sensitive) case is shown only as "a
-restricted case" to those who may not read it. Every look is audited on the case searched
-from, naming the cases shown.
+restricted case" to those who may not read it (no name, no id to link). Every look is audited
+on the case searched from (how many matches; the cases themselves are not named there, where
+the case's other readers would see them), and each restricted case shown is audited as read.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from engine.cases.reads import audit_reads, reading_case
@@ -33,6 +34,7 @@ from engine.storage.uow import UnitOfWork
 # How alike two names must be (difflib's ratio, 0..1) to count with the same date of birth.
 NAME_LIKENESS = 0.85
 REPORTER = "reporter"
+CANDIDATES = 50  # per way of being alike, the newest first
 
 
 def prior_history(
@@ -89,22 +91,26 @@ def _matches(session: Session, person: CasePerson) -> list[Match]:
     name = (person.name or "").strip().lower()
     if not name and person.birth_date is None and person.person_key is None:
         return []
+    # Each way of being alike is looked up on its own, so that many people sharing a birth
+    # date cannot crowd out an exact name.
     alike = [func.lower(CasePerson.name) == name] if name else []
     if person.birth_date is not None:
         alike.append(CasePerson.birth_date == person.birth_date)
     if person.person_key is not None:
         alike.append(CasePerson.person_key == person.person_key)
-    rows = session.execute(
-        select(CasePerson, Case)
-        .join(Case, Case.id == CasePerson.case_id)
-        .where(
-            CasePerson.case_id != person.case_id,
-            CasePerson.role != REPORTER,
-            or_(*alike),
-        )
-        .order_by(Case.opened_at.desc())
-        .limit(50)
-    ).all()
+    seen: set[uuid.UUID] = set()
+    rows = []
+    for condition in alike:
+        for other, case in session.execute(
+            select(CasePerson, Case)
+            .join(Case, Case.id == CasePerson.case_id)
+            .where(CasePerson.case_id != person.case_id, CasePerson.role != REPORTER, condition)
+            .order_by(Case.opened_at.desc())
+            .limit(CANDIDATES)
+        ).all():
+            if other.id not in seen:
+                seen.add(other.id)
+                rows.append((other, case))
     matches = []
     for other, case in rows:
         reason = _why(person, other)
@@ -125,9 +131,9 @@ def _why(person: CasePerson, other: CasePerson) -> str | None:
             return "same name and date of birth"
         likeness = SequenceMatcher(None, mine, theirs).ratio()
         if likeness >= NAME_LIKENESS:
-            return f"same date of birth, name {round(likeness * 100)}% alike ({other.name})"
+            return f"same date of birth, name {round(likeness * 100)}% alike"
         if same_address:
-            return f"same date of birth and address ({other.name})"
+            return "same date of birth and address"
         return None
     if mine and mine == theirs:
         if same_address:
@@ -151,8 +157,9 @@ def _shown(session: Session, principal: Principal, match: Match) -> dict[str, An
         except NotFound:
             readable = False
     if not readable:
+        # Only that such a case exists: nothing of its people, not even an id to link to.
         return {
-            "person_id": str(match.person.id),
+            "person_id": None,
             "case_number": None,
             "restricted": True,
             "reason": match.reason,
@@ -203,6 +210,9 @@ def link(ctx: EngineContext, principal: Principal, change: Link) -> dict[str, An
             raise NotFound(f"no person {change.person_id} in this case")
         if other is None or other.case_id == case.id or other.role == REPORTER:
             raise InvalidInput("link a person of another case")
+        other_case = session.get(Case, other.case_id)
+        if other_case is not None and other_case.sensitive:
+            readable_case(session, principal, other_case.id, "link a person of another case")
         if change.linked:
             if _why(person, other) is None:
                 raise InvalidInput("these two are not a suggested match: nothing links them")

@@ -21,10 +21,11 @@ def placements_by_child(
         if entry["kind"] == "removal":
             # The day of the removal where it happened (a removal at 19:30 in Texas is that
             # day, though it is already the next in UTC).
-            removed_at = datetime.fromisoformat(str(data["removal_at"]))
+            removed_at = datetime.fromisoformat(entry["occurred_at"])
             start = removed_at.astimezone(zone).date().isoformat()
             for placed in data.get("placements", []):
-                moves.append((start, entry["id"], {**placed, "reason": "removal"}))
+                if isinstance(placed, dict) and placed.get("child_id"):
+                    moves.append((start, entry["id"], {**placed, "reason": "removal"}))
         elif entry["kind"] == "placement" and data.get("child_id") and data.get("moved_on"):
             moves.append((str(data["moved_on"]), entry["id"], {**data, "reason": data.get(
                 "reason_for_change")}))  # fmt: skip

@@ -18,6 +18,7 @@ from engine.context import EngineContext
 from engine.errors import Forbidden, InvalidInput
 from engine.identity.access import readable_case, supervises
 from engine.identity.users import Principal
+from engine.notifications.queue import notify
 from engine.statuses import TaskStatus
 from engine.storage.tables import HumanTask, User
 from engine.storage.uow import UnitOfWork
@@ -80,6 +81,10 @@ def assign_case(ctx: EngineContext, principal: Principal, change: Reassignment) 
                 tasks_moved=len(moved),
                 reason=change.reason,
             )
+            notify(
+                session, [user.id], "case_assigned", case, f"/cases/{case.id}", now,
+                acting=principal.id,
+            )  # fmt: skip
             uow.publish(
                 "case.assigned",
                 now,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -59,18 +59,38 @@ def event_time(
     if value is None or value == "":
         return EventTime(now, None)
     pointer = "/" + "/".join(spec.occurred)
-    text = str(value)
-    if "T" not in text:
-        day = date.fromisoformat(text)
-        if day > calendar.local_date(now):
-            raise _future(pointer, f"{day.isoformat()} is after today")
-        return EventTime(calendar.local_instant(day), day)
-    at = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=calendar.zone)
+    text = str(value).upper()
+    try:
+        if "T" not in text:
+            day = date.fromisoformat(text)
+            if day > calendar.local_date(now):
+                raise _future(pointer, f"{day.isoformat()} is after today")
+            return EventTime(calendar.local_instant(day), day)
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=calendar.zone)
+        at.astimezone(UTC)  # an instant that cannot be kept (year 1 east of UTC) is refused
+    except (ValueError, OverflowError):
+        raise InvalidTaskData(
+            "the event time is not a time",
+            [FieldError(pointer, f"{value!r} is not a date or time", "format")],
+        ) from None
     if at > now + rules.future_tolerance:
-        raise _future(pointer, f"{text} is later than now")
+        raise _future(pointer, f"{value} is later than now")
     return EventTime(at, None)
+
+
+def before_the_clock(pointer: str, event: EventTime, started_at: datetime) -> InvalidTaskData:
+    return InvalidTaskData(
+        "the event is dated before the clock it answers started",
+        [
+            FieldError(
+                pointer,
+                f"is before {started_at.isoformat()}, when this work's deadline started",
+                "before_start",
+            )
+        ],
+    )
 
 
 def is_late(event: EventTime, entered_at: datetime, rules: RecordRules) -> bool:

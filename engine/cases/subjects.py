@@ -38,11 +38,12 @@ def subject_of(item: Any, today: date, type_titles: Mapping[str, str]) -> Subjec
         words = [type_titles.get(kind, kind)]
         if item.get("victim_name"):
             words.append(str(item["victim_name"]))
-        return Subject(str(item["allegation_id"]), ", ".join(words))
+        return Subject(str(item["allegation_id"]), ", ".join(words)[:LABEL_LENGTH])
     if item.get("person_id"):
         name = str(item.get("name") or "child")
         age = age_on(item.get("birth_date"), today)
-        return Subject(str(item["person_id"]), f"{name} ({age})" if age is not None else name)
+        label = f"{name} ({age})" if age is not None else name
+        return Subject(str(item["person_id"]), label[:LABEL_LENGTH])
     return None
 
 
@@ -55,8 +56,11 @@ def age_on(birth_date: Any, today: date) -> int | None:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
+LABEL_LENGTH = 300  # the columns that keep a task's name and subject
+
+
 def titled(name: str, subject: Subject | None) -> str:
-    return f"{name} — {subject.label}" if subject is not None else name
+    return (f"{name} — {subject.label}" if subject is not None else name)[:LABEL_LENGTH]
 
 
 def case_choices(

@@ -22,6 +22,7 @@ from engine.errors import Conflict, NotFound
 from engine.identity import emergency
 from engine.identity.access import visible_cases
 from engine.identity.users import Principal
+from engine.notifications.queue import notify
 from engine.statuses import AlertStatus, DeadlineStatus, TaskStatus
 from engine.storage import step_writes
 from engine.storage.tables import (
@@ -115,12 +116,12 @@ def _raise_one(ctx: EngineContext, alert_id: uuid.UUID) -> int:
         )
         session.add(alert)
         session.flush()
-        for role in scheduled.recipients:
-            session.add(
-                AlertRecipient(
-                    alert_id=alert.id, role=role, user_id=_resolve(session, role, case, task)
-                )
-            )
+        recipients = [_resolve(session, role, case, task) for role in scheduled.recipients]
+        for role, user_id in zip(scheduled.recipients, recipients, strict=True):
+            session.add(AlertRecipient(alert_id=alert.id, role=role, user_id=user_id))
+        # The alert goes to them too, by email: the task's page when there is a task.
+        path = f"/tasks/{task.id}" if task is not None else f"/cases/{case.id}"
+        notify(session, recipients, scheduled.kind, case, path, now)
         scheduled.status = AlertStatus.RAISED
         uow.audit(
             at=now,
@@ -199,6 +200,23 @@ def _alert(alert: Alert, case: Case, roles: list[str]) -> dict[str, Any]:
         "acknowledged_by": alert.acknowledged_by,
         "acknowledged_at": alert.acknowledged_at.isoformat() if alert.acknowledged_at else None,
     }
+
+
+def open_alert_count(ctx: EngineContext, principal: Principal) -> int:
+    """How many alerts wait for this person's acknowledgement (for the page header)."""
+    query = (
+        select(Alert.id)
+        .join(Case, Case.id == Alert.case_id)
+        .join(AlertRecipient, AlertRecipient.alert_id == Alert.id)
+        .where(
+            AlertRecipient.user_id == principal.id,
+            _still_theirs(principal),
+            Alert.acknowledged_at.is_(None),
+        )
+        .distinct()
+    )
+    with ctx.db.reader() as session:
+        return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
 def my_alerts(

@@ -25,6 +25,7 @@ from engine.deadlines import ladders
 from engine.deadlines.profiles import Profile
 from engine.errors import Conflict, NotFound
 from engine.instances import commands
+from engine.notifications.queue import notify
 from engine.spiff.definitions import CompiledBundle, ProcessDefinition
 from engine.spiff.runtime import Workflow
 from engine.spiff.steps import Step
@@ -106,7 +107,7 @@ def settle(
     if completed_late:
         rows.completed_late = completed
     missed = step_writes.write_step(uow, rows, now)
-    _publish_rows(uow, case, instance, rows, now)
+    _publish_rows(uow, case, instance, rows, now, actor)
     ladders.publish_missed(uow, missed)
     for message in step.thrown:
         route(run, message.name, message.payload, hops + 1)
@@ -483,9 +484,14 @@ def _publish_rows(
     instance: ProcessInstance,
     rows: step_writes.StepRows,
     now: datetime,
+    actor: Actor,
 ) -> None:
-    """The tasks now waiting, and the timers that fired as they were armed."""
+    """The tasks now waiting (their assignees told), and the timers that fired as they were
+    armed."""
     for task in rows.tasks:
+        # Events carry no one's name: the task's name without the child it is for.
+        subject = task.get("subject")
+        name = task["name"].removesuffix(f" — {subject}") if subject else task["name"]
         uow.publish(
             "task.created",
             now,
@@ -493,11 +499,14 @@ def _publish_rows(
             task_id=task["id"],
             process_id=task["process_id"],
             element_id=task["bpmn_id"],
-            name=task["name"],
+            name=name,
             role=task["role"],
             assignee=task["assignee"],
             due_at=task["due_at"],
         )
+        if task["assignee"] is not None:
+            path = f"/tasks/{task['id']}"
+            notify(uow.session, [task["assignee"]], "assigned", case, path, now, acting=actor.id)
     for timer in rows.timers:
         if timer["status"] == TimerStatus.FIRED:
             uow.publish(

@@ -366,6 +366,46 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    # Where and how alerts reach the person: "immediate", "digest" (once a day) or "none".
+    email: Mapped[str | None] = mapped_column(String(320))
+    notify: Mapped[str] = mapped_column(String(16), default="immediate")
+    last_digest_at: Mapped[datetime | None]
+
+
+class Notification(Base):
+    """Something a person should hear of by email (a task given to them, a reminder, an overdue
+    alert, an escalation), written with the change that caused it and sent by the mailer. It
+    names the case by number and links to casework: never a child's or reporter's name."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_unsent", "sent_at", "user_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    # Not a foreign key: an assignment may name someone without an account yet (a case opened
+    # by another system); their notifications wait, and are sent once they have an address.
+    user_id: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    case_number: Mapped[str | None] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_until: Mapped[datetime | None]
+
+
+class CalendarFeed(Base):
+    """A person's calendar subscription: its URL carries a random token, stored as its SHA-256
+    and revocable, so a phone's calendar can read the person's due dates without a password."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
 
 
 class ApiToken(Base):

@@ -13,7 +13,8 @@ from engine.statuses import CaseStatus
 from engine.storage.tables import Case, User
 from engine.storage.uow import UnitOfWork
 
-# A lane whose tasks make the case someone's: the first such task assigns the case.
+# Lanes whose tasks make the case someone's, in the order of the case's stages: the first
+# task of a later stage hands the case on (engine.cases.primary_worker for a supervisor's say).
 CASE_OWNING_LANES = ("investigator", "ongoing_caseworker")
 
 
@@ -56,13 +57,30 @@ class _Roster:
         return min(members, key=lambda m: (load.get(m.id, 0), m.id)).id
 
 
+def _stage_moves_on(roster: _Roster, worker: str | None, role: str | None) -> bool:
+    """Whether a task of this lane hands the case to a new worker: when nobody has it, or the
+    case has reached a later stage than its worker's (investigation → ongoing services).
+    Never back: an investigator's task on a case in ongoing services (a removal during the
+    investigation) stays in the investigators' hands without taking the case with it."""
+    if role not in CASE_OWNING_LANES:
+        return False
+    if worker is None:
+        return True
+    if roster.holds(worker, role):
+        return False
+    stage = CASE_OWNING_LANES.index(role)
+    return not any(
+        roster.holds(worker, same_or_later) for same_or_later in CASE_OWNING_LANES[stage:]
+    )
+
+
 def assign_new_tasks(uow: UnitOfWork, case: Case, rows: list[dict[str, Any]]) -> None:
     """Fill ``assignee`` on new task rows (before they are written); the case may change hands
     with the first task of a lane that owns cases."""
     roster = _Roster(uow.session)
     for row in rows:
         role = row.get("role")
-        if not roster.holds(case.assigned_to, role) and role in CASE_OWNING_LANES and case.team:
+        if role is not None and _stage_moves_on(roster, case.assigned_to, role) and case.team:
             chosen = roster.least_loaded(case.team, role)
             if chosen is not None:
                 uow.publish(

@@ -20,6 +20,7 @@ from engine.identity.access import (
     supervises,
 )
 from engine.identity.users import Principal
+from engine.notifications.queue import notify
 from engine.statuses import TaskStatus
 from engine.storage.tables import Case, HumanTask, TaskComment, User
 from engine.storage.uow import UnitOfWork
@@ -188,6 +189,10 @@ def assign(
         # The task changes hands, the case does not: its primary worker changes only at a
         # stage transfer or by a supervisor's decision (engine.cases.primary_worker).
         task.assignee = user_id
+        notify(
+            uow.session, [user_id], "assigned", case, f"/tasks/{task.id}", ctx.clock.now(),
+            acting=principal.id,
+        )  # fmt: skip
         return {"from": previous, "to": user_id}
 
     change = TaskChange("task.assigned", apply, permit=permit)

@@ -83,6 +83,7 @@ def validate_task_data(schema: dict[str, Any], data: Any) -> None:
 # -- what a form records (engine.cases.record keeps it) --------------------------------------
 
 RECORD_KEY = "x-casework-record"
+KIND_LENGTH = 64  # the record's column
 # On an approval's form: the kinds of entry the approval decides on, shown to the approver.
 REVIEWS_KEY = "x-casework-reviews"
 
@@ -98,8 +99,8 @@ def spec_of(schema: dict[str, Any], element_id: str) -> RecordSpec:
     declared = schema.get(RECORD_KEY) or {}
     occurred = declared.get("occurred")
     return RecordSpec(
-        kind=str(declared.get("kind") or element_id),
-        title=str(declared.get("title") or schema.get("title") or element_id),
+        kind=str(declared.get("kind") or element_id)[:KIND_LENGTH],
+        title=str(declared.get("title") or schema.get("title") or element_id)[:300],
         occurred=tuple(occurred.split(".")) if occurred else (),
     )
 
@@ -151,6 +152,8 @@ def spec_problems(schema: dict[str, Any]) -> list[str]:
         return problems
     if not isinstance(declared, dict) or not str(declared.get("kind", "")).isidentifier():
         return [f'{RECORD_KEY} needs a "kind" that is a name (letters, digits, _)']
+    if len(str(declared["kind"])) > KIND_LENGTH or len(str(declared.get("title", ""))) > 300:
+        problems.append(f"{RECORD_KEY}: kind at most {KIND_LENGTH} characters, title at most 300")
     occurred = declared.get("occurred")
     if occurred is not None:
         field = _field_schema(schema, tuple(str(occurred).split(".")))

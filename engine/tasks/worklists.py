@@ -82,9 +82,25 @@ def worklist(
 ) -> tuple[list[dict[str, Any]], int]:
     """Ready tasks, soonest due first: ``mine`` (assigned to me), ``queue`` (unassigned, in my
     roles), ``team`` (my teams' — supervisors), ``overdue``, ``all`` (everything I may see)."""
+    now = ctx.clock.now()
+    query, apart = _view(principal, wanted, now)
+    query = query.order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.created_at, HumanTask.id)
+    with ctx.db.reader() as session:
+        if apart is None:
+            rows, total = _page_counted_over(session, query, wanted)
+        else:
+            rows, total = _page_apart(session, query, wanted, apart)
+    audit_listed(ctx, principal, [(t.case_id, sensitive) for t, _, sensitive in rows], "worklist")
+    return [task_json(t, number, now) for t, number, _ in rows], total
+
+
+def _view(
+    principal: Principal, wanted: Worklist, now: datetime
+) -> tuple[Select[Any], list[ColumnElement[bool]] | None]:
+    """The ready tasks of a view (unordered), and for a big view the conditions its count
+    adds (see _page_apart)."""
     if wanted.view not in VIEWS:
         raise InvalidInput(f"view must be one of {', '.join(VIEWS)}")
-    now = ctx.clock.now()
     # A big view's total is counted in a statement of its own (see _page_apart).
     apart: list[ColumnElement[bool]] | None = None
     query: Select[Any] = (
@@ -115,14 +131,30 @@ def worklist(
         query = query.where(HumanTask.due_at <= now + timedelta(days=wanted.due_within_days))
     if wanted.case_id is not None:
         query = query.where(HumanTask.case_id == wanted.case_id)
-    query = query.order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.created_at, HumanTask.id)
+    return query, apart
+
+
+def counts(
+    ctx: EngineContext, principal: Principal, views: list[str], *, mine_due_by: datetime
+) -> dict[str, int]:
+    """How many tasks each view holds, and how many of mine are due by ``mine_due_by`` (the
+    end of today) or overdue: the numbers on the tabs and in the header. Counts name no case,
+    so reading them is not a read of any case."""
+    now = ctx.clock.now()
+    found: dict[str, int] = {}
     with ctx.db.reader() as session:
-        if apart is None:
-            rows, total = _page_counted_over(session, query, wanted)
-        else:
-            rows, total = _page_apart(session, query, wanted, apart)
-    audit_listed(ctx, principal, [(t.case_id, sensitive) for t, _, sensitive in rows], "worklist")
-    return [task_json(t, number, now) for t, number, _ in rows], total
+        for view in views:
+            query, apart = _view(principal, Worklist(view=view), now)
+            found[view] = _count(session, query.where(*(apart or [])))
+        mine, _ = _view(principal, Worklist(view="mine"), now)
+        found["mine_due_today"] = _count(
+            session, mine.where(HumanTask.due_at >= now, HumanTask.due_at <= mine_due_by)
+        )
+        found["mine_overdue"] = _count(
+            session,
+            mine.where(or_(HumanTask.due_at < now, HumanTask.overdue_since.is_not(None))),
+        )
+    return found
 
 
 def _page_counted_over(

@@ -449,6 +449,8 @@ def test_a_refused_closure_returns_the_case_to_services_then_closes(
 
 
 def state_sizes(case: CpsCase) -> dict[str, list[int]]:
+    """Each process's instances' state sizes, the active one last (instances started in the
+    same instant have no order of their own)."""
     with case.ctx.db.reader() as session:
         rows = session.scalars(
             select(ProcessInstance)
@@ -456,7 +458,7 @@ def state_sizes(case: CpsCase) -> dict[str, list[int]]:
             .order_by(ProcessInstance.created_at)
         ).all()
     sizes: dict[str, list[int]] = {}
-    for row in rows:
+    for row in sorted(rows, key=lambda r: (r.created_at, r.status == "active")):
         sizes.setdefault(row.process_id, []).append(len(row.state))
     return sizes
 

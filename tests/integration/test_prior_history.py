@@ -127,5 +127,5 @@ def test_a_restricted_earlier_case_shows_only_that_it_exists(
     sid = Principal("sid.screener", "Sid", frozenset({"intake_screener"}), "north")
     second = filed(ctx, {"name": "Lia Moreno", "birth_date": "2021-11-02"}, by=sid)
     [match] = matches_of(ctx, second, "Lia Moreno", sid)
-    assert (match["restricted"], match["case_number"]) == (True, None)
-    assert "status" not in match
+    assert (match["restricted"], match["case_number"], match["person_id"]) == (True, None, None)
+    assert "status" not in match and "name" not in match

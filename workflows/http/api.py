@@ -19,6 +19,7 @@ from engine.errors import FieldError, InvalidDefinition, InvalidInput, InvalidTa
 from engine.events import audit_log as audit_trail
 from engine.identity import emergency
 from engine.instances import messages
+from engine.notifications import calendar, preferences
 from engine.tasks import caseload as caseloads
 from engine.tasks import changes, completion, detail, worklists
 from workflows.http import schemas as s
@@ -92,6 +93,74 @@ def me() -> Response:
             "supervised_teams": sorted(who.supervised_teams),
         }
     )
+
+
+@api.operation(
+    "get", "/me/settings", summary="How alerts reach me", tag="identity", response=s.MY_SETTINGS
+)
+def my_settings() -> Response:
+    return ok(preferences.my_settings(engine(), principal()))
+
+
+@api.operation(
+    "patch",
+    "/me/settings",
+    summary="Change my email address and how alerts reach me (immediate, digest, none)",
+    tag="identity",
+    body=s.MY_SETTINGS_BODY,
+    response=s.MY_SETTINGS,
+    errors=(422,),
+)
+def change_my_settings() -> Response:
+    return ok(preferences.change_settings(engine(), principal(), g.body))
+
+
+@api.operation(
+    "post",
+    "/me/calendar-feed",
+    summary="A new calendar feed address (shown once; the earlier one stops working)",
+    tag="identity",
+    response=s.CALENDAR_FEED,
+    status=201,
+)
+def new_calendar_feed() -> Response:
+    token = preferences.new_calendar_feed(engine(), principal())
+    return ok({"url": calendar_url(token)}, 201)
+
+
+@api.operation(
+    "delete", "/me/calendar-feed", summary="Stop my calendar feed", tag="identity",
+    response=None, status=204,
+)  # fmt: skip
+def revoke_calendar_feed() -> Response:
+    preferences.revoke_calendar_feed(engine(), principal())
+    return Response(status=204)
+
+
+@api.operation(
+    "get",
+    "/me/calendar.ics",
+    summary="My tasks' due dates as an iCalendar feed (authenticated by the feed's token)",
+    tag="identity",
+    response={"type": "string"},
+    content_type="text/calendar",
+    query=[query_param("token", description="the feed token", minLength=1, maxLength=200)],
+    errors=(404,),
+    auth=False,
+)
+def calendar_feed() -> Response:
+    owner = preferences.feed_owner(engine(), request.args.get("token", ""))
+    body = calendar.calendar_of(engine(), owner, public_url())
+    return Response(body, mimetype="text/calendar", headers={"Cache-Control": "no-store"})
+
+
+def public_url() -> str:
+    settings = current_app.extensions["casework"].settings
+    return settings.public_url or request.host_url
+
+
+def calendar_url(token: str) -> str:
+    return f"{public_url().rstrip('/')}/api/v1/me/calendar.ics?token={token}"
 
 
 # -- intake and cases ---------------------------------------------------------------------

@@ -67,22 +67,24 @@ def engine_problem(error: EngineError) -> Response:
     return problem(status, error.code, error.message, **extra)
 
 
+def http_problem(error: HTTPException) -> Response:
+    status = error.code or 500
+    code = (error.name or "error").lower().replace(" ", "_")
+    response = problem(status, code, error.description or "")
+    # What the exception says beyond its body stays: Allow on a 405 (RFC 9110 requires it),
+    # Retry-After, WWW-Authenticate challenges.
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers.add(name, value)
+    return response
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(EngineError)
     def on_engine_error(error: EngineError) -> Response:
         return engine_problem(error)
 
-    @app.errorhandler(HTTPException)
-    def on_http_error(error: HTTPException) -> Response:
-        status = error.code or 500
-        code = (error.name or "error").lower().replace(" ", "_")
-        response = problem(status, code, error.description or "")
-        # What the exception says beyond its body stays: Allow on a 405 (RFC 9110 requires it),
-        # Retry-After, WWW-Authenticate challenges.
-        for name, value in error.get_headers():
-            if name.lower() != "content-type":
-                response.headers.add(name, value)
-        return response
+    app.register_error_handler(HTTPException, http_problem)
 
     @app.errorhandler(Exception)
     def on_unexpected(error: Exception) -> Response:

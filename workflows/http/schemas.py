@@ -107,6 +107,21 @@ AMENDMENT_BODY = obj(
     data={"type": "object", "description": "The whole corrected form, as the task's form asks"},
     reason={"type": "string", "minLength": 10, "maxLength": 4000},
 )
+MY_SETTINGS = obj(
+    ["email", "notify", "calendar_feed"],
+    email=NSTR,
+    notify={"enum": ["immediate", "digest", "none"]},
+    calendar_feed=BOOL,
+)
+MY_SETTINGS_BODY = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "email": {"type": ["string", "null"], "maxLength": 320},
+        "notify": {"type": "string", "maxLength": 16},
+    },
+}
+CALENDAR_FEED = obj(["url"], url=STR)
 HISTORY = obj(
     ["person_id", "role", "matches"],
     person_id=STR,

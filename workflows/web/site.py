@@ -6,6 +6,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable
+from datetime import datetime, time
 from functools import wraps
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -25,8 +26,10 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 
 from engine.context import EngineContext
+from engine.deadlines import alerts
 from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound
 from engine.identity.users import Principal
+from engine.tasks import worklists
 from workflows.web.forms import in_zone
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
@@ -119,7 +122,27 @@ def page_context() -> dict[str, Any]:
         "navigation": navigation,
         "csrf_token": csrf_token,
         "local_time": local_time,
+        "header_counts": header_counts,
     }
+
+
+def header_counts() -> dict[str, int]:
+    """What the header tells a signed-in person at a glance: their tasks due today, overdue,
+    and open alerts (counted once per page)."""
+    if "header_counts" not in g:
+        principal = who()
+        ctx = engine()
+        end_of_today = datetime.combine(
+            ctx.clock.now().astimezone(zone()).date(), time.max, tzinfo=zone()
+        )
+        found = worklists.counts(ctx, principal, [], mine_due_by=end_of_today)
+        g.header_counts = {
+            "due_today": found["mine_due_today"],
+            "overdue": found["mine_overdue"],
+            "alerts": alerts.open_alert_count(ctx, principal),
+        }
+    counted: dict[str, int] = g.header_counts
+    return counted
 
 
 def local_time(value: str | None, with_time: bool = True) -> str:

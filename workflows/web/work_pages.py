@@ -4,7 +4,7 @@ page, whose form is drawn from the task's JSON Schema and checked by the engine 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
@@ -41,7 +41,13 @@ def _due_within(raw: str | None) -> int | None:
 def inbox() -> str:
     principal = who()
     views = [v for v in VIEW_TITLES if v != "team" or principal.supervised_teams]
-    view = request.args.get("view", "mine")
+    end_of_today = datetime.combine(engine().clock.now().astimezone(zone()).date(), time.max,
+                                    tzinfo=zone())  # fmt: skip
+    counted = worklists.counts(engine(), principal, views, mine_due_by=end_of_today)
+    # With no view asked for, open where the work is: mine, else what waits in my roles.
+    view = request.args.get("view") or next(
+        (v for v in ("mine", "queue") if counted.get(v)), "mine"
+    )
     if view not in views:
         view = "mine"
     due = _due_within(request.args.get("due"))
@@ -67,9 +73,11 @@ def inbox() -> str:
         total=total,
         paging=paging.of(total),
         view=view,
-        views=[(v, VIEW_TITLES[v]) for v in views],
+        views=[(v, VIEW_TITLES[v], counted[v]) for v in views],
         due=due,
         alerts=open_alerts,
+        # Where the work is when this view is empty.
+        elsewhere=[(v, VIEW_TITLES[v], counted[v]) for v in views if v != view and counted[v]],
     )
 
 

@@ -1,0 +1,1 @@
+"""Alerts that reach people: email notifications and calendar feeds."""
