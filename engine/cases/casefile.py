@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -390,12 +390,38 @@ def _mentions(principal: Principal, text: str) -> ColumnElement[bool]:
         func.lower(CasePerson.name).like(pattern, escape="\\"),
     )
     found = [func.lower(Case.case_number).like(pattern, escape="\\"), people.exists()]
+    born = _date_in(text)
+    if born is not None:  # a date of birth, as people type it
+        found.append(
+            select(CasePerson.id)
+            .where(
+                CasePerson.case_id == Case.id,
+                CasePerson.role != "reporter",
+                CasePerson.birth_date == born,
+            )
+            .exists()
+        )
     if redaction.sees_reporter(principal):
         summary: ColumnElement[bool] = func.lower(Case.summary).like(pattern, escape="\\")
         if principal.emergency_cases:  # opened by breaking the glass: redacted for them
             summary = and_(summary, Case.id.not_in(sorted(principal.emergency_cases)))
         found.append(summary)
     return or_(*found)
+
+
+def _date_in(text: str) -> date | None:
+    """2021-11-02 or 11/02/2021 (the agency's month-first way), else None."""
+    text = text.strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    month, _, rest = text.partition("/")
+    day, _, year = rest.partition("/")
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        return None
 
 
 def _person(redactor: Redactor, person: CasePerson) -> dict[str, Any]:

@@ -80,19 +80,6 @@ def event_time(
     return EventTime(at, None)
 
 
-def before_the_clock(pointer: str, event: EventTime, started_at: datetime) -> InvalidTaskData:
-    return InvalidTaskData(
-        "the event is dated before the clock it answers started",
-        [
-            FieldError(
-                pointer,
-                f"is before {started_at.isoformat()}, when this work's deadline started",
-                "before_start",
-            )
-        ],
-    )
-
-
 def is_late(event: EventTime, entered_at: datetime, rules: RecordRules) -> bool:
     """Typed longer after the event than records practice allows. A date-only event counts
     from the end of its day: the worker is not blamed for the hour the form did not ask."""

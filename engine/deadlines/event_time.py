@@ -10,7 +10,7 @@ page, the dashboard's measures and other systems agree and see why."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -45,9 +45,7 @@ def judge_by_event_time(
         # The step's own statements ended them a moment ago, behind the session's back.
         .execution_options(populate_existing=True)
     ):
-        # Work dated before the clock started meets nothing (completion refuses such dates;
-        # this keeps the rule where the judging is).
-        in_time = deadline.started_at <= happened_at + _whole_day(happened_on) and (
+        in_time = (
             happened_on <= calendar.local_date(deadline.due_at)
             if happened_on is not None
             else happened_at <= deadline.due_at
@@ -62,11 +60,6 @@ def judge_by_event_time(
             changed.append(deadline)
             _report(uow, deadline, before, actor, now or entered_at, reason)
     return changed
-
-
-def _whole_day(day: date | None) -> timedelta:
-    """A date-only event may be any moment of its day."""
-    return timedelta(days=1) if day is not None else timedelta(0)
 
 
 def _report(

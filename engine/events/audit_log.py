@@ -28,6 +28,7 @@ class AuditSearch:
     """Which entries of the trail, and which page of them."""
 
     case_id: uuid.UUID | None = None
+    case_number: str | None = None  # as people know a case: its number
     actor: str | None = None
     action: str | None = None
     since: datetime | None = None
@@ -45,6 +46,12 @@ def audit_log(
     conditions = []
     if search.case_id:
         conditions.append(AuditEvent.case_id == search.case_id)
+    if search.case_number:
+        conditions.append(
+            AuditEvent.case_id.in_(
+                select(Case.id).where(Case.case_number == search.case_number.strip().upper())
+            )
+        )
     if search.actor:
         conditions.append(AuditEvent.actor == search.actor)
     if search.action:

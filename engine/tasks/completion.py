@@ -13,13 +13,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.cases import record, redaction
 from engine.cases.subjects import form_for_case
 from engine.context import Actor, EngineContext
-from engine.deadlines.calendars import BusinessCalendar
 from engine.deadlines.event_time import judge_by_event_time
 from engine.errors import Conflict, NotFound
 from engine.events.audit import changed_fields
@@ -27,12 +26,11 @@ from engine.identity.access import readable_case, reads_as_assignee
 from engine.identity.users import Principal
 from engine.instances import steps
 from engine.statuses import TaskStatus
-from engine.storage.tables import Case, Deadline, HumanTask, ProcessInstance, User
+from engine.storage.tables import Case, HumanTask, ProcessInstance, User
 from engine.storage.uow import UnitOfWork
 from engine.tasks.changes import may_take
 from engine.tasks.form_schemas import (
     CONFIRMATION_SCHEMA,
-    RecordSpec,
     spec_of,
     validate_task_data,
 )
@@ -111,7 +109,6 @@ def complete_task(
         rules, calendar = loaded.profile.records, loaded.profile.calendar
         spec = spec_of(form, task.bpmn_id)
         happened = record.event_time(spec, data, calendar, rules, now)
-        _check_after_the_clock(uow.session, task, spec, happened, calendar)
         redaction.note_reporter(uow.session, case.id, data.get("reporter"))
         before = ctx.runtime.task_data(loaded.workflow, task_id)
         ctx.runtime.complete_task(loaded.workflow, task_id, data)
@@ -171,31 +168,6 @@ def _locked(
         raise NotFound(f"no task {task_id}")
     task, instance, case, worker = found
     return task, instance, case, worker
-
-
-def _check_after_the_clock(
-    session: Session,
-    task: HumanTask,
-    spec: RecordSpec,
-    happened: record.EventTime,
-    calendar: BusinessCalendar,
-) -> None:
-    """Work cannot meet a deadline before the deadline's clock started: an event dated so is a
-    typo (a year off), and would count a missed deadline as met."""
-    if not spec.occurred:
-        return
-    started = session.scalar(
-        select(func.max(Deadline.started_at)).where(Deadline.task_id == task.id)
-    )
-    if started is None:
-        return
-    early = (
-        happened.on < calendar.local_date(started)
-        if happened.on is not None
-        else happened.at < started
-    )
-    if early:
-        raise record.before_the_clock("/" + "/".join(spec.occurred), happened, started)
 
 
 def _check_open(task: HumanTask, expected_version: int | None, taker: str | None) -> None:

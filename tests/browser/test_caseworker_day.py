@@ -80,3 +80,54 @@ def test_a_wrong_address_is_a_page_with_a_way_back(sign_in: Any, site: Any) -> N
     # Programs still get the API's problem document.
     api = ian.page.request.get(f"{site.base}/api/v1/no-such-thing")
     assert api.status == 404 and api.headers["content-type"] == "application/problem+json"
+
+
+def test_one_box_finds_a_case_by_number_name_or_birth_date(sign_in: Any, site: Any) -> None:
+    number = screened_case(site)  # Lia, born 2022-01-05 (http_support.hotline_report)
+    sue = sign_in("sue")
+    for typed in (number, "lia", "01/05/2022", "2022-01-05"):
+        sue.page.fill("#header-search", typed)
+        sue.page.press("#header-search", "Enter")
+        rows = sue.page.locator("main table tbody tr")
+        expect(rows.filter(has_text=number)).to_have_count(1)
+        expect(rows.filter(has_text=number)).to_contain_text("open")
+    # Within what one may see: a worker of another team finds nothing.
+    zed = sign_in("zed")
+    zed.page.fill("#header-search", number)
+    zed.page.press("#header-search", "Enter")
+    expect(zed.page.locator("main")).not_to_contain_text(number)
+
+
+def test_nothing_typed_is_lost_on_claim_or_on_a_conflict(sign_in: Any, site: Any) -> None:
+    from engine.cases import casefile
+    from engine.identity.users import load_principal
+    from engine.tasks import queries
+    from http_support import hotline_report
+
+    sam_principal = load_principal(site.ctx, "sam")
+    assert sam_principal is not None
+    opened = casefile.file_intake(site.ctx, sam_principal, hotline_report())
+    [task] = [t for t in queries.ready_tasks(site.ctx.db, case_id=opened.id)]
+    sam = sign_in("sam")
+    sam.go(f"/tasks/{task.id}")
+    sam.page.fill("#f-narrative", "the neighbour heard shouting at night")
+    sam.page.click("button[value=claim]")
+    expect(sam.page.locator(".flash.info")).to_contain_text("kept as a draft")
+    expect(sam.page.locator("#f-narrative")).to_have_value("the neighbour heard shouting at night")
+
+    # Another window completes the task; this one's Complete keeps its text and says why.
+    second = sign_in("sam")
+    second.expect_refusals(409)
+    second.go(f"/tasks/{task.id}")
+    second.page.fill("#f-narrative", "typed in a second window")
+    sam.page.fill("#f-received_at", "2025-03-03T09:15")
+    sam.page.select_option("#f-channel", "phone")
+    sam.page.select_option("#f-screening-jurisdiction", "THIS")
+    sam.page.click("button[value=complete]")
+    expect(sam.page.locator(".flash.info")).to_contain_text("completed")
+    second.page.click("button[value=complete]")
+    summary = second.page.locator(".errors-summary")
+    expect(summary).to_contain_text("What you typed is still here")
+    expect(summary).not_to_contain_text(str(task.id))
+    # The case left intake with the report: the window shows the text, to copy.
+    expect(second.page.locator("main")).to_contain_text("typed in a second window")

@@ -367,19 +367,6 @@ def test_a_removal_records_each_child_and_a_move_is_a_process_of_its_own(
     assert case.deadline("PC1").status == "met"
 
 
-def test_an_event_dated_before_its_deadline_started_is_refused(
-    ctx: EngineContext, cps: Deployment
-) -> None:
-    """A year typed wrong would otherwise make a missed deadline met."""
-    case = p1_case(ctx)
-    task = case.task("first_contact")
-    typo = {"contact_at": texas(2024, 3, 4, 8, 0).isoformat(), "location": "child_residence"}
-    with pytest.raises(InvalidTaskData) as refused:
-        complete_task(ctx, case_actor(), task.id, typo)
-    assert [e.field for e in refused.value.errors] == ["/contact_at"]
-    assert entries(case, "initiation") == [] and case.task("first_contact").id == task.id
-
-
 def test_a_decision_is_not_amended(ctx: EngineContext, cps: Deployment) -> None:
     case = p1_case(ctx)
     [decision, *_] = entries(case, "decision")

@@ -23,22 +23,25 @@ def _day(name: str) -> datetime | None:
         raise InvalidInput(f"{name} must be a date") from None
 
 
-def _case() -> uuid.UUID | None:
+def _case() -> tuple[uuid.UUID | None, str | None]:
+    """The case asked for: its number, as people know it (or its id, from a page's address)."""
     raw = request.args.get("case", "").strip()
     if not raw:
-        return None
+        return None, None
     try:
-        return uuid.UUID(raw)
+        return uuid.UUID(raw), None
     except ValueError:
-        raise InvalidInput("case must be a case id (as in its page's address)") from None
+        return None, raw
 
 
 @bp.get("/audit")
 @signed_in
 def audit() -> str:
     paging = requested(100)
+    case_id, case_number = _case()
     search = audit_log.AuditSearch(
-        case_id=_case(),
+        case_id=case_id,
+        case_number=case_number,
         actor=request.args.get("actor") or None,
         action=request.args.get("action") or None,
         since=_day("since"),

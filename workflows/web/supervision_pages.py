@@ -43,10 +43,15 @@ def dashboard() -> str:
     approvals = [t for t in tasks if t["element_id"].startswith(APPROVAL_PREFIX)]
     others = [t for t in tasks if not t["element_id"].startswith(APPROVAL_PREFIX)]
     open_alerts, _ = alerts.my_alerts(ctx, principal, open_only=True, limit=100)
-    workers_by_role: dict[str, list[dict[str, str]]] = {}
+    workers_by_role: dict[str, list[dict[str, Any]]] = {}
     for worker in load["workers"]:
         for role in worker["roles"]:
             workers_by_role.setdefault(role, []).append(worker)
+    # Supervisors' own lanes (approvals, reviews): the supervisor may take them, or hand them on.
+    for role in principal.roles:
+        mine = workers_by_role.setdefault(role, [])
+        if all(w["user_id"] != principal.id for w in mine):
+            mine.insert(0, {"user_id": principal.id, "name": f"{principal.display_name} (me)"})
     return render_template(
         "dashboard.html",
         load=load,

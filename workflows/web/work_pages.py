@@ -3,6 +3,7 @@ page, whose form is drawn from the task's JSON Schema and checked by the engine 
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, time
 from typing import Any
@@ -10,8 +11,9 @@ from typing import Any
 from flask import Response, flash, redirect, render_template, request, url_for
 
 from engine.cases import casefile, history
+from engine.cases.facts import describe
 from engine.deadlines import alerts
-from engine.errors import Conflict, InvalidInput, InvalidTaskData
+from engine.errors import Conflict, InvalidInput, InvalidTaskData, NotFound
 from engine.identity.roles import INTAKE_ROLES, SUPERVISING_ROLES
 from engine.instances.steps import INTAKE_PROCESS
 from engine.tasks import changes, completion, detail, worklists
@@ -118,6 +120,8 @@ def _task_page(
         has_errors=bool(errors),
         mine=task["assignee"] == principal.id,
         history=history.prior_history(engine(), principal, case_id) if screening else None,
+        # Where the person came from (the Team page): they go back there when done.
+        back_to=_own_page(request.values.get("next", "")),
         may_link=bool(principal.roles & (INTAKE_ROLES | SUPERVISING_ROLES)),
     )
     return page, status
@@ -127,6 +131,26 @@ def _task_page(
 @signed_in
 def task_page(task_id: uuid.UUID) -> tuple[str, int]:
     return _task_page(task_id)
+
+
+# Inputs of the task page's form that are not the task's own fields.
+_NOT_TYPED = {"csrf_token", "version", "action", "comment"}
+
+
+def _typed(form: Any) -> bool:
+    return any(v.strip() for k, v in form.items(multi=True) if k not in _NOT_TYPED
+               and not k.endswith(".__present__"))  # fmt: skip
+
+
+def _own_page(target: str) -> str:
+    """A path of this site to return to, or "" (never another site)."""
+    return target if target.startswith("/") and not target.startswith("//") else ""
+
+
+def _in_words(message: str) -> str:
+    """A conflict as a person reads it: without the task's id."""
+    words = re.sub(r"task [0-9a-f-]{36} ", "the task ", message)
+    return words[0].upper() + words[1:] + ("" if words.endswith(".") else ".")
 
 
 def _version() -> int | None:
@@ -142,8 +166,15 @@ def task_action(task_id: uuid.UUID) -> Response | tuple[str, int]:
     action = request.form.get("action", "complete")
     ctx = engine()
     if action == "claim":
-        changes.claim(ctx, principal, task_id, _version())
-        flash("The task is yours.", "info")
+        claimed = changes.claim(ctx, principal, task_id, _version())
+        # Claimed from the task's own page: what was typed there is kept, as a draft.
+        if _typed(request.form):
+            schema = detail.task_form(ctx, principal, task_id)
+            typed = forms.parse(schema, request.form, zone())
+            changes.save_draft(ctx, principal, task_id, typed, claimed["version"])
+            flash("The task is yours; what you typed is kept as a draft.", "info")
+        else:
+            flash("The task is yours.", "info")
         return redirect(url_for("web.task_page", task_id=task_id))
     if action == "unclaim":
         changes.unclaim(ctx, principal, task_id, _version())
@@ -154,7 +185,19 @@ def task_action(task_id: uuid.UUID) -> Response | tuple[str, int]:
         if text:
             changes.comment(ctx, principal, task_id, text)
         return redirect(url_for("web.task_page", task_id=task_id, _anchor="comments"))
-    schema = detail.task_form(ctx, principal, task_id)
+    try:
+        schema = detail.task_form(ctx, principal, task_id)
+    except NotFound:
+        if not _typed(request.form):
+            raise
+        # Done meanwhile, and the case moved beyond this person's sight: their text is theirs.
+        typed = [
+            {"field": k, "label": k.replace(".", " ").replace("_", " "), "text": v}
+            for k, v in request.form.items(multi=True)
+            if k not in _NOT_TYPED and not k.endswith(".__present__") and v.strip()
+        ]
+        message = "Not saved: the task was done meanwhile. What you typed is still here."
+        return render_template("typed.html", message=message, typed=typed), 409
     data = forms.parse(schema, request.form, zone())
     if action == "save":
         changes.save_draft(ctx, principal, task_id, data, _version())
@@ -165,10 +208,16 @@ def task_action(task_id: uuid.UUID) -> Response | tuple[str, int]:
     except InvalidTaskData as exc:
         return _task_page(task_id, data, [e.as_dict() for e in exc.errors], 422)
     except Conflict as exc:
-        flash(f"Not completed: {exc.message}. The page shows the task as it is now.", "error")
-        return redirect(url_for("web.task_page", task_id=task_id))
+        # The text stays on the page: only the task's state changed under it.
+        said = f"Not completed: {_in_words(exc.message)} What you typed is still here."
+        try:
+            return _task_page(task_id, data, [{"field": "", "message": said}], 409)
+        except NotFound:
+            # The work moved on beyond this person's sight: their text, at least, is theirs.
+            page = render_template("typed.html", message=said, typed=describe(schema, data))
+            return page, 409
     flash(f"“{done['name']}” completed for case {done['case_number']}.", "info")
-    return redirect(url_for("web.inbox"))
+    return redirect(_own_page(request.form.get("next", "")) or url_for("web.inbox"))
 
 
 @bp.post("/tasks/<uuid:task_id>/assign")
