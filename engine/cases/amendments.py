@@ -54,11 +54,7 @@ def amendable(
         _may_amend(session, principal, case, original)
         redactor = for_case(session, principal, case.id)
         forms = record.forms_typed_in(ctx, session, case, {})
-        [shown] = [
-            e
-            for e in record.entries(session, case.id, redactor, forms, task_id=original.task_id)
-            if e["id"] == str(original.id)
-        ]
+        shown = record.entry_as_shown(session, case.id, redactor, forms, original)
         return {"entry": shown, "form": forms(original), "case_number": case.case_number}
 
 
@@ -173,10 +169,6 @@ def amend(ctx: EngineContext, principal: Principal, change: Amendment) -> dict[s
         redactor = for_case(session, principal, case.id)
         forms = record.forms_typed_in(ctx, session, case, {})
         session.flush()
-        [shown] = [
-            e
-            for e in record.entries(session, case.id, redactor, forms, task_id=original.task_id)
-            if e["id"] == str(original.id)
-        ]
+        shown = record.entry_as_shown(session, case.id, redactor, forms, original)
         uow.commit()
     return shown

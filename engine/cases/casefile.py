@@ -22,6 +22,7 @@ from engine.cases.placements import placements_by_child
 from engine.cases.reads import audit_listed, reading_case
 from engine.cases.redaction import REDACTED, SHOWS_ALL, Redactor
 from engine.context import EngineContext
+from engine.deadlines.profiles import Profile
 from engine.errors import Conflict, FieldError, Forbidden, InvalidTaskData, NotFound
 from engine.identity.access import readable_case, supervises, visible_cases
 from engine.identity.roles import INTAKE_ROLES
@@ -238,11 +239,7 @@ def _filed_report(ctx: EngineContext, data: dict[str, Any], profile_id: str) -> 
     indicators its allegations tick (the profile's ``report_indicators``: allegation type →
     indicator)."""
     with ctx.db.reader() as session:
-        try:
-            version = ctx.definitions.newest_version_of(session, INTAKE_PROCESS)
-            profile = ctx.definitions.compiled(session, version).profile(profile_id)
-        except NotFound:
-            profile = None
+        profile = _newest_profile(ctx, session, profile_id)
     ticks = profile.data.get("report_indicators", {}) if profile is not None else {}
     narratives = [data.get("summary", "")] + [
         a.get("narrative", "") for a in data["allegations"] if a.get("narrative")
@@ -518,12 +515,18 @@ def _record(read: CaseRead, **which: Any) -> list[dict[str, Any]]:
 
 def _zone(read: CaseRead) -> ZoneInfo:
     """The case's local time zone: its jurisdiction profile's, in the newest version."""
-    try:
-        version = read.ctx.definitions.newest_version_of(read.session, INTAKE_PROCESS)
-    except NotFound:
-        return ZoneInfo("UTC")
-    profile = read.ctx.definitions.compiled(read.session, version).profile(read.case.profile_id)
+    profile = _newest_profile(read.ctx, read.session, read.case.profile_id)
     return profile.calendar.zone if profile is not None else ZoneInfo("UTC")
+
+
+def _newest_profile(ctx: EngineContext, session: Session, profile_id: str) -> Profile | None:
+    """A jurisdiction profile as the newest version of intake has it (None before any
+    deployment, or for a profile it does not have)."""
+    try:
+        version = ctx.definitions.newest_version_of(session, INTAKE_PROCESS)
+    except NotFound:
+        return None
+    return ctx.definitions.compiled(session, version).profile(profile_id)
 
 
 def _deadlines(read: CaseRead) -> list[dict[str, Any]]:

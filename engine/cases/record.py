@@ -284,6 +284,18 @@ def entries(
     ]
 
 
+def entry_as_shown(
+    session: Session, case_id: uuid.UUID, redactor: Redactor, form_of: FormOf, original: RecordEntry
+) -> dict[str, Any]:
+    """One entry (an original, not an amendment) as the record shows it, amendments included."""
+    [shown] = [
+        e
+        for e in entries(session, case_id, redactor, form_of, task_id=original.task_id)
+        if e["id"] == str(original.id)
+    ]
+    return shown
+
+
 def _entry_json(
     row: RecordEntry, amendments: list[RecordEntry], redactor: Redactor, form: dict[str, Any]
 ) -> dict[str, Any]:

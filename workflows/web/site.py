@@ -128,21 +128,26 @@ def page_context() -> dict[str, Any]:
 
 def header_counts() -> dict[str, int]:
     """What the header tells a signed-in person at a glance: their tasks due today, overdue,
-    and open alerts (counted once per page)."""
+    and open alerts (counted once per page; My work counts them with its tabs)."""
     if "header_counts" not in g:
-        principal = who()
-        ctx = engine()
-        end_of_today = datetime.combine(
-            ctx.clock.now().astimezone(zone()).date(), time.max, tzinfo=zone()
-        )
-        found = worklists.counts(ctx, principal, [], mine_due_by=end_of_today)
-        g.header_counts = {
-            "due_today": found["mine_due_today"],
-            "overdue": found["mine_overdue"],
-            "alerts": alerts.open_alert_count(ctx, principal),
-        }
+        ctx, principal = engine(), who()
+        found = worklists.counts(ctx, principal, [], mine_due_by=end_of_today())
+        remember_header_counts(found, alerts.open_alert_count(ctx, principal))
     counted: dict[str, int] = g.header_counts
     return counted
+
+
+def remember_header_counts(found: dict[str, int], open_alerts: int) -> None:
+    g.header_counts = {
+        "due_today": found["mine_due_today"],
+        "overdue": found["mine_overdue"],
+        "alerts": open_alerts,
+    }
+
+
+def end_of_today() -> datetime:
+    """The last moment of today, in the agency's zone."""
+    return datetime.combine(engine().clock.now().astimezone(zone()).date(), time.max, zone())
 
 
 def local_time(value: str | None, with_time: bool = True) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
@@ -19,7 +19,16 @@ from engine.instances.steps import INTAKE_PROCESS
 from engine.tasks import changes, completion, detail, worklists
 from workflows.web import forms
 from workflows.web.paging import requested
-from workflows.web.site import back, bp, engine, signed_in, who, zone
+from workflows.web.site import (
+    back,
+    bp,
+    end_of_today,
+    engine,
+    remember_header_counts,
+    signed_in,
+    who,
+    zone,
+)
 
 VIEW_TITLES = {
     "mine": "Assigned to me",
@@ -43,9 +52,7 @@ def _due_within(raw: str | None) -> int | None:
 def inbox() -> str:
     principal = who()
     views = [v for v in VIEW_TITLES if v != "team" or principal.supervised_teams]
-    end_of_today = datetime.combine(engine().clock.now().astimezone(zone()).date(), time.max,
-                                    tzinfo=zone())  # fmt: skip
-    counted = worklists.counts(engine(), principal, views, mine_due_by=end_of_today)
+    counted = worklists.counts(engine(), principal, views, mine_due_by=end_of_today())
     # With no view asked for, open where the work is: mine, else what waits in my roles.
     view = request.args.get("view") or next(
         (v for v in ("mine", "queue") if counted.get(v)), "mine"
@@ -68,7 +75,8 @@ def inbox() -> str:
             and not task["overdue"]
             and (_hours_until(task["due_at"], now) <= DUE_SOON_DAYS * 24)
         )
-    open_alerts, _ = alerts.my_alerts(engine(), principal, open_only=True, limit=50)
+    open_alerts, open_total = alerts.my_alerts(engine(), principal, open_only=True, limit=50)
+    remember_header_counts(counted, open_total)  # the header needs no second count
     return render_template(
         "inbox.html",
         tasks=tasks,
