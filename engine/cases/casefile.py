@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.cases import record, redaction
+from engine.cases.facts import value_in_words
 from engine.cases.opening import OpenedCase, open_case
 from engine.cases.placements import placements_by_child
 from engine.cases.reads import audit_listed, reading_case
@@ -441,7 +442,9 @@ def _case_file(read: CaseRead) -> dict[str, Any]:
     result = case_summary(session, case, read.ctx.clock.now(), read.redactor)
     result["people"] = _people(read)
     result["allegations"] = _allegations(read)
-    result["decisions"] = _decisions(session, case.id)
+    profile = _newest_profile(read.ctx, session, case.profile_id)
+    code_labels = profile.data.get("code_labels", {}) if profile is not None else {}
+    result["decisions"] = _decisions(session, case.id, code_labels)
     result["record"] = _record(read)
     result["placements"] = placements_by_child(result["record"], _zone(read))
     result["deadlines"] = _deadlines(read)
@@ -463,7 +466,9 @@ def _case_file(read: CaseRead) -> dict[str, Any]:
     return result
 
 
-def _decisions(session: Session, case_id: uuid.UUID) -> list[dict[str, Any]]:
+def _decisions(
+    session: Session, case_id: uuid.UUID, code_labels: dict[str, str]
+) -> list[dict[str, Any]]:
     """Each decision table's outcome on the case with its reasons, in words."""
     return [
         {
@@ -474,7 +479,7 @@ def _decisions(session: Session, case_id: uuid.UUID) -> list[dict[str, Any]]:
             "outputs": e.data.get("outputs", {}),
             "inputs": e.data.get("inputs", {}),
             "rules": e.data.get("rules", []),
-            "explanation": explain(e.title, e.data),
+            "explanation": explain(e.title, e.data, code_labels),
         }
         for e in session.scalars(
             select(RecordEntry)
@@ -488,20 +493,24 @@ def _decisions(session: Session, case_id: uuid.UUID) -> list[dict[str, Any]]:
     ]
 
 
-def explain(table: str, data: dict[str, Any]) -> str:
-    """ "Priority P1, response hours 24: <annotation> — rule 2 of Response priority"."""
-    outputs = ", ".join(
-        f"{name.replace('_', ' ')} {value}" for name, value in data.get("outputs", {}).items()
+def explain(table: str, data: dict[str, Any], code_labels: dict[str, str] | None = None) -> str:
+    """ "Priority: P1 (24 hours) · Response within (hours): 24. <annotation> (rule 6 of D2
+    Response priority)": the table's own labels, and its codes in the jurisdiction's words."""
+    labels = data.get("labels", {})
+    outputs = " · ".join(
+        f"{labels.get(name) or name.replace('_', ' ').capitalize()}: "
+        f"{value_in_words(value, code_labels or {})}"
+        for name, value in data.get("outputs", {}).items()
     )
     rules = data.get("rules", [])
     reasons = "; ".join(str(r.get("annotation")) for r in rules if r.get("annotation"))
     rows = " and ".join(str(r.get("row")) for r in rules if r.get("row") is not None)
-    said = f"{outputs[:1].upper()}{outputs[1:]}"
+    said = outputs + "." if outputs else ""
     if reasons:
-        said += f": {reasons}"
+        said += f" {reasons[:1].upper()}{reasons[1:]}" + ("" if reasons.endswith(".") else ".")
     if rows:
-        said += f" — rule {rows} of {table}"
-    return said
+        said += f" (rule {rows} of {table})"
+    return said.strip()
 
 
 def record_of(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -727,7 +736,16 @@ def timeline(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> li
 def _timeline(read: CaseRead) -> list[dict[str, Any]]:
     session, case = read.session, read.case
     events: list[dict[str, Any]] = []
-    for row in session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)):
+    tasks = {
+        t.id: t for t in session.scalars(select(HumanTask).where(HumanTask.case_id == case.id))
+    }
+    audited = select(AuditEvent).where(
+        AuditEvent.case_id == case.id,
+        # A draft saves itself as one types: the audit keeps each save, the timeline the work.
+        AuditEvent.action != "task.draft_saved",
+    )
+    for row in session.scalars(audited):
+        task = tasks.get(row.task_id) if row.task_id else None
         events.append(
             {
                 "at": row.at.isoformat(),
@@ -735,9 +753,11 @@ def _timeline(read: CaseRead) -> list[dict[str, Any]]:
                 "action": row.action,
                 "actor": row.actor,
                 "details": read.redactor.value(row.details or {}),
+                # The task an entry is about, by its name (which names the child it is for).
+                **({"name": task.name} if task else {}),
             }
         )
-    for task in session.scalars(select(HumanTask).where(HumanTask.case_id == case.id)):
+    for task in tasks.values():
         events.append(
             {
                 "at": task.created_at.isoformat(),
@@ -806,6 +826,22 @@ def _position(read: CaseRead) -> list[dict[str, Any]]:
                 if instance.status == InstanceStatus.ACTIVE
                 else [],
                 "completed": ctx.runtime.completed_elements(workflow),
+                "waiting_at": ctx.runtime.waiting_at(workflow)
+                if instance.status == InstanceStatus.ACTIVE
+                else [],
+                # What its call activities run, each drawn from its own diagram.
+                "called": [
+                    {
+                        "element_id": c.element_id,
+                        "name": c.element_name,
+                        "caller_process_id": c.caller_process_id,
+                        "process_id": c.process_id,
+                        "active": c.active if instance.status == InstanceStatus.ACTIVE else [],
+                        "completed": c.completed,
+                        "finished": c.finished,
+                    }
+                    for c in ctx.runtime.called_processes(workflow)
+                ],
                 "pending_timers": [
                     {"element_id": t.bpmn_id, "name": t.name, "due_at": t.due_at.isoformat()}
                     for t in timers

@@ -3,10 +3,12 @@ high", not ``VERY_HIGH``), lists of rows as rows. The case page, an approval and
 the record this way, so what a caseworker typed reads back as they typed it.
 
 The form (its JSON Schema) is the only source of labels: a designer who titles a field or an
-option titles it everywhere."""
+option titles it everywhere. A decision's codes, which no form titles, take the jurisdiction
+profile's words (``data.code_labels``)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 Fact = dict[str, Any]
@@ -57,3 +59,21 @@ def words(schema: dict[str, Any], value: Any) -> str:
     if isinstance(value, str) and value in schema.get("enum", []) and not value.isupper():
         return value.replace("_", " ").capitalize()  # child_residence → Child residence
     return str(value)
+
+
+CODE = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
+def value_in_words(value: Any, code_labels: dict[str, str]) -> str:
+    """A decision's value as people say it: yes or no, a code by the profile's words for it
+    (``data.code_labels``), or else the code made readable ("SCREEN_IN": "Screen in")."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None or value == "":
+        return "—"
+    text = str(value)
+    if text in code_labels:
+        return code_labels[text]
+    if CODE.fullmatch(text):
+        return text.replace("_", " ").capitalize()
+    return text

@@ -167,6 +167,7 @@ def record_decision(
             "outputs": decision.outputs,
             "inputs": explanation.get("inputs", {}),
             "rules": explanation.get("rules", []),
+            "labels": explanation.get("labels", {}),
         },
         occurred_at=now,
         entered_at=now,

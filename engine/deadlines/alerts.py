@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -31,6 +32,7 @@ from engine.storage.tables import (
     Case,
     Deadline,
     HumanTask,
+    ProcessInstance,
     ScheduledAlert,
     Team,
     User,
@@ -110,7 +112,9 @@ def _raise_one(ctx: EngineContext, alert_id: uuid.UUID) -> int:
             case_id=deadline_row.case_id,
             task_id=deadline_row.task_id,
             deadline_id=deadline_row.deadline_id,
-            message=_message(scheduled.kind, deadline_row, case),
+            message=_message(
+                scheduled.kind, deadline_row, case, _zone_of(ctx, session, deadline_row)
+            ),
             due_at=deadline_row.due_at,
             raised_at=now,
         )
@@ -148,8 +152,19 @@ def _raise_one(ctx: EngineContext, alert_id: uuid.UUID) -> int:
     return 1
 
 
-def _message(kind: str, deadline_row: Deadline, case: Case) -> str:
-    due = deadline_row.due_at.isoformat()
+def _zone_of(ctx: EngineContext, session: Session, deadline_row: Deadline) -> ZoneInfo:
+    """The time zone of the jurisdiction whose clock the deadline runs on."""
+    instance = session.get(ProcessInstance, deadline_row.instance_id)
+    case = session.get(Case, deadline_row.case_id)
+    if instance is None or case is None:
+        return ZoneInfo("UTC")
+    profile = ctx.definitions.compiled(session, instance.version_id).profile(case.profile_id)
+    return profile.calendar.zone if profile is not None else ZoneInfo("UTC")
+
+
+def _message(kind: str, deadline_row: Deadline, case: Case, zone: ZoneInfo) -> str:
+    """The alert in words, its time as the jurisdiction's clock shows it ("Tue 01 Dec 10:16")."""
+    due = deadline_row.due_at.astimezone(zone).strftime("%a %d %b %Y %H:%M %Z")
     return {
         "reminder": f"Reminder: {deadline_row.title} for case {case.case_number} is due {due}",
         "due": f"Due now: {deadline_row.title} for case {case.case_number} ({due})",

@@ -35,14 +35,22 @@ def file_defining(bundle: Bundle, process_id: str) -> str | None:
 
 
 def instance_diagram(
-    ctx: EngineContext, principal: Principal, case_id: uuid.UUID, instance_id: uuid.UUID
+    ctx: EngineContext,
+    principal: Principal,
+    case_id: uuid.UUID,
+    instance_id: uuid.UUID,
+    process_id: str | None = None,
 ) -> bytes:
+    """The phase's own diagram, or (``process_id``) that of a process it calls, as the
+    phase's version has it."""
     with reading_case(ctx, principal, case_id, "phase diagram") as (session, case):
         instance = session.get(ProcessInstance, instance_id)
         if instance is None or instance.case_id != case.id:
             raise NotFound(f"no phase {instance_id} in this case")
-        bundle = ctx.definitions.compiled(session, instance.version_id).bundle
-        path = file_defining(bundle, instance.process_id)
+        compiled = ctx.definitions.compiled(session, instance.version_id)
+        wanted = process_id or instance.process_id
+        # Only a process of this version is looked for (and its file remembered).
+        path = file_defining(compiled.bundle, wanted) if compiled.process(wanted) else None
         if path is None:
-            raise NotFound(f"no diagram for {instance.process_id}")
-        return bytes(bundle.files[path])
+            raise NotFound(f"no diagram for {wanted}")
+        return bytes(compiled.bundle.files[path])

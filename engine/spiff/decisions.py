@@ -71,6 +71,8 @@ class StrictDecisionEngine(DMNEngine):
         task.internal_data[EXPLANATION] = {
             "table": self.title,
             "inputs": {_input_label(i): _evaluated(task, i.expression) for i in table.inputs},
+            # The outputs' labels, as the designer wrote them in the table's header.
+            "labels": {o.name: o.label or o.name for o in table.outputs if o.name},
             "rules": [{"row": r.row_number, "annotation": r.description or ""} for r in applied],
         }
         return rules

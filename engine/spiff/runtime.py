@@ -31,6 +31,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity as CallActivityMixin
 from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -50,6 +51,7 @@ from engine.spiff.sandbox import RestrictedEnvironment, SandboxViolation
 from engine.spiff.script_functions import script_functions
 from engine.spiff.steps import Step, diff
 from engine.spiff.views import (
+    CalledView,
     DecisionView,
     Snapshot,
     TaskView,
@@ -261,6 +263,64 @@ class Runtime:
                 if task.state == TaskState.COMPLETED and task.task_spec.bpmn_id
             }
         )
+
+    @engine_time
+    def waiting_at(self, workflow: BpmnWorkflow) -> list[str]:
+        """The names of the work the instance waits on, as the diagrams call it: its open tasks
+        (inside called processes too), not the gateways and events around them."""
+        names = set()
+        for task in _all_tasks(workflow):
+            spec = task.task_spec
+            kind = type(spec).__name__
+            if (
+                task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED)
+                and spec.bpmn_name
+                and not kind.endswith(("Event", "Gateway"))
+                and not isinstance(spec, CallActivityMixin)  # what it runs is named instead
+            ):
+                names.add(spec.bpmn_name)
+        return sorted(names)
+
+    @engine_time
+    def called_processes(self, workflow: BpmnWorkflow) -> list[CalledView]:
+        """Each process the instance's call activities ran or run, once per call activity (a
+        call repeated for each child shows the union of where its runs stand)."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for sub in workflow.subprocesses.values():
+            caller = workflow.get_task_from_id(sub.parent_task_id)
+            if caller is None or not isinstance(caller.task_spec, CallActivityMixin):
+                continue  # an embedded sub-process is drawn in its parent's diagram
+            spec = caller.task_spec
+            seen = found.setdefault(
+                (spec.bpmn_id, sub.spec.name),
+                {
+                    "name": spec.bpmn_name or spec.bpmn_id,
+                    "caller": caller.workflow.spec.name,
+                    "active": set(),
+                    "completed": set(),
+                    "finished": True,
+                },
+            )
+            for task in sub.tasks.values():
+                if not task.task_spec.bpmn_id:
+                    continue
+                if task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
+                    seen["active"].add(task.task_spec.bpmn_id)
+                elif task.state == TaskState.COMPLETED:
+                    seen["completed"].add(task.task_spec.bpmn_id)
+            seen["finished"] = seen["finished"] and sub.is_completed()
+        return [
+            CalledView(
+                element_id,
+                seen["name"],
+                seen["caller"],
+                process_id,
+                sorted(seen["active"]),
+                sorted(seen["completed"]),
+                seen["finished"],
+            )
+            for (element_id, process_id), seen in found.items()
+        ]
 
     @engine_time
     def task_data(self, workflow: BpmnWorkflow, task_id: UUID) -> dict[str, Any]:

@@ -50,6 +50,20 @@ class DecisionView:
 
 
 @dataclass(frozen=True)
+class CalledView:
+    """A process a call activity runs inside the instance: where it stands, to be drawn from
+    its own diagram beside the call activity's (which shows the call as one collapsed box)."""
+
+    element_id: str  # the call activity
+    element_name: str
+    caller_process_id: str  # the process whose diagram holds the call activity
+    process_id: str  # the called process
+    active: list[str]
+    completed: list[str]
+    finished: bool
+
+
+@dataclass(frozen=True)
 class Snapshot:
     ready_tasks: list[TaskView]
     timers: list[TimerView]

@@ -80,50 +80,63 @@ def _change(
     change: TaskChange,
     expected_version: int | None = None,
 ) -> dict[str, Any]:
-    now = ctx.clock.now()
     with UnitOfWork(ctx.db.writer) as uow:
-        session = uow.session
-        found = session.execute(
-            select(HumanTask)
-            .where(HumanTask.id == task_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).scalar_one_or_none()
-        if found is None:
-            raise NotFound(f"no task {task_id}")
-        case = readable_case(session, principal, found.case_id, f"no task {task_id}")
-        change.permit(uow, found, case)
-        _ready(found)
-        if expected_version is not None and found.version != expected_version:
-            raise Conflict(f"task {task_id} is at version {found.version}, not {expected_version}")
-        if change.already_done(found):
-            return task_json(found, case.case_number, now)  # nothing to write, no event
-        details = change.apply(uow, found, case) or {}
-        found.version += 1
-        uow.audit(
-            at=now,
-            actor_id=principal.id,
-            actor_role=principal.actor.role,
-            action=change.action,
-            case_id=case.id,
-            instance_id=found.instance_id,
-            task_id=found.id,
-            **details,
-        )
-        if change.action in TASK_EVENTS:
-            uow.publish(
-                change.action,
-                now,
-                case_id=case.id,
-                task_id=found.id,
-                process_id=found.process_id,
-                element_id=found.bpmn_id,
-                role=found.role,
-                assignee=found.assignee,
-                by=principal.id,
-            )
+        changed = _apply(ctx, uow, principal, task_id, change, expected_version)
         uow.commit()
-        return task_json(found, case.case_number, now)
+        return changed
+
+
+def _apply(
+    ctx: EngineContext,
+    uow: UnitOfWork,
+    principal: Principal,
+    task_id: uuid.UUID,
+    change: TaskChange,
+    expected_version: int | None,
+) -> dict[str, Any]:
+    """One task's change inside the caller's unit of work (committed, or not, by the caller)."""
+    now = ctx.clock.now()
+    session = uow.session
+    found = session.execute(
+        select(HumanTask)
+        .where(HumanTask.id == task_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"no task {task_id}")
+    case = readable_case(session, principal, found.case_id, f"no task {task_id}")
+    change.permit(uow, found, case)
+    _ready(found)
+    if expected_version is not None and found.version != expected_version:
+        raise Conflict(f"task {task_id} is at version {found.version}, not {expected_version}")
+    if change.already_done(found):
+        return task_json(found, case.case_number, now)  # nothing to write, no event
+    details = change.apply(uow, found, case) or {}
+    found.version += 1
+    uow.audit(
+        at=now,
+        actor_id=principal.id,
+        actor_role=principal.actor.role,
+        action=change.action,
+        case_id=case.id,
+        instance_id=found.instance_id,
+        task_id=found.id,
+        **details,
+    )
+    if change.action in TASK_EVENTS:
+        uow.publish(
+            change.action,
+            now,
+            case_id=case.id,
+            task_id=found.id,
+            process_id=found.process_id,
+            element_id=found.bpmn_id,
+            role=found.role,
+            assignee=found.assignee,
+            by=principal.id,
+        )
+    return task_json(found, case.case_number, now)
 
 
 def claim(
@@ -172,6 +185,32 @@ def assign(
     user_id: str,
     expected_version: int | None = None,
 ) -> dict[str, Any]:
+    return _change(ctx, principal, task_id, _assignment(ctx, principal, user_id), expected_version)
+
+
+def assign_many(
+    ctx: EngineContext,
+    principal: Principal,
+    tasks: list[tuple[uuid.UUID, int | None]],
+    user_id: str,
+) -> list[dict[str, Any]]:
+    """A supervisor hands several tasks (each at the version they saw) to one person: all of
+    them, or, when one cannot be (stale, another role, another team), none."""
+    if not tasks:
+        raise InvalidInput("choose the tasks to assign")
+    if len(tasks) > MAX_ASSIGNED_AT_ONCE:
+        raise InvalidInput(f"assign at most {MAX_ASSIGNED_AT_ONCE} tasks at once")
+    change = _assignment(ctx, principal, user_id)
+    with UnitOfWork(ctx.db.writer) as uow:
+        assigned = [_apply(ctx, uow, principal, task_id, change, v) for task_id, v in tasks]
+        uow.commit()
+        return assigned
+
+
+MAX_ASSIGNED_AT_ONCE = 100
+
+
+def _assignment(ctx: EngineContext, principal: Principal, user_id: str) -> TaskChange:
     def permit(uow: UnitOfWork, task: HumanTask, case: Case) -> None:
         if not supervises(uow.session, principal, case):
             raise Forbidden("assigning tasks is for the case's supervisor or program director")
@@ -181,10 +220,10 @@ def assign(
         if user is None or not user.active:
             raise InvalidInput(f"no active user {user_id}")
         if task.role not in user.roles:
-            raise InvalidInput(f"{user_id} does not hold the {task.role} role")
+            raise InvalidInput(f"{user.display_name} does not hold the {task.role} role")
         if case.team is not None and user.team_id != case.team:
             # Work is handed within the case's team, never across teams.
-            raise InvalidInput(f"{user_id} is not in team {case.team}, the case's team")
+            raise InvalidInput(f"{user.display_name} is not in team {case.team}, the case's team")
         previous = task.assignee
         # The task changes hands, the case does not: its primary worker changes only at a
         # stage transfer or by a supervisor's decision (engine.cases.primary_worker).
@@ -195,8 +234,7 @@ def assign(
         )  # fmt: skip
         return {"from": previous, "to": user_id}
 
-    change = TaskChange("task.assigned", apply, permit=permit)
-    return _change(ctx, principal, task_id, change, expected_version)
+    return TaskChange("task.assigned", apply, permit=permit)
 
 
 def comment(
@@ -241,5 +279,7 @@ def save_draft(
         "task.draft_saved",
         apply,
         permit=lambda uow, task, case: _may_hold(uow.session, principal, task, case),
+        # A form saves itself as one types: the same text again writes nothing.
+        already_done=lambda task: task.draft == data and task.draft_saved_by == principal.id,
     )
     return _change(ctx, principal, task_id, change, expected_version)

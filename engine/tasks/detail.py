@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.cases import record, redaction
+from engine.cases.facts import value_in_words
 from engine.cases.reads import reading_task
 from engine.cases.subjects import form_for_case
 from engine.context import EngineContext
@@ -45,6 +46,16 @@ def task_detail(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) ->
         result["context"] = redactor.value(
             {k: v for k, v in data.items() if k not in fields and _plain(v)}
         )
+        # The same, as a person reads it: codes in the jurisdiction's words, yes or no.
+        codes = (
+            profile.data.get("code_labels", {})
+            if (profile := compiled.profile(case.profile_id))
+            else {}
+        )
+        result["context_in_words"] = {
+            key.replace("_", " ").capitalize(): value_in_words(value, codes)
+            for key, value in result["context"].items()
+        }
         result["draft"] = redactor.value(task.draft)
         result["subject_id"], result["subject"] = task.subject_id, task.subject
         # The supervisor's reasons, when an approval sent this work back.

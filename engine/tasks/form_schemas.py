@@ -105,6 +105,44 @@ def spec_of(schema: dict[str, Any], element_id: str) -> RecordSpec:
     )
 
 
+# A court hearing the form stands for: the task itself (the hearing is held by its due date)
+# or, with "on", the date a field of the form sets it for. People's calendars show them.
+HEARING_KEY = "x-casework-hearing"
+
+
+@dataclass(frozen=True)
+class HearingSpec:
+    title: str
+    on: tuple[str, ...] = ()  # the field giving the hearing's date; () for the task's due date
+
+
+def hearing_of(schema: dict[str, Any] | None) -> HearingSpec | None:
+    declared = (schema or {}).get(HEARING_KEY)
+    if not isinstance(declared, dict):
+        return None
+    on = declared.get("on")
+    return HearingSpec(
+        str(declared.get("title") or "Hearing")[:300], tuple(on.split(".")) if on else ()
+    )
+
+
+def _hearing_problems(schema: dict[str, Any]) -> list[str]:
+    declared = schema.get(HEARING_KEY)
+    if declared is None:
+        return []
+    if not isinstance(declared, dict) or not isinstance(declared.get("title"), str):
+        return [f'{HEARING_KEY} needs a "title"']
+    on = declared.get("on")
+    if on is None:
+        return []
+    field = _field_schema(schema, tuple(str(on).split(".")))
+    if field is None or field.get("format") not in ("date", "date-time"):
+        return [
+            f"{HEARING_KEY}: on names {on!r}, which is not a date or date-time field of the form"
+        ]
+    return []
+
+
 def reviewed_kinds(schema: dict[str, Any]) -> list[str]:
     return [str(kind) for kind in schema.get(REVIEWS_KEY, [])]
 
@@ -147,7 +185,7 @@ def _choice_problems(schema: Any) -> list[str]:
 def spec_problems(schema: dict[str, Any]) -> list[str]:
     """What is wrong with a form's record declaration (for validation before deploy)."""
     declared = schema.get(RECORD_KEY)
-    problems: list[str] = _choice_problems(schema)
+    problems: list[str] = _choice_problems(schema) + _hearing_problems(schema)
     if declared is None:
         return problems
     if not isinstance(declared, dict) or not str(declared.get("kind", "")).isidentifier():

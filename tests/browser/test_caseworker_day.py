@@ -119,6 +119,9 @@ def test_nothing_typed_is_lost_on_claim_or_on_a_conflict(sign_in: Any, site: Any
     second = sign_in("sam")
     second.expect_refusals(409)
     second.go(f"/tasks/{task.id}")
+    # (Its text stays in the window: this one does not save itself, so that the order of the
+    # two windows' writes is the test's, not a timer's.)
+    second.page.evaluate("document.getElementById('task-form').dataset.autosaveDelay = '3600000'")
     second.page.fill("#f-narrative", "typed in a second window")
     sam.page.fill("#f-received_at", "2025-03-03T09:15")
     sam.page.select_option("#f-channel", "phone")
@@ -131,3 +134,103 @@ def test_nothing_typed_is_lost_on_claim_or_on_a_conflict(sign_in: Any, site: Any
     expect(summary).not_to_contain_text(str(task.id))
     # The case left intake with the report: the window shows the text, to copy.
     expect(second.page.locator("main")).to_contain_text("typed in a second window")
+
+
+def test_a_form_saves_itself_as_one_types_and_comes_back_after_a_dropped_connection(
+    sign_in: Any, site: Any
+) -> None:
+    from engine.cases import casefile
+    from engine.identity.users import load_principal
+    from engine.tasks import queries
+    from http_support import hotline_report
+
+    sam_principal = load_principal(site.ctx, "sam")
+    assert sam_principal is not None
+    opened = casefile.file_intake(site.ctx, sam_principal, hotline_report())
+    [task] = [t for t in queries.ready_tasks(site.ctx.db, case_id=opened.id)]
+    sam = sign_in("sam")
+    sam.go(f"/tasks/{task.id}")
+    status = sam.page.locator("#autosave-status")
+    expect(status).to_contain_text("saved as a draft as you go")
+
+    sam.page.fill("#f-narrative", "a neighbour heard a child crying")
+    expect(status).to_contain_text("Draft saved at", timeout=15_000)
+    saved = stored_task(site, task.id)
+    assert saved.draft["narrative"] == "a neighbour heard a child crying"
+    assert sam.page.locator("input[name=version]").input_value() == str(saved.version)
+
+    # The connection drops in the car: the text is kept in the tab and said not to be saved.
+    sam.expected.append("ERR_INTERNET_DISCONNECTED")  # the browser logs the failed save
+    sam.page.context.set_offline(True)
+    sam.page.fill("#f-narrative", "a neighbour heard a child crying, twice")
+    expect(status).to_contain_text("Not saved", timeout=15_000)
+    expect(status).to_have_class("muted small failed")
+    sam.page.context.set_offline(False)
+    sam.page.reload()
+    narrative = sam.page.locator("#f-narrative")
+    expect(narrative).to_have_value("a neighbour heard a child crying, twice")
+    expect(status).to_contain_text("Restored what you typed")
+    expect(status).to_contain_text("Draft saved at", timeout=15_000)
+
+    # Completed straight after typing: the save on its way goes first, then the completion.
+    sam.page.fill("#f-received_at", "2025-03-03T09:15")
+    sam.page.select_option("#f-channel", "phone")
+    sam.page.select_option("#f-screening-jurisdiction", "THIS")
+    sam.page.click("button[value=complete]")
+    expect(sam.page.locator(".flash.info")).to_contain_text("completed")
+    done = stored_task(site, task.id)
+    assert done.status == "completed" and done.draft is None
+    # What was recorded is what was typed last.
+    from engine.storage.tables import RecordEntry
+
+    with site.ctx.db.reader() as session:
+        [entry] = session.query(RecordEntry).filter_by(task_id=task.id).all()
+        assert entry.data["narrative"] == "a neighbour heard a child crying, twice"
+    sam.shot("day-05-drafts-save-themselves")
+
+
+def stored_task(site: Any, task_id: Any) -> Any:
+    from engine.storage.tables import HumanTask
+
+    with site.ctx.db.reader() as session:
+        found = session.get(HumanTask, task_id)
+        assert found is not None
+        session.expunge(found)
+        return found
+
+
+def test_a_supervisor_hands_several_tasks_at_once_all_or_none(sign_in: Any, site: Any) -> None:
+    from engine.tasks import queries
+
+    numbers = [screened_case(site), screened_case(site)]
+    contacts = [t for t in queries.ready_tasks(site.ctx.db) if t.bpmn_id == "first_contact"]
+    assert len(contacts) == 2
+    sue = sign_in("sue")
+    sue.go("/team")
+    for number in numbers:
+        sue.page.locator("#assigned tr", has_text=number).locator("input[name=task]").check()
+
+    # Cal is an ongoing caseworker: a first contact is not his to make, so neither is given.
+    sue.expect_refusals(422)
+    sue.page.select_option("#bulk-user", "cal")
+    sue.page.click("#bulk-assign button[type=submit]")
+    expect(sue.page.locator("#bulk-error")).to_contain_text("Nothing was assigned")
+    expect(sue.page.locator("#bulk-error")).to_contain_text("Cal does not hold the investigator")
+    for number in numbers:  # the ticks are kept
+        expect(
+            sue.page.locator("#assigned tr", has_text=number).locator("input[name=task]")
+        ).to_be_checked()
+    assert [
+        t.assignee for t in queries.ready_tasks(site.ctx.db) if t.bpmn_id == "first_contact"
+    ] == [t.assignee for t in contacts]
+
+    sue.page.select_option("#bulk-user", "ivy")
+    sue.page.click("#bulk-assign button[type=submit]")
+    expect(sue.page.locator(".flash.info")).to_contain_text("2 task(s) given to Ivy")
+    for number in numbers:
+        row = sue.page.locator("#assigned tr", has_text=number)
+        expect(row.locator(".assignee")).to_have_text("Ivy")
+    assert {
+        t.assignee for t in queries.ready_tasks(site.ctx.db) if t.bpmn_id == "first_contact"
+    } == {"ivy"}
+    sue.shot("day-06-team-bulk-assign")

@@ -93,23 +93,46 @@ def test_report_to_first_contact_to_reassignment_to_a_new_rule(sign_in: Any, sit
     sue.page.click("text=Team")
     expect(sue.page.locator("#caseload tr[data-worker=ian]")).to_contain_text("1")
     task_row = sue.page.locator("#assigned tr", has_text=case_number).first
-    expect(task_row.locator(".assignee")).to_have_text("ian")
+    expect(task_row.locator(".assignee")).to_have_text("Ian")
     task_row.locator("select").select_option("ivy")
     task_row.locator("button", has_text="Reassign").click()
-    expect(sue.page.locator(".flash.info")).to_contain_text("assigned to ivy")
+    expect(sue.page.locator(".flash.info")).to_contain_text("assigned to Ivy")
     expect(
         sue.page.locator("#assigned tr", has_text=case_number).first.locator(".assignee")
-    ).to_have_text("ivy")
+    ).to_have_text("Ivy")
     sue.shot("06-dashboard-after-reassign")
 
     # The case page draws the investigation where it waits, with its timers.
     sue.page.locator("#assigned tr", has_text=case_number).first.locator(
         "a", has_text=case_number
     ).click()
-    diagram = sue.page.locator("details.phase[data-process=investigation] .diagram")
+    phase = sue.page.locator("details.phase[data-process=investigation]")
+    diagram = phase.locator(":scope > .diagram")
     expect(diagram).to_have_attribute("data-ready", "1")
     expect(diagram.locator(".cw-active").first).to_be_visible()
     expect(diagram.locator(".cw-done").first).to_be_attached()
+    # The called investigation work is drawn inside, where it really waits.
+    inside = phase.locator("section.called[data-called=investigation_work] .diagram")
+    expect(inside).to_have_attribute("data-ready", "1")
+    expect(inside.locator(".cw-active").first).to_be_visible()
+    expect(phase.locator("summary")).to_contain_text("waiting on")
+    expect(phase.locator("summary")).not_to_contain_text("first_contact")
+    # A timer's badge is a number at its corner, not a label over the drawing.
+    badge = diagram.locator(".timer-badge").first
+    expect(badge).to_have_text(re.compile(r"^\d+$"))
+    expect(badge).to_have_attribute("title", re.compile("Investigation due: due "))
+    box = badge.bounding_box()
+    assert box is not None and box["width"] < 40
+    # Zoom in, then fit again.
+    before = diagram.locator("svg g.viewport").get_attribute("transform")
+    phase.locator(".diagram-tools button[data-zoom=in]").first.click()
+    expect(diagram.locator("svg g.viewport")).not_to_have_attribute("transform", before or "")
+    phase.locator(".diagram-tools button[data-zoom=fit]").first.click()
+    # The header still says who is signed in; decisions read in words, not codes.
+    expect(sue.page.locator("header .me-link")).to_have_text("Sue")
+    decisions = sue.page.locator(".decision")
+    expect(decisions.filter(has_text="Screening")).to_contain_text("Decision: Screen in")
+    expect(sue.page.locator("#decisions-heading + *")).not_to_contain_text("SCREEN_IN")
     expect(sue.page.locator("#people")).to_contain_text("Rita Reporter")  # supervisors see it
     sue.shot("07-case-page-diagram")
     ivy = sign_in("ivy")

@@ -122,3 +122,47 @@ def test_only_designers_and_administrators_may_upload(
     )
     assert answer.status == 403
     assert versions(site) == 1
+
+
+def test_leaving_the_editor_with_edits_not_deployed_asks_first(sign_in: Any, site: Any) -> None:
+    dana = sign_in("dana")
+    asked: list[str] = []
+    leave = False
+
+    def answer(dialog: Any) -> None:
+        asked.append(dialog.type)
+        if leave:
+            dialog.accept()  # "Leave page"
+        else:
+            dialog.dismiss()  # "Stay on page"
+
+    dana.page.on("dialog", answer)
+    dana.go("/designer/versions/1/edit/priority.dmn")
+    expect(dana.page.locator("#editor")).to_have_attribute("data-ready", "1")
+    dana.page.locator('td[data-element-id="priority_r6_o1"]').click()
+    dana.page.keyboard.press("End")
+    dana.page.keyboard.type(" ")
+    dana.page.locator("h1").click()
+    expect(dana.page.locator("#editor")).to_have_attribute("data-unsaved", "1")
+
+    dana.page.get_by_role("link", name="Designer").first.click()
+
+    expect(dana.page.locator("#editor")).to_be_visible()  # still here, the edit kept
+    assert asked == ["beforeunload"]
+    assert "/edit/priority.dmn" in dana.page.url
+
+    # A form's text: once deployed, leaving asks nothing.
+    leave = True
+    dana.go("/designer/versions/1/edit/forms/first_contact.schema.json")
+    expect(dana.page.locator("#editor")).to_have_attribute("data-ready", "1")
+    source = dana.page.locator("#source")
+    source.click()
+    dana.page.keyboard.press("Control+End")
+    dana.page.keyboard.type("\n")
+    expect(dana.page.locator("#editor")).to_have_attribute("data-unsaved", "1")
+    dana.page.click("#deploy")
+    expect(dana.page.locator("#result")).to_contain_text("version")
+    expect(dana.page.locator("#editor")).not_to_have_attribute("data-unsaved", "1")
+    dana.page.get_by_role("link", name="Designer").first.click()
+    dana.page.wait_for_url(f"{site.base}/designer")
+    assert asked == ["beforeunload", "beforeunload"]  # the table left on purpose; not the form

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from http_support import screened_case
 
@@ -50,9 +51,30 @@ def test_every_start_page_and_the_case_pages_fit_the_screen(
         if (spill := overflow(sue.page)) > 0:
             wide[f"sue {path}"] = spill
     sue.go("/team")
+    for path in ("/cases?q=Lia", "/no-such-page"):
+        sue.expect_refusals(404)
+        sue.go(path)
+        if (spill := overflow(sue.page)) > 0:
+            wide[f"sue {path}"] = spill
+    sue.go("/team")
     sue.page.locator("#assigned a[href^='/cases/']").first.click()
     if (spill := overflow(sue.page)) > 0:
         wide["sue case page"] = spill
+    # The case page opens on its contents, not a drawing: on a phone the phases are folded
+    # (each summary says where it waits) and drawn when opened.
+    expect(sue.page.locator("nav.toc a", has_text="Deadlines")).to_be_visible()
+    opened = sue.page.locator("details.phase[open]")
+    if size is PHONE:
+        expect(opened).to_have_count(0)
+        sue.page.locator("details.phase[data-process=investigation] > summary").click()
+        expect(
+            sue.page.locator("details.phase[data-process=investigation] > .diagram")
+        ).to_have_attribute("data-ready", "1")
+        if (spill := overflow(sue.page)) > 0:
+            wide["sue case page, diagram open"] = spill
+        sue.shot("case-page-phone-diagram-open")
+    else:
+        expect(opened).to_have_count(1)
     sue.page.locator("#case-tasks a").first.click()
     if (spill := overflow(sue.page)) > 0:
         wide["sue task page"] = spill

@@ -243,9 +243,11 @@ PROBES: dict[str, Probe] = {
     "web.task_action": Probe(
         "POST", page("/tasks/{task}"), form={"action": "complete", "version": "0"}
     ),
+    "web.autosave_draft": Probe("POST", page("/tasks/{task}/draft"), form={"version": "0"}),
     "web.assign_task": Probe(
         "POST", page("/tasks/{task}/assign"), form={"user_id": "ivy", "version": "0"}
     ),
+    "web.assign_tasks": Probe("POST", "/team/assign", form={"task": "{task}:0", "user_id": "ivy"}),
     "web.new_intake": Probe("GET", "/intakes/new"),
     "web.file_intake": Probe("POST", "/intakes", form={}),
     "web.cases": Probe("GET", "/cases"),
@@ -284,9 +286,21 @@ PROBES: dict[str, Probe] = {
     "web.audit": Probe("GET", "/audit"),
 }
 # Changes to a task that need more than reading its case.
-NEEDS_LANE = {"api.claim", "api.save_draft", "api.complete", "web.task_action"}
+NEEDS_LANE = {
+    "api.claim",
+    "api.save_draft",
+    "web.autosave_draft",
+    "api.complete",
+    "web.task_action",
+}
 NEEDS_ASSIGNEE_OR_SUPERVISOR = {"api.unclaim"}
-NEEDS_SUPERVISOR = {"api.assign", "web.assign_task", "api.assign_case", "web.assign_case"}
+NEEDS_SUPERVISOR = {
+    "api.assign",
+    "web.assign_task",
+    "web.assign_tasks",
+    "api.assign_case",
+    "web.assign_case",
+}
 LINKS = {"api.link_person", "web.link_person"}  # intake staff, the case's supervision chain
 RESTRICTS = {"api.set_sensitivity", "web.set_sensitivity"}
 AMENDS = {
@@ -538,7 +552,12 @@ class Caller:
             if endpoint == "web.sign_out":
                 client = self.agency.app.test_client()  # sign out a throwaway session
                 return client.post(path, data={"csrf_token": "x"})
-            form = None if probe.form is None else {**probe.form, "csrf_token": self.csrf}
+            form = None
+            if probe.form is not None:  # a form may name the task ("{task}")
+                named = {
+                    k: v.format(task=w.tasks.get(kind or "", "")) for k, v in probe.form.items()
+                }
+                form = {**named, "csrf_token": self.csrf}
             if endpoint == "web.set_sensitivity":
                 form = {"sensitive": as_it_is, "reason": "", "csrf_token": self.csrf}
             return self.browser.open(path, method=probe.method, data=form)

@@ -224,6 +224,20 @@ POSITION = obj(
     status=STR,
     active={"type": "array", "items": STR},
     completed={"type": "array", "items": STR},
+    waiting_at={"type": "array", "items": STR},
+    called={
+        "type": "array",
+        "items": obj(
+            ["element_id", "process_id", "active", "completed", "finished"],
+            element_id=STR,
+            name=STR,
+            caller_process_id=STR,
+            process_id=STR,
+            active={"type": "array", "items": STR},
+            completed={"type": "array", "items": STR},
+            finished=BOOL,
+        ),
+    },
     pending_timers={
         "type": "array",
         "items": obj(["element_id", "due_at"], element_id=STR, name=STR, due_at=INSTANT),
@@ -262,6 +276,7 @@ TASK_DETAIL = {
         "form": OBJ,
         "data": OBJ,
         "context": OBJ,
+        "context_in_words": OBJ,
         "draft": {"type": ["object", "null"]},
         "deadline": {
             "type": ["object", "null"],

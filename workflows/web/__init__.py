@@ -20,6 +20,7 @@ from workflows.web import (  # noqa: F401  (each module adds its pages to the bl
     session,
     settings_pages,
     supervision_pages,
+    words,
     work_pages,
 )
 from workflows.web.site import bp

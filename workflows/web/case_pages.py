@@ -16,6 +16,7 @@ from engine.instances import messages
 from workflows.web import forms
 from workflows.web.paging import requested
 from workflows.web.site import bp, engine, local_time, signed_in, who, zone
+from workflows.web.words import person
 
 CASE_STATUSES = ("open", "screened_out", "closed")
 
@@ -249,7 +250,6 @@ def _case_page(
         restriction_error=restriction_error,
         record_sections=_sections(case["record"]),
         may_amend_any=view["may_amend_any"],
-        me=principal.id,
         # The supervision chain names the case's worker.
         workers=primary_worker.workers_for(ctx, case["team"]) if view["may_amend_any"] else [],
         worker_error=worker_error,
@@ -326,7 +326,7 @@ def assign_case(case_id: uuid.UUID) -> Response | tuple[str, int]:
         done = primary_worker.assign_case(engine(), who(), change)
     except InvalidInput as exc:
         return _case_page(case_id, status=422, worker_error=exc.message)
-    flash(f"The case is now {done['assigned_to']}'s.", "info")
+    flash(f"The case is now {person(done['assigned_to'])}'s.", "info")
     return redirect(url_for("web.case_page", case_id=case_id))
 
 
@@ -351,5 +351,7 @@ def add_contact(case_id: uuid.UUID) -> Response | tuple[str, int]:
 @bp.get("/cases/<uuid:case_id>/phases/<uuid:instance_id>/diagram.bpmn")
 @signed_in
 def phase_diagram(case_id: uuid.UUID, instance_id: uuid.UUID) -> Response:
-    content = instance_diagram(engine(), who(), case_id, instance_id)
+    # ?process= draws a process the phase calls (its call activity shows one box).
+    called = request.args.get("process") or None
+    content = instance_diagram(engine(), who(), case_id, instance_id, called)
     return Response(content, mimetype="application/xml")

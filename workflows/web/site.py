@@ -158,9 +158,14 @@ def local_time(value: str | None, with_time: bool = True) -> str:
 STATUS = [(NotFound, 404), (Conflict, 409), (Forbidden, 403), (InvalidInput, 400)]
 
 
+def status_of(error: EngineError) -> int:
+    """The HTTP status a refusal of the engine answers with."""
+    return next((s for cls, s in STATUS if isinstance(error, cls)), 422)
+
+
 @bp.errorhandler(EngineError)
 def engine_error_page(error: EngineError) -> tuple[str, int]:
-    status = next((s for cls, s in STATUS if isinstance(error, cls)), 422)
+    status = status_of(error)
     return render_template("error.html", status=status, message=error.message), status
 
 

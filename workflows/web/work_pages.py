@@ -3,7 +3,6 @@ page, whose form is drawn from the task's JSON Schema and checked by the engine 
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 from typing import Any
@@ -13,7 +12,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from engine.cases import casefile, history
 from engine.cases.facts import describe
 from engine.deadlines import alerts
-from engine.errors import Conflict, InvalidInput, InvalidTaskData, NotFound
+from engine.errors import Conflict, EngineError, InvalidInput, InvalidTaskData, NotFound
 from engine.identity.roles import INTAKE_ROLES, SUPERVISING_ROLES
 from engine.instances.steps import INTAKE_PROCESS
 from engine.tasks import changes, completion, detail, worklists
@@ -24,11 +23,14 @@ from workflows.web.site import (
     bp,
     end_of_today,
     engine,
+    local_time,
     remember_header_counts,
     signed_in,
+    status_of,
     who,
     zone,
 )
+from workflows.web.words import in_words, person
 
 VIEW_TITLES = {
     "mine": "Assigned to me",
@@ -155,12 +157,6 @@ def _own_page(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") else ""
 
 
-def _in_words(message: str) -> str:
-    """A conflict as a person reads it: without the task's id."""
-    words = re.sub(r"task [0-9a-f-]{36} ", "the task ", message)
-    return words[0].upper() + words[1:] + ("" if words.endswith(".") else ".")
-
-
 def _version() -> int | None:
     raw = request.form.get("version", "")
     return int(raw) if raw.isdigit() else None
@@ -217,7 +213,7 @@ def task_action(task_id: uuid.UUID) -> Response | tuple[str, int]:
         return _task_page(task_id, data, [e.as_dict() for e in exc.errors], 422)
     except Conflict as exc:
         # The text stays on the page: only the task's state changed under it.
-        said = f"Not completed: {_in_words(exc.message)} What you typed is still here."
+        said = f"Not completed: {in_words(exc.message)} What you typed is still here."
         try:
             return _task_page(task_id, data, [{"field": "", "message": said}], 409)
         except NotFound:
@@ -228,6 +224,21 @@ def task_action(task_id: uuid.UUID) -> Response | tuple[str, int]:
     return redirect(_own_page(request.form.get("next", "")) or url_for("web.inbox"))
 
 
+@bp.post("/tasks/<uuid:task_id>/draft")
+@signed_in
+def autosave_draft(task_id: uuid.UUID) -> tuple[dict[str, Any], int]:
+    """The task page saves its form as one types (its script calls this, not a person): the
+    answer is the task's new version, for the page's next save or completion, or why not."""
+    ctx, principal = engine(), who()
+    try:
+        data = forms.parse(detail.task_form(ctx, principal, task_id), request.form, zone())
+        saved = changes.save_draft(ctx, principal, task_id, data, _version())
+    except EngineError as exc:
+        return {"saved": False, "message": in_words(exc.message)}, status_of(exc)
+    at = local_time(ctx.clock.now().isoformat())
+    return {"saved": True, "version": saved["version"], "at": at}, 200
+
+
 @bp.post("/tasks/<uuid:task_id>/assign")
 @signed_in
 def assign_task(task_id: uuid.UUID) -> Response:
@@ -235,5 +246,5 @@ def assign_task(task_id: uuid.UUID) -> Response:
     if not user_id:
         raise InvalidInput("choose whom to assign the task to")
     changes.assign(engine(), who(), task_id, user_id, _version())
-    flash(f"Task assigned to {user_id}.", "info")
+    flash(f"Task assigned to {person(user_id)}.", "info")
     return back("web.dashboard")

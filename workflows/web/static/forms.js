@@ -1,4 +1,5 @@
-// Forms: "add another" for lists of entries, and focus on the error summary after a refusal.
+// Forms: "add another" for lists of entries, drafts that save themselves, and focus on the
+// error summary after a refusal.
 (function () {
   document.querySelectorAll('fieldset.rows').forEach(function (set) {
     var button = set.querySelector(':scope > .add-row');
@@ -60,6 +61,93 @@
     form.addEventListener('click', function (event) {
       if (event.target.matches('.add-row')) refresh(form);
     });
+  });
+  // A task's form saves itself as one types, a moment after the typing stops, so that a
+  // dropped connection between home visits or a closed tab loses nothing. Until the server
+  // has it, the text is kept in this tab's session storage (gone when the tab closes) and put
+  // back if the page is reloaded. Each save moves the task's version on; the form follows.
+  document.querySelectorAll('form[data-autosave]').forEach(function (form) {
+    var status = document.getElementById('autosave-status');
+    var key = 'casework-draft:' + form.dataset.autosave;
+    var version = form.querySelector('input[name=version]');
+    var timer = null;
+    var sending = false;
+    var waiting = null;
+    var last = serialise();
+    function serialise() {
+      var pairs = [];
+      new FormData(form).forEach(function (value, name) {
+        if (name !== 'csrf_token' && name !== 'version' && name !== 'next') pairs.push([name, value]);
+      });
+      return JSON.stringify(pairs);
+    }
+    function say(text, failed) {
+      if (!status) return;
+      status.textContent = text;
+      status.classList.toggle('failed', !!failed);
+    }
+    function restore() {
+      var kept = sessionStorage.getItem(key);
+      if (!kept || kept === last) return;
+      var byName = {};
+      JSON.parse(kept).forEach(function (pair) { (byName[pair[0]] = byName[pair[0]] || []).push(pair[1]); });
+      form.querySelectorAll('input[name], select[name], textarea[name]').forEach(function (el) {
+        var values = byName[el.name];
+        if (el.type === 'hidden' || el.type === 'submit') return;
+        if (el.type === 'checkbox' || el.type === 'radio') el.checked = !!values && values.indexOf(el.value) >= 0;
+        else if (el.multiple) Array.prototype.forEach.call(el.options, function (o) { o.selected = !!values && values.indexOf(o.value) >= 0; });
+        else if (values) el.value = values[0];
+      });
+      say('Restored what you typed here before the page was reloaded; it is not saved yet.', false);
+      schedule();
+    }
+    function save() {
+      timer = null;
+      var now = serialise();
+      if (now === last) return;
+      if (sending) { schedule(); return; }
+      sending = true;
+      var body = new FormData(form);
+      say('Saving…', false);
+      fetch(form.dataset.draftUrl, { method: 'POST', body: body, credentials: 'same-origin' })
+        .then(function (response) { return response.json().then(function (answer) { return [response.ok, answer]; }); })
+        .then(function (result) {
+          var answer = result[1];
+          if (!result[0]) throw new Error(answer.message || 'not saved');
+          last = now;
+          if (version) version.value = answer.version;
+          sessionStorage.removeItem(key);
+          say('Draft saved at ' + answer.at + '.', false);
+        })
+        .catch(function (error) {
+          say('Not saved: ' + error.message + ' What you typed is still here.', true);
+        })
+        .then(function () {
+          sending = false;
+          // Complete (or Save) was pressed while this save was on its way: send it now,
+          // with the version this save moved the task to.
+          if (waiting) { var by = waiting; waiting = null; form.requestSubmit(by); }
+        });
+    }
+    function schedule() {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(save, Number(form.dataset.autosaveDelay || 2000));
+    }
+    form.addEventListener('input', function () {
+      sessionStorage.setItem(key, serialise());
+      schedule();
+    });
+    form.addEventListener('change', function () {
+      sessionStorage.setItem(key, serialise());
+      schedule();
+    });
+    // Completing or saving by hand sends the text itself: nothing is left to keep.
+    form.addEventListener('submit', function (event) {
+      if (timer) { clearTimeout(timer); timer = null; }
+      if (sending) { event.preventDefault(); waiting = event.submitter || null; return; }
+      sessionStorage.removeItem(key);
+    });
+    restore();
   });
   var errors = document.getElementById('errors');
   if (errors) errors.focus();

@@ -9,6 +9,16 @@
   var modeler = null;
   var marked = [];
 
+  // Edits not yet deployed are lost on leaving: the browser asks first.
+  var unsaved = false;
+  function edited() { unsaved = true; box.dataset.unsaved = '1'; }
+  function deployed() { unsaved = false; delete box.dataset.unsaved; }
+  window.addEventListener('beforeunload', function (event) {
+    if (!unsaved) return;
+    event.preventDefault();
+    event.returnValue = '';
+  });
+
   function say(text, ok) {
     result.textContent = text;
     result.className = 'flash ' + (ok ? 'info' : 'error');
@@ -93,13 +103,22 @@
         say(body.created ? 'Deployed as version ' + body.version + '. New cases follow it; running cases keep their version.'
                          : 'Nothing changed: version ' + body.version + ' already has this content.', true);
         result.dataset.version = body.version;
+        deployed();
       } else {
         say((body.problems || []).length + ' problem(s); nothing was deployed.', false);
       }
     }).catch(function (e) { say('Deploy failed: ' + e.message, false); });
   });
 
-  if (kind !== 'bpmn' && kind !== 'dmn') { box.dataset.ready = '1'; return; }
+  if (kind !== 'bpmn' && kind !== 'dmn') {
+    document.getElementById('source').addEventListener('input', edited);
+    box.dataset.ready = '1';
+    return;
+  }
+  function watchActiveView() {
+    var viewer = modeler.getActiveViewer();
+    if (viewer && !viewer.__cwWatched) { viewer.__cwWatched = true; viewer.on('commandStack.changed', edited); }
+  }
   modeler = kind === 'bpmn'
     ? new BpmnJS({ container: box })
     : new DmnJS({ container: box });
@@ -114,6 +133,12 @@
         modeler.get('canvas').zoom('fit-viewport');
       }
     })
-    .then(function () { box.dataset.ready = '1'; })
+    .then(function () {
+      // Every view's command stack (the diagram, a decision table) counts as an edit.
+      if (kind === 'bpmn') modeler.on('commandStack.changed', edited);
+      else modeler.on('views.changed', watchActiveView);
+      if (kind === 'dmn') watchActiveView();
+      box.dataset.ready = '1';
+    })
     .catch(function (e) { say('The file could not be opened: ' + e.message, false); box.dataset.ready = 'error'; });
 })();
