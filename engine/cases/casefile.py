@@ -742,7 +742,8 @@ def _timeline(read: CaseRead) -> list[dict[str, Any]]:
     audited = select(AuditEvent).where(
         AuditEvent.case_id == case.id,
         # A draft saves itself as one types: the audit keeps each save, the timeline the work.
-        AuditEvent.action != "task.draft_saved",
+        # Nor does every look at the prior history (each task page of intake searches it).
+        AuditEvent.action.not_in(("task.draft_saved", "history.searched")),
     )
     for row in session.scalars(audited):
         task = tasks.get(row.task_id) if row.task_id else None

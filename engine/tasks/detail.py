@@ -17,7 +17,14 @@ from engine.cases.subjects import form_for_case
 from engine.context import EngineContext
 from engine.identity.users import Principal
 from engine.statuses import InstanceStatus, TaskStatus
-from engine.storage.tables import Case, Deadline, HumanTask, ProcessInstance, TaskComment
+from engine.storage.tables import (
+    Case,
+    Deadline,
+    HumanTask,
+    ProcessInstance,
+    RecordEntry,
+    TaskComment,
+)
 from engine.tasks.form_schemas import CONFIRMATION_SCHEMA, reviewed_kinds
 from engine.tasks.worklists import task_json
 
@@ -39,9 +46,24 @@ def task_detail(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) ->
                 workflow = ctx.runtime.load(definition, profile, instance.state)
                 data = ctx.runtime.task_data(workflow, task.id)
         redactor = redaction.for_case(session, principal, case.id)
-        fields = set(result["form"].get("properties", {}))
+        properties = result["form"].get("properties", {})
+        fields = set(properties)
+        # A decision the form asks afresh each time (writeOnly) never starts answered.
+        fresh = {
+            k for k, sub in properties.items() if isinstance(sub, dict) and sub.get("writeOnly")
+        }
+        # A field starts with what the process holds under its name only when no form
+        # recorded that answer (the report as filed) or this same form did (its answer, sent
+        # back for another try): another form's "notes" are that form's, not this one's.
+        recorded, own = _recorded_answers(session, case.id, task.bpmn_id)
         result["data"] = redactor.value(
-            {k: v for k, v in data.items() if k in fields or k == "reporter"}
+            {
+                k: v
+                for k, v in data.items()
+                if (k in fields or k == "reporter")
+                and k not in fresh
+                and (k not in recorded or (k in own and own[k] == v))
+            }
         )
         result["context"] = redactor.value(
             {k: v for k, v in data.items() if k not in fields and _plain(v)}
@@ -107,6 +129,24 @@ def _form(
     if profile is None:
         return dict(form)
     return form_for_case(session, form, case.id, profile, ctx.clock.now())
+
+
+def _recorded_answers(
+    session: Session, case_id: uuid.UUID, element_id: str
+) -> tuple[set[str], dict[str, Any]]:
+    """The answers any form recorded on the case (by name), and this form's own last ones."""
+    recorded: set[str] = set()
+    own: dict[str, Any] = {}
+    for written_by, data in session.execute(
+        select(RecordEntry.element_id, RecordEntry.data)
+        .where(RecordEntry.case_id == case_id, RecordEntry.element_id.is_not(None))
+        .order_by(RecordEntry.entered_at)
+    ):
+        if isinstance(data, dict):
+            recorded.update(data)
+            if written_by == element_id:
+                own.update(data)
+    return recorded, own
 
 
 def _plain(value: Any) -> bool:

@@ -130,6 +130,12 @@ def test_a_two_child_case_from_report_to_closure_reads_back_as_its_record(
     sue.shot("record-03-approval-sees-the-threats")
     assert violations(sue.page) == []
     sue.page.fill("#f-review_notes", "Say who supervises the children at night")
+    # No answer is taken for her: Complete without a decision is refused, nothing sent back.
+    sue.expect_refusals(422)
+    sue.page.click("button[value=complete]")
+    expect(sue.page.locator("#f-approved-error")).to_be_visible()
+    assert ready(ctx, case_id, "approve_safety_assessment")
+    sue.page.select_option("#f-approved", label="Send it back with my notes")
     sue.page.click("button[value=complete]")
     expect(sue.page.locator(".flash.info")).to_contain_text("completed")
 
@@ -146,7 +152,10 @@ def test_a_two_child_case_from_report_to_closure_reads_back_as_its_record(
     expect(investigator.page.locator(".flash.info")).to_contain_text("completed")
     [approval] = ready(ctx, case_id, "approve_safety_assessment")
     sue.go(f"/tasks/{approval.id}")
-    sue.page.check("#f-approved")
+    # Asked again: the decision and the notes start empty, not as last time.
+    expect(sue.page.locator("#f-approved")).to_have_value("")
+    expect(sue.page.locator("#f-review_notes")).to_have_value("")
+    sue.page.select_option("#f-approved", label="Approve")
     sue.page.click("button[value=complete]")
     expect(sue.page.locator(".flash.info")).to_contain_text("completed")
 

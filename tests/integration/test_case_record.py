@@ -16,9 +16,11 @@ from conftest import DESIGNER, ROOT
 from cps_cases import (
     CASEWORKER,
     SUPERVISOR,
+    UNSAFE,
     CpsCase,
     contact,
     end_of_texas_day,
+    interview_everyone,
     open_report,
     report,
     texas,
@@ -375,3 +377,37 @@ def test_a_decision_is_not_amended(ctx: EngineContext, cps: Deployment) -> None:
     )
     with pytest.raises(Conflict):
         amendments.amend(ctx, SUE, change)
+
+
+def test_a_form_starts_with_its_own_earlier_answers_never_another_forms(
+    ctx: EngineContext, cps: Deployment
+) -> None:
+    """Forms share field names ("notes"): the first contact's notes are not the safety
+    assessment's, but an assessment sent back opens with what its worker wrote."""
+    case = p1_case(ctx)
+    case.at(texas(2025, 3, 3, 15, 0))
+    case.complete(
+        "first_contact",
+        {
+            "contact_at": texas(2025, 3, 3, 14, 0).isoformat(),
+            "location": "child_residence",
+            "notes": "seen at the hospital",
+        },
+    )
+    interview_everyone(case)
+    assessment = case.task("assess_safety")
+    assert "notes" not in task_detail(ctx, SUE, assessment.id)["data"]
+
+    threats = {**UNSAFE, "notes": "the boyfriend still lives in the home"}
+    case.complete("assess_safety", threats)
+    case.complete(
+        "approve_safety_assessment",
+        {"approved": False, "review_notes": "ask the grandmother first"},
+        SUPERVISOR,
+    )
+    again = task_detail(ctx, SUE, case.task("assess_safety").id)["data"]
+    assert again["notes"] == "the boyfriend still lives in the home"
+    # Resubmitted, the supervisor's decision is asked afresh: it never starts answered.
+    case.complete("assess_safety", {**threats, "notes": "the grandmother moved in"})
+    asked = task_detail(ctx, SUE, case.task("approve_safety_assessment").id)["data"]
+    assert "approved" not in asked and "review_notes" not in asked

@@ -4,6 +4,7 @@ navigation each role sees, and engine errors shown as pages instead of problem d
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from collections.abc import Callable
 from datetime import datetime, time
@@ -155,6 +156,7 @@ def local_time(value: str | None, with_time: bool = True) -> str:
     return in_zone(value, zone(), "%a %d %b %Y %H:%M" if with_time else "%a %d %b %Y")
 
 
+UUID_IN_TEXT = re.compile(r"\s?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 STATUS = [(NotFound, 404), (Conflict, 409), (Forbidden, 403), (InvalidInput, 400)]
 
 
@@ -166,7 +168,9 @@ def status_of(error: EngineError) -> int:
 @bp.errorhandler(EngineError)
 def engine_error_page(error: EngineError) -> tuple[str, int]:
     status = status_of(error)
-    return render_template("error.html", status=status, message=error.message), status
+    # An id means nothing to a person ("no case 1d3a…" is "no case").
+    message = UUID_IN_TEXT.sub("", error.message).replace("  ", " ").strip()
+    return render_template("error.html", status=status, message=message), status
 
 
 @bp.errorhandler(401)

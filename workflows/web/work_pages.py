@@ -179,7 +179,9 @@ def task_action(task_id: uuid.UUID) -> Response | tuple[str, int]:
             flash("The task is yours; what you typed is kept as a draft.", "info")
         else:
             flash("The task is yours.", "info")
-        return redirect(url_for("web.task_page", task_id=task_id))
+        # Taken from Team: completing it still returns there.
+        back_to = _own_page(request.form.get("next", "")) or None
+        return redirect(url_for("web.task_page", task_id=task_id, next=back_to))
     if action == "unclaim":
         changes.unclaim(ctx, principal, task_id, _version())
         flash("The task is back in the queue.", "info")
