@@ -43,6 +43,8 @@ def _fact(key: str, schema: dict[str, Any], value: Any) -> Fact:
         fact["text"] = ", ".join(words(items, v) for v in value)
     else:
         fact["text"] = words(schema, value)
+        if schema.get("format") in ("date", "date-time") and isinstance(value, str):
+            fact["format"] = schema["format"]  # for the page to write in the agency's zone
     return fact
 
 

@@ -64,7 +64,7 @@ def event_time(
         if "T" not in text:
             day = date.fromisoformat(text)
             if day > calendar.local_date(now):
-                raise _future(pointer, f"{day.isoformat()} is after today")
+                raise _future(pointer, f"{day.strftime('%a %d %b %Y')} is after today")
             return EventTime(calendar.local_instant(day), day)
         at = datetime.fromisoformat(text.replace("Z", "+00:00"))
         if at.tzinfo is None:
@@ -76,7 +76,8 @@ def event_time(
             [FieldError(pointer, f"{value!r} is not a date or time", "format")],
         ) from None
     if at > now + rules.future_tolerance:
-        raise _future(pointer, f"{value} is later than now")
+        local = at.astimezone(calendar.zone).strftime("%a %d %b %Y %H:%M")
+        raise _future(pointer, f"{local} is later than now")
     return EventTime(at, None)
 
 

@@ -74,6 +74,9 @@ def audit_log(
         sensitive = session.scalars(
             select(Case.id).where(Case.id.in_(named), Case.sensitive.is_(True))
         ).all()
+        numbers = dict(
+            session.execute(select(Case.id, Case.case_number).where(Case.id.in_(named))).all()
+        )
     if sensitive:
         # One entry for the look at the trail, naming the sensitive cases it showed, and not
         # in their own trails: there it would be shown by the next look, and audited again.
@@ -86,6 +89,7 @@ def audit_log(
             "actor_role": r.actor_role,
             "action": r.action,
             "case_id": str(r.case_id) if r.case_id else None,
+            "case_number": numbers.get(r.case_id) if r.case_id else None,
             "instance_id": str(r.instance_id) if r.instance_id else None,
             "task_id": str(r.task_id) if r.task_id else None,
             "details": (redactors[r.case_id] if r.case_id else no_case).value(r.details or {}),

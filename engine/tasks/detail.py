@@ -77,6 +77,7 @@ def task_detail(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) ->
         result["context_in_words"] = {
             key.replace("_", " ").capitalize(): value_in_words(value, codes)
             for key, value in result["context"].items()
+            if not key.endswith("_id")  # the process's own references, not the family's facts
         }
         result["draft"] = redactor.value(task.draft)
         result["subject_id"], result["subject"] = task.subject_id, task.subject

@@ -28,6 +28,7 @@ def test_the_screener_opens_on_the_work_waiting_in_her_roles(sign_in: Any, site:
     expect(sam.page.locator(".tabs a[data-view=queue] .count")).to_have_text("1")
     expect(sam.page.locator(".tabs a[data-view=mine] .count")).to_have_text("0")
     expect(sam.page.locator("#tasks")).to_contain_text("Record hotline report")
+    expect(sam.page.locator("#tasks")).to_contain_text("Lia")  # the case by its child too
     sam.page.locator(".tabs a[data-view=mine]").click()
     empty = sam.page.locator("p.empty")
     expect(empty).to_contain_text("Nothing is assigned to you")

@@ -57,6 +57,11 @@ def test_every_start_page_and_the_case_pages_fit_the_screen(
         if (spill := overflow(sue.page)) > 0:
             wide[f"sue {path}"] = spill
     sue.go("/team")
+    # Lists are cards on a phone: each value with its column's name, nothing off to the side.
+    row = sue.page.locator("#assigned tbody tr").first
+    shown = row.evaluate("r => getComputedStyle(r).display")
+    assert shown == ("block" if size is PHONE else "table-row")
+    expect(row.locator("td[data-label=Case]")).to_be_visible()
     sue.page.locator("#assigned a[href^='/cases/']").first.click()
     if (spill := overflow(sue.page)) > 0:
         wide["sue case page"] = spill

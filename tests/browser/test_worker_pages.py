@@ -74,7 +74,7 @@ def test_an_administrator_adds_a_worker_and_gives_them_a_token(sign_in: Any, sit
 
     alex.go("/admin")
     alex.page.locator("tr[data-user=nia] button", has_text="Revoke tokens").click()
-    expect(alex.page.locator(".flash.info")).to_contain_text("1 token(s) of nia revoked")
+    expect(alex.page.locator(".flash.info")).to_contain_text("1 token of Nia Investigator revoked")
     again = requests.get(
         f"{site.base}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=10
     )

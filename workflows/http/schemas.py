@@ -69,6 +69,7 @@ FACT: dict[str, Any] = {
         "field": STR,
         "label": STR,
         "text": STR,
+        "format": {"enum": ["date", "date-time"], "description": "text is a date or an instant"},
         "facts": {"type": "array", "items": OBJ, "description": "a group: facts again"},
         "rows": {"type": "array", "items": {"type": "array", "items": OBJ}},
     },
@@ -268,6 +269,7 @@ TASK = obj(
     due_at=NINSTANT,
     overdue=BOOL,
     version=INT,
+    children={"type": "array", "items": STR, "description": "in a worklist: the case's children"},
 )
 TASK_DETAIL = {
     **TASK,
@@ -378,6 +380,7 @@ AUDIT_EVENT = obj(
     actor_role=NSTR,
     action=STR,
     case_id=NSTR,
+    case_number=NSTR,
     instance_id=NSTR,
     task_id=NSTR,
     details=OBJ,

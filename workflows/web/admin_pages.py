@@ -21,6 +21,7 @@ from engine.identity.users import (
 )
 from webhooks import subscriptions
 from workflows.web.site import bp, engine, signed_in, who
+from workflows.web.words import person
 
 
 @bp.get("/admin")
@@ -92,7 +93,7 @@ def new_token(user_id: str) -> str:
 def revoke(user_id: str) -> Response:
     principal = who()
     count = revoke_tokens(engine(), principal.actor, user_id)
-    flash(f"{count} token(s) of {user_id} revoked.", "info")
+    flash(f"{count} token{'' if count == 1 else 's'} of {person(user_id)} revoked.", "info")
     return redirect(url_for("web.admin", _anchor="users"))
 
 

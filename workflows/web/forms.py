@@ -250,7 +250,7 @@ PLAIN_MESSAGES = {
     "type": "Enter a value of the right kind (a number where a number is asked).",
     "enum": "Choose one of the options.",
     "oneOf": "Choose one of the options.",
-    "minLength": "This cannot be empty.",
+    "minLength": "This is too short: write a little more.",
     "additional": "This is not a field of this form.",
 }
 

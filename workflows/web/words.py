@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from engine.cases.facts import value_in_words
 from engine.storage.tables import User
-from workflows.web.site import bp, engine
+from workflows.web.site import bp, engine, local_time
 
 MINUTE, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
 
@@ -148,6 +148,20 @@ class _Said(dict[str, str]):
         return ""
 
 
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}.*")
+
+
+def said(value: object) -> str:
+    """Any value the process holds, as a page shows it: dates and instants in the agency's
+    zone, yes or no, codes made readable."""
+    if isinstance(value, str) and ISO_INSTANT.fullmatch(value):
+        return local_time(value)
+    if isinstance(value, str) and ISO_DAY.fullmatch(value):
+        return local_time(value, False)
+    return value_in_words(value, {})
+
+
 @bp.app_context_processor
 def words_context() -> dict[str, object]:
     return {
@@ -155,5 +169,5 @@ def words_context() -> dict[str, object]:
         "due_hint": due_hint,
         "ago": ago,
         "happened": happened,
-        "said": lambda value: value_in_words(value, {}),
+        "said": said,
     }
