@@ -150,16 +150,18 @@ def intake_choices(ctx: EngineContext) -> dict[str, Any]:
     intake process's newest version, and the allegation types those profiles name (code →
     title, from each profile's ``data.maltreatment_types``)."""
     with ctx.db.reader() as session:
-        teams = list(session.scalars(select(Team.id).order_by(Team.id)))
+        # Each by its id, with the name people know it by.
+        teams = dict(session.execute(select(Team.id, Team.name).order_by(Team.id)).all())
         try:
             version = ctx.definitions.newest_version_of(session, INTAKE_PROCESS)
         except NotFound:
-            return {"teams": teams, "profiles": [], "maltreatment_types": {}}
+            return {"teams": teams, "profiles": {}, "maltreatment_types": {}}
         profiles = ctx.definitions.compiled(session, version).profiles
     types: dict[str, str] = {}
     for profile_id in sorted(profiles):
         types.update(profiles[profile_id].data.get("maltreatment_types", {}))
-    return {"teams": teams, "profiles": sorted(profiles), "maltreatment_types": types}
+    names = {profile_id: profiles[profile_id].name for profile_id in sorted(profiles)}
+    return {"teams": teams, "profiles": names, "maltreatment_types": types}
 
 
 def file_intake(ctx: EngineContext, principal: Principal, data: dict[str, Any]) -> OpenedCase:

@@ -235,3 +235,29 @@ def test_a_supervisor_hands_several_tasks_at_once_all_or_none(sign_in: Any, site
         t.assignee for t in queries.ready_tasks(site.ctx.db) if t.bpmn_id == "first_contact"
     } == {"ivy"}
     sue.shot("day-06-team-bulk-assign")
+
+
+def test_an_approval_taken_from_team_returns_there_when_done(sign_in: Any, site: Any) -> None:
+    from engine.cases import casefile
+    from engine.identity.users import load_principal
+    from engine.tasks import completion, queries
+    from http_support import RECORD_REPORT, hotline_report
+
+    sam = load_principal(site.ctx, "sam")
+    assert sam is not None
+    adult = [{"name": "Eli", "birth_date": "2005-07-01"}]
+    opened = casefile.file_intake(site.ctx, sam, hotline_report(children=adult))
+    [report] = queries.ready_tasks(site.ctx.db, case_id=opened.id)
+    completion.complete(site.ctx, sam, report.id, RECORD_REPORT)  # screened out: sue approves
+
+    sue = sign_in("sue")
+    sue.go("/team")
+    sue.page.locator("#approvals a", has_text="Approve the screening decision").click()
+    sue.page.click("button[value=claim]")
+    expect(sue.page.locator(".flash.info")).to_contain_text("The task is yours")
+    assert "next=%2Fteam" in sue.page.url or "next=/team" in sue.page.url
+    sue.page.select_option("#f-approved", label="Approve the decision")
+    sue.page.fill("#f-review_notes", "an adult: not ours")
+    sue.page.click("button[value=complete]")
+    expect(sue.page.locator(".flash.info")).to_contain_text("completed")
+    sue.page.wait_for_url(f"{site.base}/team")

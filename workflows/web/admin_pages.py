@@ -9,7 +9,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from werkzeug.security import generate_password_hash
 
 from engine.deadlines.timers import retry_incident
-from engine.errors import InvalidInput
+from engine.errors import Conflict, InvalidInput
 from engine.identity import administration
 from engine.identity.users import (
     ROLES,
@@ -27,15 +27,23 @@ from workflows.web.words import person
 @bp.get("/admin")
 @signed_in
 def admin() -> str:
+    return _admin_page()[0]
+
+
+def _admin_page(user_error: str | None = None, status: int = 200) -> tuple[str, int]:
     principal, ctx = who(), engine()
-    return render_template(
+    page = render_template(
         "admin.html",
+        # A refused new user comes back as typed (but for the password), with the reason.
+        user_error=user_error,
+        typed=request.form if user_error else {},
         users=administration.users(ctx, principal),
         teams=administration.teams(ctx, principal),
         roles=ROLES,
         subscriptions=subscriptions.list_all(ctx, principal),
         incidents=administration.open_incidents(ctx, principal),
     )
+    return page, status
 
 
 def _required(name: str) -> str:
@@ -47,24 +55,27 @@ def _required(name: str) -> str:
 
 @bp.post("/admin/users")
 @signed_in
-def add_user() -> Response:
+def add_user() -> Response | tuple[str, int]:
     principal = who()
     password = request.form.get("password", "")
-    if password and len(password) < 12:
-        raise InvalidInput("a password has at least 12 characters")
-    user_id = _required("user_id")
-    create_user(
-        engine(),
-        principal.actor,
-        NewUser(
-            user_id,
-            _required("display_name"),
-            request.form.getlist("roles"),
-            team_id=request.form.get("team_id") or None,
-            security_group=request.form.get("security_group") == "on",
-            password_hash=generate_password_hash(password) if password else None,
-        ),
-    )
+    try:
+        if password and len(password) < 12:
+            raise InvalidInput("a password has at least 12 characters")
+        user_id = _required("user_id")
+        create_user(
+            engine(),
+            principal.actor,
+            NewUser(
+                user_id,
+                _required("display_name"),
+                request.form.getlist("roles"),
+                team_id=request.form.get("team_id") or None,
+                security_group=request.form.get("security_group") == "on",
+                password_hash=generate_password_hash(password) if password else None,
+            ),
+        )
+    except (InvalidInput, Conflict) as exc:
+        return _admin_page(exc.message, 409 if isinstance(exc, Conflict) else 422)
     flash(f"User {user_id} added.", "info")
     return redirect(url_for("web.admin", _anchor="users"))
 

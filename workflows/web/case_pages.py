@@ -84,10 +84,10 @@ def _intake_form() -> dict[str, Any]:
     """The report form with today's teams and jurisdiction profiles to choose from."""
     choices = casefile.intake_choices(engine())
     properties = dict(INTAKE_FORM["properties"])
-    if choices["teams"]:
-        properties["team"] = {**properties["team"], "enum": choices["teams"]}
-    if choices["profiles"]:
-        properties["profile_id"] = {**properties["profile_id"], "enum": choices["profiles"]}
+    for key, listed in (("team", choices["teams"]), ("profile_id", choices["profiles"])):
+        if listed:
+            named = [{"const": value, "title": name or value} for value, name in listed.items()]
+            properties[key] = {**properties[key], "oneOf": named}
     types = choices["maltreatment_types"]
     if types:
         allegations = properties["allegations"]
