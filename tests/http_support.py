@@ -100,3 +100,20 @@ def screened_case(site: Any) -> str:
     [task] = worklists.worklist(ctx, sam, worklists.Worklist(view="queue", case_id=opened.id))[0]
     completion.complete(ctx, sam, uuid.UUID(task["id"]), RECORD_REPORT)
     return opened.case_number
+
+
+def screened_by_api(agency: Agency) -> tuple[str, dict[str, Any]]:
+    """``screened_case`` through the API: the case's id and its first contact, as the
+    supervisor's list of the case's tasks shows it (with its assignee)."""
+    filed = agency.post("sam", "/api/v1/intakes", hotline_report())
+    case_id = filed.json["id"]
+    [task] = agency.get("sam", f"/api/v1/tasks?view=queue&case_id={case_id}").json["items"]
+    assert (
+        agency.post("sam", f"/api/v1/tasks/{task['id']}/complete", RECORD_REPORT).status_code == 200
+    )
+    [contact] = [
+        t
+        for t in agency.get("sue", f"/api/v1/cases/{case_id}/tasks").json
+        if t["element_id"] == "first_contact"
+    ]
+    return case_id, contact

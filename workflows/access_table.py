@@ -99,6 +99,10 @@ ACCESS: dict[str, Access] = {
     "api.case_people": CASE,
     "api.case_allegations": CASE,
     "api.case_contacts": CASE,
+    "api.case_documents": CASE,
+    "api.add_document": CASE,
+    "api.document_content": CASE,
+    "api.delete_document": CASE,  # the case's supervision chain (403 for others)
     "api.case_record": CASE,
     "api.case_history": HISTORY_VIEW,
     "api.link_person": LINKS_PEOPLE,
@@ -158,6 +162,9 @@ ACCESS: dict[str, Access] = {
     "web.cases": Access(record=Record.LIST),
     "web.case_page": CASE,
     "web.add_contact": CASE,
+    "web.add_document": CASE,
+    "web.document_download": CASE,
+    "web.delete_document": CASE,  # the case's supervision chain (403 for others)
     "web.amend_entry_page": CASE,
     "web.link_person": LINKS_PEOPLE,
     "web.start_process": Access(record=Record.MESSAGE),

@@ -45,7 +45,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
-        MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
+        # A bundle, or a document with its form (a bounded 413 beyond, nothing read).
+        MAX_CONTENT_LENGTH=max(MAX_UPLOAD_BYTES, settings.max_document_bytes + 1024 * 1024),
         JSON_SORT_KEYS=False,
         # The cookie lives as long as the session it names (engine.identity.web_sessions).
         PERMANENT_SESSION_LIFETIME=web_sessions.LIFETIME,

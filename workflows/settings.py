@@ -38,6 +38,7 @@ class Settings:
     mail_poll_seconds: float = 5.0
     digest_hour: int = 7  # the daily digest goes at this hour, the agency's time
     public_url: str = ""  # the address links in emails and calendars point to
+    max_document_bytes: int = 25 * 1024 * 1024  # a document kept on a case, at most
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Self:
@@ -71,6 +72,7 @@ class Settings:
             mail_poll_seconds=float(env.get("CASEWORK_MAIL_POLL_SECONDS", "5")),
             digest_hour=int(env.get("CASEWORK_DIGEST_HOUR", "7")),
             public_url=env.get("CASEWORK_PUBLIC_URL", ""),
+            max_document_bytes=int(env.get("CASEWORK_MAX_DOCUMENT_MB", "25")) * 1024 * 1024,
         )
 
     @property

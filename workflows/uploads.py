@@ -1,5 +1,6 @@
-"""A definition bundle sent over HTTP: multipart files (a zip among them is unpacked), or one
-zip as the whole body. The API and the designer's page read uploads the same way.
+"""What is uploaded over HTTP: a document kept on a case, and a definition bundle. A bundle is
+multipart files (a zip among them is unpacked), or one zip as the whole body. The API and the
+pages read uploads the same way.
 
 A zip is read as untrusted: the sizes its headers state are only a claim (a forged archive
 claims a kilobyte and inflates to a gigabyte), so members are inflated a chunk at a time and
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 from flask import request
 
+from engine.cases.documents import NewDocument
 from engine.definitions.bundle import MAX_FILE_BYTES
 from engine.errors import InvalidDefinition, Problem
 
@@ -111,3 +113,25 @@ def _member(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, allowance: _Allowa
         ) from None
     allowance.bytes -= size
     return b"".join(chunks)
+
+
+def uploaded_document() -> NewDocument:
+    """A document sent as a multipart form: its ``file``, ``title``, ``category``, whether it
+    ``identifies_reporter``, and what it concerns (``link_kind``, ``link_id``). The API and the
+    case page read it the same way; the engine checks the file."""
+    # Read, not judged: the engine checks the case first, then the file (none sent is empty).
+    upload = request.files.get("file")
+    link_kind = request.form.get("link_kind", "").strip() or None
+    link_id = request.form.get("link_id", "").strip()
+    if not link_kind and request.form.get("person_id", "").strip():
+        link_kind, link_id = "person", request.form["person_id"].strip()  # the page's choice
+    return NewDocument(
+        filename=(upload.filename or "") if upload else "",
+        declared_type=(upload.mimetype or "") if upload else "",
+        content=upload.read() if upload else b"",
+        title=request.form.get("title", ""),
+        category=request.form.get("category", "").strip(),
+        identifies_reporter=request.form.get("identifies_reporter", "") in ("true", "on", "1"),
+        link_kind=link_kind,
+        link_id=link_id or None,
+    )

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from engine.cases import record, redaction
+from engine.cases import documents, record, redaction
 from engine.cases.facts import value_in_words
 from engine.cases.opening import OpenedCase, open_case
 from engine.cases.placements import placements_by_child
@@ -242,7 +242,7 @@ def _filed_report(ctx: EngineContext, data: dict[str, Any], profile_id: str) -> 
     indicators its allegations tick (the profile's ``report_indicators``: allegation type →
     indicator)."""
     with ctx.db.reader() as session:
-        profile = _newest_profile(ctx, session, profile_id)
+        profile = newest_profile(ctx, session, profile_id)
     ticks = profile.data.get("report_indicators", {}) if profile is not None else {}
     narratives = [data.get("summary", "")] + [
         a.get("narrative", "") for a in data["allegations"] if a.get("narrative")
@@ -301,6 +301,7 @@ def case_page(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> d
             "may_restrict": may_set_sensitivity(read.session, read.principal, read.case),
             # Entries are amended by who entered them, or by the case's supervision chain.
             "may_amend_any": supervises(read.session, read.principal, read.case),
+            "shelf": documents.on_shelf(read.ctx, read.session, read.principal, read.case),
         }
 
     return _read(ctx, principal, case_id, "case page", build)
@@ -444,7 +445,7 @@ def _case_file(read: CaseRead) -> dict[str, Any]:
     result = case_summary(session, case, read.ctx.clock.now(), read.redactor)
     result["people"] = _people(read)
     result["allegations"] = _allegations(read)
-    profile = _newest_profile(read.ctx, session, case.profile_id)
+    profile = newest_profile(read.ctx, session, case.profile_id)
     code_labels = profile.data.get("code_labels", {}) if profile is not None else {}
     result["decisions"] = _decisions(session, case.id, code_labels)
     result["record"] = _record(read)
@@ -526,11 +527,11 @@ def _record(read: CaseRead, **which: Any) -> list[dict[str, Any]]:
 
 def _zone(read: CaseRead) -> ZoneInfo:
     """The case's local time zone: its jurisdiction profile's, in the newest version."""
-    profile = _newest_profile(read.ctx, read.session, read.case.profile_id)
+    profile = newest_profile(read.ctx, read.session, read.case.profile_id)
     return profile.calendar.zone if profile is not None else ZoneInfo("UTC")
 
 
-def _newest_profile(ctx: EngineContext, session: Session, profile_id: str) -> Profile | None:
+def newest_profile(ctx: EngineContext, session: Session, profile_id: str) -> Profile | None:
     """A jurisdiction profile as the newest version of intake has it (None before any
     deployment, or for a profile it does not have)."""
     try:

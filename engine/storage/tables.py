@@ -440,6 +440,33 @@ class Contact(Base):
     recorded_at: Mapped[datetime]
 
 
+class Document(Base):
+    """A file kept on the case (a medical report, a photograph, a signed plan, a court order):
+    its bytes in the database, with the record, so that they are written and read with it.
+    Deleting keeps the row as a tombstone (who, when, why) and drops only the bytes."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    category: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str] = mapped_column(String(200))  # as its bytes say, not as declared
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    # What on the case it concerns: a person, an allegation, a contact or a record entry.
+    link_kind: Mapped[str | None] = mapped_column(String(32))
+    link_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    identifies_reporter: Mapped[bool] = mapped_column(Boolean, default=False)
+    uploaded_by: Mapped[str] = mapped_column(String(200))
+    uploaded_at: Mapped[datetime]
+    deleted_by: Mapped[str | None] = mapped_column(String(200))
+    deleted_at: Mapped[datetime | None]
+    delete_reason: Mapped[str | None] = mapped_column(Text)
+
+
 class RecordEntry(Base):
     """One recorded fact of the case file: what a completed task's form said (or an amendment
     of it), typed by its form's record kind, with when it happened and when it was entered.

@@ -354,7 +354,7 @@ def test_answers_are_never_written_with_nan_or_infinity(agency: Agency) -> None:
 # -- forms too large to read ---------------------------------------------------------------------
 
 
-FORM_BIGGER_THAN_ANY_REQUEST = {"user": "x" * (21 * MiB)}  # the app reads 20 MiB at most
+FORM_BIGGER_THAN_ANY_REQUEST = {"user": "x" * (27 * MiB)}  # a 25 MB document and its form, at most
 FIELD_BIGGER_THAN_A_FORM_FIELD = {"user": (None, "x" * (3 * MiB))}  # werkzeug holds 500 kB
 
 

@@ -17,7 +17,7 @@ from aiosmtpd.controller import Controller
 from icalendar import Calendar
 
 from engine.deadlines.timers import fire_due_timers
-from http_support import RECORD_REPORT, Agency, hotline_report
+from http_support import Agency, screened_by_api
 from workflows import mailer
 from workflows.settings import Settings
 
@@ -60,26 +60,11 @@ def mail_settings(port: int) -> Settings:
     )
 
 
-def screened(agency: Agency) -> tuple[str, dict[str, Any]]:
-    filed = agency.post("sam", "/api/v1/intakes", hotline_report())
-    case_id = filed.json["id"]
-    [task] = agency.get("sam", f"/api/v1/tasks?view=queue&case_id={case_id}").json["items"]
-    assert (
-        agency.post("sam", f"/api/v1/tasks/{task['id']}/complete", RECORD_REPORT).status_code == 200
-    )
-    [contact] = [
-        t
-        for t in agency.get("sue", f"/api/v1/cases/{case_id}/tasks").json
-        if t["element_id"] == "first_contact"
-    ]
-    return case_id, contact
-
-
 def test_a_missed_first_contact_reaches_the_investigator_by_email_naming_no_child(
     agency: Agency, smtp: tuple[Inbox, int]
 ) -> None:
     inbox, port = smtp
-    case_id, contact = screened(agency)
+    case_id, contact = screened_by_api(agency)
     worker = contact["assignee"]
     refused = agency.client.patch(
         "/api/v1/me/settings", json={"email": "not an address"}, headers=agency.headers(worker)
@@ -118,7 +103,7 @@ def test_a_missed_first_contact_reaches_the_investigator_by_email_naming_no_chil
 
 def test_a_digest_reader_gets_one_email_a_day(agency: Agency, smtp: tuple[Inbox, int]) -> None:
     inbox, port = smtp
-    _, contact = screened(agency)
+    _, contact = screened_by_api(agency)
     worker = contact["assignee"]
     agency.client.patch(
         "/api/v1/me/settings",
@@ -140,7 +125,7 @@ def test_a_digest_reader_gets_one_email_a_day(agency: Agency, smtp: tuple[Inbox,
 
 
 def test_the_calendar_feed_lists_my_due_dates_and_stops_when_revoked(agency: Agency) -> None:
-    _, contact = screened(agency)
+    _, contact = screened_by_api(agency)
     worker = contact["assignee"]
     created = agency.post(worker, "/api/v1/me/calendar-feed")
     assert created.status_code == 201

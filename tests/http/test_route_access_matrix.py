@@ -16,10 +16,12 @@ makes one sensitive), tasks assigned by supervisors, one report screened out, on
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -32,6 +34,7 @@ from engine.storage.tables import (
     AuditEvent,
     Case,
     CasePerson,
+    Document,
     ProcessInstance,
     RecordEntry,
 )
@@ -104,6 +107,8 @@ class World:
     instances: dict[str, uuid.UUID] = field(default_factory=dict)
     alerts: dict[str, tuple[uuid.UUID, str]] = field(default_factory=dict)
     entries: dict[str, uuid.UUID] = field(default_factory=dict)  # each entered by sam
+    documents: dict[str, uuid.UUID] = field(default_factory=dict)  # one kept on each case
+    doomed: dict[str, uuid.UUID] = field(default_factory=dict)  # another, for deletion
     people: dict[str, uuid.UUID] = field(default_factory=dict)  # a child of each case
 
 
@@ -139,6 +144,8 @@ def page(template: str) -> Path:
         alert=w.alerts[kind][0] if kind in w.alerts else "",
         entry=w.entries[kind],
         person=w.people[kind],
+        document=w.documents[kind],
+        doomed=w.doomed[kind],
     )
 
 
@@ -165,6 +172,14 @@ PROBES: dict[str, Probe] = {
     "api.list_cases": Probe("GET", "/api/v1/cases?per_page=200"),
     "api.get_case": Probe("GET", case()),
     "api.case_timeline": Probe("GET", case("/timeline")),
+    "api.case_documents": Probe("GET", case("/documents")),
+    "api.add_document": Probe("POST", case("/documents"), form={}),
+    "api.document_content": Probe("GET", page("/api/v1/cases/{case}/documents/{document}/content")),
+    "api.delete_document": Probe(
+        "POST",
+        page("/api/v1/cases/{case}/documents/{doomed}/deletion"),
+        json={"reason": "kept on the wrong case by mistake"},
+    ),
     "api.case_people": Probe("GET", case("/people")),
     "api.case_allegations": Probe("GET", case("/allegations")),
     "api.case_contacts": Probe("GET", case("/contacts")),
@@ -253,6 +268,11 @@ PROBES: dict[str, Probe] = {
     "web.cases": Probe("GET", "/cases"),
     "web.case_page": Probe("GET", page("/cases/{case}")),
     "web.add_contact": Probe("POST", page("/cases/{case}/contacts"), form=CONTACT_FORM),
+    "web.add_document": Probe("POST", page("/cases/{case}/documents"), form={"title": "x"}),
+    "web.document_download": Probe("GET", page("/cases/{case}/documents/{document}")),
+    "web.delete_document": Probe(
+        "POST", page("/cases/{case}/documents/{document}/delete"), form={"reason": "short"}
+    ),
     "web.set_sensitivity": Probe("POST", page("/cases/{case}/sensitivity"), form={}),
     "web.amend_entry_page": Probe("GET", page("/cases/{case}/record/{entry}/amend")),
     "web.start_process": Probe("POST", page("/cases/{case}/start/court_tmc_order"), form={}),
@@ -299,6 +319,8 @@ NEEDS_SUPERVISOR = {
     "web.assign_task",
     "web.assign_tasks",
     "api.assign_case",
+    "api.delete_document",
+    "web.delete_document",
     "web.assign_case",
 }
 LINKS = {"api.link_person", "web.link_person"}  # intake staff, the case's supervision chain
@@ -454,6 +476,10 @@ def build_world(agency: Agency) -> World:
                 .where(RecordEntry.case_id == case_id, RecordEntry.entered_by == "sam")
                 .order_by(RecordEntry.element_id.is_(None), RecordEntry.entered_at.desc())
             ).first()
+            w.documents[kind], w.doomed[kind] = (
+                _document(session, case_id),
+                _document(session, case_id),
+            )
         # An alert for each case's worker (ivy's on the closed case, no longer hers to read).
         for kind in ("own", "team", "foreign", "sensitive", "closed"):
             recipient = w.task_assignees[kind] or ""
@@ -507,6 +533,26 @@ def _plant_the_reporters_name(agency: Agency, w: World) -> None:
     assert agency.post("ivy", f"/api/v1/cases/{w.cases['own']}/contacts", note).status_code == 201
     draft = {"reporter": {"name": name, "contact": phone}, "narrative": f"{name} phoned"}
     assert agency.put("sam", f"/api/v1/tasks/{w.tasks['intake']}/draft", draft).status_code == 200
+
+
+def _document(session: Any, case_id: uuid.UUID) -> uuid.UUID:
+    content = b"%PDF-1.4\n%a medical report\n%%EOF\n"
+    row = Document(
+        id=uuid.uuid4(),
+        case_id=case_id,
+        title="Medical report",
+        category="medical",
+        filename="medical.pdf",
+        content_type="application/pdf",
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        identifies_reporter=False,
+        uploaded_by="sue",
+        uploaded_at=datetime.now(UTC),
+    )
+    session.add(row)
+    return row.id
 
 
 def _alert(agency: Agency, session: Any, case_id: uuid.UUID, recipient: str) -> uuid.UUID:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, g, request
 
-from engine.cases import amendments, casefile, history, primary_worker
+from engine.cases import amendments, casefile, documents, history, primary_worker
 from engine.deadlines import alerts as alert_list
 from engine.definitions import catalogue
 from engine.definitions.bundle import bundle_from_files
@@ -23,6 +23,7 @@ from engine.notifications import calendar, preferences
 from engine.tasks import caseload as caseloads
 from engine.tasks import changes, completion, detail, worklists
 from workflows.http import schemas as s
+from workflows.http.downloads import download
 from workflows.http.operations import (
     PAGE,
     Api,
@@ -33,7 +34,7 @@ from workflows.http.operations import (
     principal,
     query_param,
 )
-from workflows.uploads import uploaded_files
+from workflows.uploads import uploaded_document, uploaded_files
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 api = Api(bp, "/api/v1")
@@ -287,6 +288,83 @@ def case_contacts(case_id: uuid.UUID) -> Response:
 )
 def add_contact(case_id: uuid.UUID) -> Response:
     return ok(casefile.record_contact(engine(), principal(), case_id, g.body), 201)
+
+
+# -- documents ----------------------------------------------------------------------------
+
+DOCUMENT_UPLOAD = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file", "title", "category"],
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "title": {"type": "string", "maxLength": 300},
+                    "category": {"type": "string", "description": "of the profile's list"},
+                    "identifies_reporter": {"type": "boolean"},
+                    "link_kind": {"enum": ["person", "allegation", "contact", "entry"]},
+                    "link_id": {"type": "string", "format": "uuid"},
+                },
+            }
+        }
+    },
+}
+
+
+@api.operation(
+    "get",
+    "/cases/{case_id}/documents",
+    summary="The case's documents (deleted ones as tombstones)",
+    tag="cases",
+    response={"type": "array", "items": s.DOCUMENT},
+    errors=(404,),
+)
+def case_documents(case_id: uuid.UUID) -> Response:
+    return ok(documents.documents_of(engine(), principal(), case_id))
+
+
+@api.operation(
+    "post",
+    "/cases/{case_id}/documents",
+    summary="Keep a document on the case (PDF, image or office file, checked by its bytes)",
+    tag="cases",
+    response=s.DOCUMENT,
+    status=201,
+    errors=(400, 404, 413),
+    extra_request=DOCUMENT_UPLOAD,
+)
+def add_document(case_id: uuid.UUID) -> Response:
+    limit = current_app.extensions["casework"].settings.max_document_bytes
+    return ok(documents.upload(engine(), principal(), case_id, uploaded_document(), limit), 201)
+
+
+@api.operation(
+    "get",
+    "/cases/{case_id}/documents/{document_id}/content",
+    summary="Download a document (always as an attachment; the read is audited)",
+    tag="cases",
+    response={"type": "string"},
+    content_type="application/octet-stream",
+    errors=(404,),
+)
+def document_content(case_id: uuid.UUID, document_id: uuid.UUID) -> Response:
+    return download(*documents.content_of(engine(), principal(), case_id, document_id))
+
+
+@api.operation(
+    "post",
+    "/cases/{case_id}/documents/{document_id}/deletion",
+    summary="Delete a document's content (the supervision chain; a tombstone stays)",
+    tag="cases",
+    body=s.DOCUMENT_DELETION,
+    response=s.DOCUMENT,
+    errors=(403, 404, 409, 422),
+)
+def delete_document(case_id: uuid.UUID, document_id: uuid.UUID) -> Response:
+    reason = g.body["reason"]
+    return ok(documents.delete(engine(), principal(), case_id, document_id, reason))
 
 
 @api.operation(

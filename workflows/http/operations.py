@@ -212,6 +212,7 @@ PATH_PARAMETERS: dict[str, tuple[str, dict[str, Any]]] = {
     "task_id": UUID_PARAMETER,
     "alert_id": UUID_PARAMETER,
     "entry_id": UUID_PARAMETER,
+    "document_id": UUID_PARAMETER,
     "person_id": UUID_PARAMETER,
     "subscription_id": UUID_PARAMETER,
     "version_id": INTEGER_PARAMETER,

@@ -385,6 +385,32 @@ AUDIT_EVENT = obj(
     task_id=NSTR,
     details=OBJ,
 )
+DOCUMENT = obj(
+    ["id", "case_id", "title", "category", "content_type", "size", "sha256", "deleted"],
+    id={"type": "string", "format": "uuid"},
+    case_id={"type": "string", "format": "uuid"},
+    title=STR,
+    category=STR,
+    filename=STR,
+    content_type=STR,
+    size=INT,
+    sha256=STR,
+    link_kind=NSTR,
+    link_id=NSTR,
+    identifies_reporter=BOOL,
+    uploaded_by=STR,
+    uploaded_at=INSTANT,
+    deleted=BOOL,
+    deleted_by=NSTR,
+    deleted_at=NINSTANT,
+    delete_reason=NSTR,
+)
+DOCUMENT_DELETION = {
+    "type": "object",
+    "required": ["reason"],
+    "additionalProperties": False,
+    "properties": {"reason": {"type": "string", "minLength": 10, "maxLength": 2000}},
+}
 OPENED = obj(["id", "case_number"], id={"type": "string", "format": "uuid"}, case_number=STR)
 MESSAGE_BODY = {
     "type": "object",

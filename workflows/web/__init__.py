@@ -15,6 +15,7 @@ from workflows.web import (  # noqa: F401  (each module adds its pages to the bl
     audit_pages,
     case_pages,
     designer_pages,
+    document_pages,
     history_pages,
     record_pages,
     session,

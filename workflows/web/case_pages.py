@@ -218,14 +218,16 @@ def break_glass() -> Response | tuple[str, int]:
     return redirect(url_for("web.case_page", case_id=grant.case_id))
 
 
-def _case_page(
+def case_page_with(
     case_id: uuid.UUID,
     contact: dict[str, Any] | None = None,
     errors: list[dict[str, Any]] | None = None,
     status: int = 200,
     restriction_error: str | None = None,
     worker_error: str | None = None,
+    document_error: str | None = None,
 ) -> tuple[str, int]:
+    """The case page; a refused form of it comes back with its error beside it."""
     principal, ctx = who(), engine()
     view = casefile.case_page(ctx, principal, case_id)
     case, positions = view["case"], view["positions"]
@@ -255,6 +257,8 @@ def _case_page(
         worker_error=worker_error,
         # What this person may start on the case by hand (a placement change).
         startable=messages.startable(ctx, principal) if case["status"] == "open" else [],
+        shelf=view["shelf"],
+        document_error=document_error,
     )
     return page, status
 
@@ -297,7 +301,7 @@ def set_sensitivity(case_id: uuid.UUID) -> Response | tuple[str, int]:
     try:
         changed = casefile.set_sensitivity(engine(), who(), case_id, data)
     except InvalidTaskData:
-        return _case_page(case_id, status=422, restriction_error="Say why, in a sentence.")
+        return case_page_with(case_id, status=422, restriction_error="Say why, in a sentence.")
     flash("Case restricted." if changed["sensitive"] else "Restriction lifted.", "info")
     return redirect(url_for("web.case_page", case_id=case_id))
 
@@ -325,7 +329,7 @@ def assign_case(case_id: uuid.UUID) -> Response | tuple[str, int]:
     try:
         done = primary_worker.assign_case(engine(), who(), change)
     except InvalidInput as exc:
-        return _case_page(case_id, status=422, worker_error=exc.message)
+        return case_page_with(case_id, status=422, worker_error=exc.message)
     flash(f"The case is now {person(done['assigned_to'])}'s.", "info")
     return redirect(url_for("web.case_page", case_id=case_id))
 
@@ -333,7 +337,7 @@ def assign_case(case_id: uuid.UUID) -> Response | tuple[str, int]:
 @bp.get("/cases/<uuid:case_id>")
 @signed_in
 def case_page(case_id: uuid.UUID) -> tuple[str, int]:
-    return _case_page(case_id)
+    return case_page_with(case_id)
 
 
 @bp.post("/cases/<uuid:case_id>/contacts")
@@ -343,7 +347,7 @@ def add_contact(case_id: uuid.UUID) -> Response | tuple[str, int]:
     try:
         casefile.record_contact(engine(), who(), case_id, data)
     except InvalidTaskData as exc:
-        return _case_page(case_id, data, [e.as_dict() for e in exc.errors], 422)
+        return case_page_with(case_id, data, [e.as_dict() for e in exc.errors], 422)
     flash("Contact recorded.", "info")
     return redirect(url_for("web.case_page", case_id=case_id, _anchor="contacts"))
 

@@ -114,6 +114,9 @@ SENTENCES: dict[str, str] = {
     "instance.completed": "The {process_id} phase ended",
     "timer.fired": "A timer fell due ({timer})",
     "message.delivered": "“{message}” arrived",
+    "document.added": "{actor} kept a document ({category})",
+    "document.read": "{actor} downloaded a document",
+    "document.deleted": "{actor} deleted a document's file: {reason}",
 }
 
 
@@ -152,6 +155,13 @@ ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 ISO_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}.*")
 
 
+def file_size(size: int) -> str:
+    """ "840 KB", "2.4 MB"."""
+    if size < 1024 * 1024:
+        return f"{max(1, round(size / 1024))} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
 def said(value: object) -> str:
     """Any value the process holds, as a page shows it: dates and instants in the agency's
     zone, yes or no, codes made readable."""
@@ -170,4 +180,5 @@ def words_context() -> dict[str, object]:
         "ago": ago,
         "happened": happened,
         "said": said,
+        "file_size": file_size,
     }
