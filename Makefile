@@ -25,8 +25,15 @@ $(CHROMIUM):
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium || \
 		($(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
 
+# WeasyPrint prints court reports with Pango and HarfBuzz, in DejaVu: Debian's packages.
+PRINTING := /usr/share/doc/libpangoft2-1.0-0 /usr/share/doc/libharfbuzz-subset0 /usr/share/doc/fonts-dejavu-core
+PRINTING_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+$(PRINTING):
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(PRINTING_PACKAGES) || \
+		($(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(PRINTING_PACKAGES))
+
 # `make run PORT=8301` serves on another port (the same as CASEWORK_PORT=8301 make run).
-run: $(STAMP) $(VENDOR)
+run: $(STAMP) $(VENDOR) $(PRINTING)
 	$(if $(PORT),CASEWORK_PORT=$(PORT) )$(BIN)/casework run
 
 lint: $(STAMP)
@@ -35,7 +42,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-test: lint $(VENDOR) $(CHROMIUM)
+test: lint $(VENDOR) $(CHROMIUM) $(PRINTING)
 	$(BIN)/pytest
 
 bench: $(STAMP)

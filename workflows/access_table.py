@@ -102,6 +102,7 @@ ACCESS: dict[str, Access] = {
     "api.case_documents": CASE,
     "api.add_document": CASE,
     "api.document_content": CASE,
+    "api.court_report": CASE,
     "api.delete_document": CASE,  # the case's supervision chain (403 for others)
     "api.case_record": CASE,
     "api.case_history": HISTORY_VIEW,
@@ -164,6 +165,8 @@ ACCESS: dict[str, Access] = {
     "web.add_contact": CASE,
     "web.add_document": CASE,
     "web.document_download": CASE,
+    "web.court_report": CASE,
+    "web.keep_court_report": CASE,
     "web.delete_document": CASE,  # the case's supervision chain (403 for others)
     "web.amend_entry_page": CASE,
     "web.link_person": LINKS_PEOPLE,

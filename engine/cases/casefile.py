@@ -307,6 +307,20 @@ def case_page(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> d
     return _read(ctx, principal, case_id, "case page", build)
 
 
+def report_view(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> dict[str, Any]:
+    """What a court report is made from, read once as this reader may see it."""
+
+    def build(read: CaseRead) -> dict[str, Any]:
+        return {
+            "case": _case_file(read),
+            "contacts": _contacts(read),
+            "shelf": documents.on_shelf(read.ctx, read.session, read.principal, read.case),
+            "redacted": read.redactor.hides,
+        }
+
+    return _read(ctx, principal, case_id, "court report", build)
+
+
 def case_summary(
     session: Session, case: Case, now: datetime, redactor: Redactor = SHOWS_ALL
 ) -> dict[str, Any]:

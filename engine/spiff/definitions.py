@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from jinja2 import TemplateSyntaxError
+from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -93,6 +95,8 @@ class CompiledBundle:
     profiles: dict[str, Profile]
     message_starts: dict[str, list[str]] = field(default_factory=dict)
     message_senders: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Court report templates by path (``reports/<name>.html``); a profile names its own.
+    reports: dict[str, str] = field(default_factory=dict)
 
     def senders(self, message: str) -> frozenset[str]:
         """The roles that may send this message by hand; none unless a diagram says so."""
@@ -199,6 +203,7 @@ def compile_bundle(bundle: Bundle, *, check_expressions: bool = True) -> Compile
     processes = _build_processes(parser, locations, problems)
     forms = _load_forms(bundle, processes, problems)
     profiles = _load_profiles(bundle, problems)
+    reports = _load_reports(bundle, profiles, problems)
     # Whatever parsed is checked further, so one run reports as much as it can.
     if check_expressions:
         _check_decision_tables(parser, locations, problems)
@@ -222,7 +227,9 @@ def compile_bundle(bundle: Bundle, *, check_expressions: bool = True) -> Compile
         )
     if problems:
         raise InvalidDefinition(_unique(problems))
-    compiled = CompiledBundle(bundle, processes, forms, profiles, message_senders=senders)
+    compiled = CompiledBundle(
+        bundle, processes, forms, profiles, message_senders=senders, reports=reports
+    )
     for definition in processes.values():
         for name in definition.start_messages:
             compiled.message_starts.setdefault(name, []).append(definition.process_id)
@@ -678,6 +685,41 @@ def _load_forms(
             continue
         forms[task_id] = schema
     return forms
+
+
+def _load_reports(
+    bundle: Bundle, profiles: dict[str, Profile], problems: list[Problem]
+) -> dict[str, str]:
+    """The court report templates, each parsed as the sandbox will render it (a syntax error is
+    a problem with its line), and each profile's ``data.court_report`` naming one of them."""
+    reports: dict[str, str] = {}
+    for path, content in bundle.of_kind("report").items():
+        try:
+            source = content.decode("utf-8")
+            report_templates().parse(source)
+        except UnicodeDecodeError:
+            problems.append(Problem(path, "a report template is UTF-8 text"))
+            continue
+        except TemplateSyntaxError as exc:
+            problems.append(Problem(path, f"template syntax: {exc.message}", exc.lineno))
+            continue
+        reports[path] = source
+    for profile in profiles.values():
+        named = profile.data.get("court_report")
+        if named is not None and named not in bundle.of_kind("report"):
+            problems.append(
+                Problem(
+                    f"profiles/{profile.id}.json",
+                    f"data.court_report names {named!r}, which is not a report of the bundle",
+                )
+            )
+    return reports
+
+
+def report_templates() -> SandboxedEnvironment:
+    """How report templates are read and rendered: sandboxed (a template reaches no Python
+    internals), every value escaped as HTML."""
+    return SandboxedEnvironment(autoescape=True)
 
 
 def _load_profiles(bundle: Bundle, problems: list[Problem]) -> dict[str, Profile]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from axe_check import violations
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
 from http_support import screened_case
 
@@ -73,3 +74,20 @@ def test_documents_are_kept_downloaded_refused_and_deleted_from_the_case_page(
     expect(tombstone.locator("a")).to_have_count(0)
     sue.shot("documents-on-the-case")
     assert case_url.startswith("/cases/")
+
+    # The court report, from the record: the PDF lists the documents kept, not the deleted one.
+    with sue.page.expect_download() as downloaded:
+        sue.page.locator("#court-report a", has_text="PDF").click()
+    printed = PdfReader(downloaded.value.path())
+    text = " ".join(page.extract_text() for page in printed.pages)
+    assert number in text and "Lia" in text
+    assert "Hospital report, 3 March" in text and "bruise.png" not in text
+
+    # Kept as it went to court: a document of its own, printed now.
+    sue.page.click("#keep-court-report button")
+    expect(sue.page.locator(".flash.info")).to_contain_text("Court report")
+    kept = sue.page.locator("#document-list tr", has_text="Court report, ")
+    expect(kept).to_contain_text("Court report")
+    with sue.page.expect_download() as downloaded:
+        kept.locator("a").click()
+    assert number in " ".join(p.extract_text() for p in PdfReader(downloaded.value.path()).pages)

@@ -173,6 +173,7 @@ PROBES: dict[str, Probe] = {
     "api.get_case": Probe("GET", case()),
     "api.case_timeline": Probe("GET", case("/timeline")),
     "api.case_documents": Probe("GET", case("/documents")),
+    "api.court_report": Probe("GET", case("/court-report?format=html")),
     "api.add_document": Probe("POST", case("/documents"), form={}),
     "api.document_content": Probe("GET", page("/api/v1/cases/{case}/documents/{document}/content")),
     "api.delete_document": Probe(
@@ -270,6 +271,8 @@ PROBES: dict[str, Probe] = {
     "web.add_contact": Probe("POST", page("/cases/{case}/contacts"), form=CONTACT_FORM),
     "web.add_document": Probe("POST", page("/cases/{case}/documents"), form={"title": "x"}),
     "web.document_download": Probe("GET", page("/cases/{case}/documents/{document}")),
+    "web.court_report": Probe("GET", page("/cases/{case}/court-report?format=html")),
+    "web.keep_court_report": Probe("POST", page("/cases/{case}/court-report"), form={}),
     "web.delete_document": Probe(
         "POST", page("/cases/{case}/documents/{document}/delete"), form={"reason": "short"}
     ),

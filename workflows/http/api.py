@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, current_app, g, request
 
 from engine.cases import amendments, casefile, documents, history, primary_worker
+from engine.cases import court_report as court_reports
 from engine.deadlines import alerts as alert_list
 from engine.definitions import catalogue
 from engine.definitions.bundle import bundle_from_files
@@ -23,7 +24,7 @@ from engine.notifications import calendar, preferences
 from engine.tasks import caseload as caseloads
 from engine.tasks import changes, completion, detail, worklists
 from workflows.http import schemas as s
-from workflows.http.downloads import download
+from workflows.http.downloads import download, report_response
 from workflows.http.operations import (
     PAGE,
     Api,
@@ -365,6 +366,21 @@ def document_content(case_id: uuid.UUID, document_id: uuid.UUID) -> Response:
 def delete_document(case_id: uuid.UUID, document_id: uuid.UUID) -> Response:
     reason = g.body["reason"]
     return ok(documents.delete(engine(), principal(), case_id, document_id, reason))
+
+
+@api.operation(
+    "get",
+    "/cases/{case_id}/court-report",
+    summary="The court report from the record, as PDF (?format=html: the printable page)",
+    tag="cases",
+    response={"type": "string"},
+    content_type="application/pdf",
+    query=[query_param("format", description="pdf (the default) or html", enum=["pdf", "html"])],
+    errors=(404,),
+)
+def court_report(case_id: uuid.UUID) -> Response:
+    html = court_reports.court_report_html(engine(), principal(), case_id)
+    return report_response(html, request.args.get("format", "pdf"))
 
 
 @api.operation(

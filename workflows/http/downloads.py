@@ -1,5 +1,6 @@
-"""A kept file sent back: as an attachment, with the type its bytes were found to be, never
-rendered or sniffed by the browser as anything else (a PDF with script, an SVG, HTML)."""
+"""Files sent back: a kept document, and the court report. A kept document goes as an
+attachment, with the type its bytes were found to be, never rendered or sniffed by the browser
+as anything else (a PDF with script, an SVG, HTML)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Response
+
+from engine.cases.documents import NewDocument
+from workflows.printing import pdf_of
 
 
 def download(document: dict[str, Any], content: bytes) -> Response:
@@ -26,3 +30,27 @@ def content_disposition(filename: str) -> str:
         or "document"
     )
     return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def kept_report(html: str, when: str) -> NewDocument:
+    """The court report as it goes to court, to keep on the case as a document."""
+    return NewDocument(
+        filename=f"court-report-{when}.pdf",
+        declared_type="application/pdf",
+        content=pdf_of(html),
+        title=f"Court report, {when}",
+        category="court_report",
+    )
+
+
+def report_response(html: str, layout: str) -> Response:
+    """A court report: the PDF to keep (a download), or its printable page."""
+    if layout == "html":
+        page = Response(html, mimetype="text/html")
+        page.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    else:
+        page = Response(pdf_of(html), mimetype="application/pdf")
+        page.headers["Content-Disposition"] = content_disposition("court-report.pdf")
+    page.headers["X-Content-Type-Options"] = "nosniff"
+    page.headers["Cache-Control"] = "no-store"
+    return page

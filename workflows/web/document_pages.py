@@ -1,5 +1,6 @@
 """A case's documents on its page: keep one (a file with its title and category), download
-one, and, for the supervision chain, delete one with a reason (a tombstone stays)."""
+one, and, for the supervision chain, delete one with a reason (a tombstone stays); and the
+court report the record makes."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ import uuid
 
 from flask import Response, current_app, flash, redirect, request, url_for
 
+from engine.cases import court_report as court_reports
 from engine.cases import documents
 from engine.errors import InvalidInput
-from workflows.http.downloads import download
+from workflows.http.downloads import download, kept_report, report_response
 from workflows.uploads import uploaded_document
 from workflows.web.case_pages import case_page_with
-from workflows.web.site import bp, engine, signed_in, who
+from workflows.web.site import bp, engine, signed_in, who, zone
 
 
 @bp.post("/cases/<uuid:case_id>/documents")
@@ -32,6 +34,26 @@ def add_document(case_id: uuid.UUID) -> Response | tuple[str, int]:
 @signed_in
 def document_download(case_id: uuid.UUID, document_id: uuid.UUID) -> Response:
     return download(*documents.content_of(engine(), who(), case_id, document_id))
+
+
+@bp.get("/cases/<uuid:case_id>/court-report")
+@signed_in
+def court_report(case_id: uuid.UUID) -> Response:
+    """The court report from the record: the PDF, or (?format=html) its printable page."""
+    html = court_reports.court_report_html(engine(), who(), case_id)
+    return report_response(html, request.args.get("format", "pdf"))
+
+
+@bp.post("/cases/<uuid:case_id>/court-report")
+@signed_in
+def keep_court_report(case_id: uuid.UUID) -> Response:
+    """The report as it is now, kept on the case: what went to court stays as it was."""
+    ctx, principal = engine(), who()
+    html = court_reports.court_report_html(ctx, principal, case_id)
+    when = ctx.clock.now().astimezone(zone()).date().isoformat()
+    kept = documents.upload(ctx, principal, case_id, kept_report(html, when))
+    flash(f"“{kept['title']}” is kept on the case.", "info")
+    return redirect(url_for("web.case_page", case_id=case_id, _anchor="documents"))
 
 
 @bp.post("/cases/<uuid:case_id>/documents/<uuid:document_id>/delete")

@@ -1,0 +1,143 @@
+"""The court report: what a caseworker takes to a hearing, built from the case record as the
+reader may see it (the reporter redacted unless they may see them) and rendered from the
+jurisdiction's own template (``reports/*.html`` in the bundle, named by the profile's
+``data.court_report``), in a sandbox. Generating one is audited, whoever reads it.
+
+The report is HTML here; the workflows layer prints it to PDF."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import TemplateError
+
+from engine.cases import casefile
+from engine.context import EngineContext
+from engine.errors import NotFound, ScriptFailed
+from engine.identity.users import Principal
+from engine.instances.steps import INTAKE_PROCESS
+from engine.spiff.definitions import report_templates
+from engine.storage.uow import UnitOfWork
+
+# The record's sections, in the order a court reads them.
+ASSESSMENTS = ("safety_assessment", "safety_plan", "risk_assessment", "reunification")
+CHRONOLOGY = ("initiation", "contact", "interview", "visit", "medical", "removal", "placement")
+SERVICES = ("service_plan", "services", "service_progress", "case_plan", "transition_plan")
+PERMANENCY = ("permanency_goal",)
+COURT = ("court",)
+
+
+def court_report_html(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> str:
+    view = casefile.report_view(ctx, principal, case_id)
+    template, zone = _template(ctx, view["case"]["profile_id"])
+    context = _context(view, zone, principal, ctx.clock.now())
+    try:
+        html = report_templates().from_string(template).render(**context)
+    except TemplateError as exc:
+        raise ScriptFailed(f"the court report's template failed: {exc}") from exc
+    with UnitOfWork(ctx.db.writer) as uow:
+        uow.audit(
+            at=ctx.clock.now(),
+            actor_id=principal.id,
+            actor_role=principal.actor.role,
+            action="court_report.generated",
+            case_id=case_id,
+            redacted=view["redacted"],
+        )
+        uow.commit()
+    return html
+
+
+def _template(ctx: EngineContext, profile_id: str) -> tuple[str, ZoneInfo]:
+    with ctx.db.reader() as session:
+        compiled = ctx.definitions.compiled(
+            session, ctx.definitions.newest_version_of(session, INTAKE_PROCESS)
+        )
+    profile = compiled.profile(profile_id)
+    named = profile.data.get("court_report") if profile is not None else None
+    if not named or named not in compiled.reports:
+        raise NotFound(f"the {profile_id} jurisdiction has no court report template")
+    zone = profile.calendar.zone if profile is not None else ZoneInfo("UTC")
+    return compiled.reports[named], zone
+
+
+def _context(
+    view: dict[str, Any], zone: ZoneInfo, principal: Principal, now: datetime
+) -> dict[str, Any]:
+    case = view["case"]
+    record = case["record"]
+    names = {p["id"]: p["name"] for p in case["people"]}
+
+    def kinds(wanted: tuple[str, ...]) -> list[dict[str, Any]]:
+        return [e for e in record if e["kind"] in wanted]
+
+    chronology = sorted(
+        [
+            {
+                "at": c["occurred_at"],
+                "title": f"{c['type'].replace('_', ' ').capitalize()}"
+                + (" (attempt)" if c.get("attempted_only") else ""),
+                "where": c["location"].replace("_", " "),
+                "text": c["narrative"],
+                "late": False,
+                "facts": [],
+            }
+            for c in view["contacts"]
+        ]
+        + [
+            {
+                "at": e["occurred_at"],
+                "title": e["title"] + (f" — {e['subject']}" if e.get("subject") else ""),
+                "where": "",
+                "text": "",
+                "late": e["late_entry"],
+                "facts": e["facts"],
+            }
+            for e in kinds(CHRONOLOGY)
+        ],
+        key=lambda item: str(item["at"]),
+    )
+    return {
+        "case": case,
+        "children": [p for p in case["people"] if p["role"] == "child"],
+        "people": [p for p in case["people"] if p["role"] != "child"],
+        "findings": kinds(("finding",)),
+        "assessments": kinds(ASSESSMENTS),
+        "chronology": chronology,
+        # Each child's placements, by the child's name.
+        "placements": {
+            names.get(child, "a child"): stays for child, stays in case["placements"].items()
+        },
+        "services": kinds(SERVICES),
+        "permanency": kinds(PERMANENCY),
+        "court": kinds(COURT),
+        "recommendation": next((e for e in reversed(record) if e["kind"] == "court_report"), None),
+        "documents": [d for d in view["shelf"]["documents"] if not d["deleted"]],
+        "categories": view["shelf"]["categories"],
+        "prepared_by": principal.display_name,
+        "prepared_at": now,
+        "redacted": view["redacted"],
+        # How the template writes times and dates: in the jurisdiction's zone.
+        "local": lambda value: _local(value, zone, "%a %d %b %Y %H:%M"),
+        "day": lambda value: _local(value, zone, "%d %b %Y"),
+    }
+
+
+def _local(value: Any, zone: ZoneInfo, layout: str) -> str:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str) and value:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    elif isinstance(value, date):
+        return value.strftime("%d %b %Y")
+    else:
+        return ""
+    if moment.tzinfo is None:
+        return moment.strftime("%d %b %Y")
+    return moment.astimezone(zone).strftime(layout)
