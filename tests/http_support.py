@@ -117,3 +117,15 @@ def screened_by_api(agency: Agency) -> tuple[str, dict[str, Any]]:
         if t["element_id"] == "first_contact"
     ]
     return case_id, contact
+
+
+def signed_headers(secret: str, webhook_id: str, at: Any, body: str) -> dict[str, str]:
+    """The Standard Webhooks headers another system sends with ``body``."""
+    from standardwebhooks import Webhook
+
+    return {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": Webhook(secret).sign(webhook_id, at, body),
+        "content-type": "application/json",
+    }

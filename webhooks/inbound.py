@@ -1,4 +1,5 @@
-"""Events from other systems (a court's order, a police report) that advance cases.
+"""Events from other systems (a court's order, a police report, a provider's answer on a
+referral) that advance cases.
 
 A source is configured by an administrator: its secret (generated here, shown once) and its
 routes, which say for each of its event types which BPMN message to deliver, where the case
@@ -23,6 +24,7 @@ from jsonpointer import JsonPointer, JsonPointerException
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from engine.cases import referrals
 from engine.context import Actor, EngineContext
 from engine.errors import Conflict, EngineError, FieldError, InvalidTaskData, NotFound
 from engine.identity.access import require
@@ -37,6 +39,9 @@ from webhooks import signing
 ADMIN = "administrator"
 DEFAULT_CASE_NUMBER = "/data/case_number"
 DEFAULT_PAYLOAD = "/data"
+# Not a BPMN message: a provider's answer on a referral made to it (the source is the provider,
+# by its id in the directory), applied to the referral rather than delivered to an instance.
+REFERRAL_STATUS = "casework.referral_status"
 MAX_BODY = 256 * 1024
 PROBLEMS = "https://casework.example/problems/"
 
@@ -75,7 +80,9 @@ def _check_routes(routes: Any) -> None:
         if not isinstance(route, dict) or not isinstance(route.get("message"), str):
             errors.append(FieldError(where, "needs a message name", "required"))
             continue
-        if route["message"].startswith("casework.") or not route["message"]:
+        if (
+            route["message"].startswith("casework.") and route["message"] != REFERRAL_STATUS
+        ) or not route["message"]:
             errors.append(
                 FieldError(f"{where}/message", "not a message other systems may send", "enum")
             )
@@ -320,19 +327,25 @@ def _apply(
             case_id = session.scalar(select(Case.id).where(Case.case_number == case_number))
             if case_id is None:
                 raise _Refusal(404, "unknown_case", "Unknown case", f"no case {case_number}")
+            applied: dict[str, Any] = {
+                "status": InboundStatus.APPLIED,
+                "webhook_id": webhook_id,
+                "event_type": event_type,
+                "case_number": case_number,
+                "message": message,
+            }
             with uow.savepoint():
-                instance_id = deliver_message_in(ctx, uow, actor, case_id, message, payload)
-            answer = Answer(
-                200,
-                {
-                    "status": InboundStatus.APPLIED,
-                    "webhook_id": webhook_id,
-                    "event_type": event_type,
-                    "case_number": case_number,
-                    "message": message,
-                    "instance_id": str(instance_id),
-                },
-            )
+                if message == REFERRAL_STATUS:
+                    case = session.get(Case, case_id)
+                    assert case is not None
+                    answered = referrals.answered_by_provider(
+                        ctx, uow, actor, source.id, case, payload
+                    )
+                    applied.update(referral_id=answered["id"], referral_status=answered["status"])
+                else:
+                    instance_id = deliver_message_in(ctx, uow, actor, case_id, message, payload)
+                    applied["instance_id"] = str(instance_id)
+            answer = Answer(200, applied)
             record.status = InboundStatus.APPLIED
         except _Refusal as refusal:
             answer = Answer(

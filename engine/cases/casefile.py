@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from engine.cases import documents, record, redaction
+from engine.cases import documents, record, redaction, referrals
 from engine.cases.facts import value_in_words
 from engine.cases.opening import OpenedCase, open_case
 from engine.cases.placements import placements_by_child
@@ -302,6 +302,7 @@ def case_page(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> d
             # Entries are amended by who entered them, or by the case's supervision chain.
             "may_amend_any": supervises(read.session, read.principal, read.case),
             "shelf": documents.on_shelf(read.ctx, read.session, read.principal, read.case),
+            "referrals": referrals.on_case(read.ctx, read.session, read.case),
         }
 
     return _read(ctx, principal, case_id, "case page", build)
@@ -315,6 +316,7 @@ def report_view(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) ->
             "case": _case_file(read),
             "contacts": _contacts(read),
             "shelf": documents.on_shelf(read.ctx, read.session, read.principal, read.case),
+            "referrals": referrals.on_case(read.ctx, read.session, read.case),
             "redacted": read.redactor.hides,
         }
 

@@ -112,6 +112,7 @@ def _context(
             names.get(child, "a child"): stays for child, stays in case["placements"].items()
         },
         "services": kinds(SERVICES),
+        "referrals": view["referrals"],
         "permanency": kinds(PERMANENCY),
         "court": kinds(COURT),
         "recommendation": next((e for e in reversed(record) if e["kind"] == "court_report"), None),

@@ -33,7 +33,36 @@ TASK = {
     "role": NULLABLE_TEXT,
 }
 
+REFERRAL = {
+    **CASE,
+    "referral_id": UUID,
+    "provider_id": TEXT,
+    "service": TEXT,
+    "status": {
+        "enum": [
+            "sent",
+            "accepted",
+            "declined",
+            "scheduled",
+            "attending",
+            "completed",
+            "not_engaged",
+        ]
+    },
+}
+
 TOPICS: dict[str, dict[str, Any]] = {
+    "referral.sent": _data(
+        "A family member was referred to a provider for a service.",
+        ["case_id", "referral_id", "provider_id", "service", "status"],
+        **REFERRAL,
+    ),
+    "referral.status_changed": _data(
+        "What became of a referral: accepted, declined, scheduled, attending, completed, not "
+        "engaged.",
+        ["case_id", "referral_id", "provider_id", "service", "status"],
+        **REFERRAL,
+    ),
     "case.opened": _data(
         "A case was opened (a report filed, or a case created by another system).",
         ["case_id", "case_number", "status"],

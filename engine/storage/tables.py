@@ -467,6 +467,42 @@ class Document(Base):
     delete_reason: Mapped[str | None] = mapped_column(Text)
 
 
+class Provider(Base):
+    """A partner agency families are referred to: the services it offers (codes of the
+    profile's ``data.services``), where, in which languages, how many it can take."""
+
+    __tablename__ = "providers"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    services: Mapped[list[Any]]
+    area: Mapped[str] = mapped_column(String(200), default="")
+    contact: Mapped[str] = mapped_column(String(300), default="")
+    languages: Mapped[list[Any]]
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Referral(Base):
+    """A family member referred to a provider for a service, and what became of it: each status
+    with its date and note, forward only (sent, accepted or declined, scheduled, attending,
+    completed or not engaged)."""
+
+    __tablename__ = "referrals"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_people.id"))
+    service: Mapped[str] = mapped_column(String(64))
+    provider_id: Mapped[str] = mapped_column(ForeignKey("providers.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    sent_at: Mapped[datetime]
+    status_on: Mapped[date]
+    history: Mapped[list[Any]]
+    made_by: Mapped[str] = mapped_column(String(200))
+
+
 class RecordEntry(Base):
     """One recorded fact of the case file: what a completed task's form said (or an amendment
     of it), typed by its form's record kind, with when it happened and when it was entered.

@@ -36,7 +36,9 @@ from engine.storage.tables import (
     CasePerson,
     Document,
     ProcessInstance,
+    Provider,
     RecordEntry,
+    Referral,
 )
 from engine.storage.uow import UnitOfWork
 from http_support import PEOPLE, RECORD_REPORT, Agency, hotline_report, password_of
@@ -109,6 +111,7 @@ class World:
     entries: dict[str, uuid.UUID] = field(default_factory=dict)  # each entered by sam
     documents: dict[str, uuid.UUID] = field(default_factory=dict)  # one kept on each case
     doomed: dict[str, uuid.UUID] = field(default_factory=dict)  # another, for deletion
+    referrals: dict[str, uuid.UUID] = field(default_factory=dict)  # a child's, on each case
     people: dict[str, uuid.UUID] = field(default_factory=dict)  # a child of each case
 
 
@@ -146,6 +149,7 @@ def page(template: str) -> Path:
         person=w.people[kind],
         document=w.documents[kind],
         doomed=w.doomed[kind],
+        referral=w.referrals[kind],
     )
 
 
@@ -173,6 +177,26 @@ PROBES: dict[str, Probe] = {
     "api.get_case": Probe("GET", case()),
     "api.case_timeline": Probe("GET", case("/timeline")),
     "api.case_documents": Probe("GET", case("/documents")),
+    "api.list_providers": Probe("GET", "/api/v1/providers"),
+    "api.save_provider": Probe(
+        "POST", "/api/v1/providers", json={"id": "x", "name": "X", "services": ["nothing"]}
+    ),
+    "api.case_referrals": Probe("GET", case("/referrals")),
+    "api.make_referral": Probe(
+        "POST",
+        case("/referrals"),
+        json={
+            "person_id": NOWHERE,
+            "service": "housing",
+            "provider_id": "none",
+            "reason": "the family needs housing",
+        },
+    ),
+    "api.move_referral": Probe(
+        "POST",
+        page("/api/v1/cases/{case}/referrals/{referral}/status"),
+        json={"status": "accepted"},
+    ),
     "api.court_report": Probe("GET", case("/court-report?format=html")),
     "api.add_document": Probe("POST", case("/documents"), form={}),
     "api.document_content": Probe("GET", page("/api/v1/cases/{case}/documents/{document}/content")),
@@ -270,6 +294,10 @@ PROBES: dict[str, Probe] = {
     "web.case_page": Probe("GET", page("/cases/{case}")),
     "web.add_contact": Probe("POST", page("/cases/{case}/contacts"), form=CONTACT_FORM),
     "web.add_document": Probe("POST", page("/cases/{case}/documents"), form={"title": "x"}),
+    "web.make_referral": Probe("POST", page("/cases/{case}/referrals"), form={}),
+    "web.move_referral": Probe(
+        "POST", page("/cases/{case}/referrals/{referral}/status"), form={"status": "accepted"}
+    ),
     "web.document_download": Probe("GET", page("/cases/{case}/documents/{document}")),
     "web.court_report": Probe("GET", page("/cases/{case}/court-report?format=html")),
     "web.keep_court_report": Probe("POST", page("/cases/{case}/court-report"), form={}),
@@ -298,6 +326,7 @@ PROBES: dict[str, Probe] = {
     "web.admin": Probe("GET", "/admin"),
     "web.add_user": Probe("POST", "/admin/users", form={}),
     "web.add_team": Probe("POST", "/admin/teams", form={}),
+    "web.save_provider": Probe("POST", "/admin/providers", form={}),
     "web.new_token": Probe("POST", "/admin/users/nobody/tokens", form={}, may_miss=True),
     "web.revoke": Probe("POST", "/admin/users/nobody/tokens/revoke", form={}),
     "web.add_subscription": Probe("POST", "/admin/subscriptions", form={}),
@@ -479,10 +508,9 @@ def build_world(agency: Agency) -> World:
                 .where(RecordEntry.case_id == case_id, RecordEntry.entered_by == "sam")
                 .order_by(RecordEntry.element_id.is_(None), RecordEntry.entered_at.desc())
             ).first()
-            w.documents[kind], w.doomed[kind] = (
-                _document(session, case_id),
-                _document(session, case_id),
-            )
+            w.documents[kind] = _document(session, case_id)
+            w.doomed[kind] = _document(session, case_id)
+            w.referrals[kind] = _referral(session, case_id, w.people[kind])
         # An alert for each case's worker (ivy's on the closed case, no longer hers to read).
         for kind in ("own", "team", "foreign", "sensitive", "closed"):
             recipient = w.task_assignees[kind] or ""
@@ -553,6 +581,28 @@ def _document(session: Any, case_id: uuid.UUID) -> uuid.UUID:
         identifies_reporter=False,
         uploaded_by="sue",
         uploaded_at=datetime.now(UTC),
+    )
+    session.add(row)
+    return row.id
+
+
+def _referral(session: Any, case_id: uuid.UUID, child: uuid.UUID) -> uuid.UUID:
+    if session.get(Provider, "shelter") is None:
+        session.add(Provider(id="shelter", name="Shelter", services=["housing"], area="",
+                             contact="", languages=["English"], active=True))  # fmt: skip
+        session.flush()
+    row = Referral(
+        id=uuid.uuid4(),
+        case_id=case_id,
+        person_id=child,
+        service="housing",
+        provider_id="shelter",
+        reason="the family needs housing",
+        status="sent",
+        sent_at=datetime.now(UTC),
+        status_on=datetime.now(UTC).date(),
+        history=[],
+        made_by="sue",
     )
     session.add(row)
     return row.id

@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from standardwebhooks import Webhook
 
 from cps_cases import CpsCase, removed
 from engine.storage.tables import AuditEvent, InboundEvent, ProcessInstance
-from http_support import Agency
+from http_support import Agency, signed_headers
 
 COURT_ROUTES = {"court.tmc_order": {"message": "court_tmc_order"}}
 POSSESSION = datetime(2025, 3, 8, 0, 0, tzinfo=UTC)  # Fri 18:00 in Texas
@@ -51,13 +50,7 @@ def send(
     source: str = "court",
 ) -> Any:
     body = event if isinstance(event, str) else json.dumps(event)
-    stamp = at or agency.ctx.clock.now()
-    headers = {
-        "webhook-id": webhook_id,
-        "webhook-timestamp": str(int(stamp.timestamp())),
-        "webhook-signature": Webhook(secret).sign(webhook_id, stamp, body),
-        "content-type": "application/json",
-    }
+    headers = signed_headers(secret, webhook_id, at or agency.ctx.clock.now(), body)
     return agency.client.post(f"/api/v1/inbound/{source}", data=body, headers=headers)
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, g, request
 
-from engine.cases import amendments, casefile, documents, history, primary_worker
+from engine.cases import amendments, casefile, documents, history, primary_worker, referrals
 from engine.cases import court_report as court_reports
 from engine.deadlines import alerts as alert_list
 from engine.definitions import catalogue
@@ -381,6 +381,93 @@ def delete_document(case_id: uuid.UUID, document_id: uuid.UUID) -> Response:
 def court_report(case_id: uuid.UUID) -> Response:
     html = court_reports.court_report_html(engine(), principal(), case_id)
     return report_response(html, request.args.get("format", "pdf"))
+
+
+# -- referrals to partner agencies ---------------------------------------------------------
+
+
+@api.operation(
+    "get",
+    "/providers",
+    summary="The directory of partner agencies (those offering ?service=…)",
+    tag="referrals",
+    response={"type": "array", "items": s.PROVIDER},
+    query=[query_param("service", description="a service code of the profile", maxLength=64)],
+)
+def list_providers() -> Response:
+    return ok(referrals.providers(engine(), request.args.get("service") or None))
+
+
+@api.operation(
+    "post",
+    "/providers",
+    summary="Add a provider to the directory, or change one (administrators)",
+    tag="referrals",
+    body=s.PROVIDER_BODY,
+    response=s.PROVIDER,
+    errors=(403, 422),
+)
+def save_provider() -> Response:
+    body = g.body
+    new = referrals.NewProvider(
+        id=body["id"],
+        name=body["name"],
+        services=body["services"],
+        area=body.get("area", ""),
+        contact=body.get("contact", ""),
+        languages=tuple(body.get("languages", ["English"])),
+        capacity=body.get("capacity"),
+        active=body.get("active", True),
+    )
+    return ok(referrals.save_provider(engine(), principal(), new))
+
+
+@api.operation(
+    "get",
+    "/cases/{case_id}/referrals",
+    summary="The case's referrals and what became of each",
+    tag="referrals",
+    response={"type": "array", "items": s.REFERRAL},
+    errors=(404,),
+)
+def case_referrals(case_id: uuid.UUID) -> Response:
+    return ok(referrals.referrals_of(engine(), principal(), case_id))
+
+
+@api.operation(
+    "post",
+    "/cases/{case_id}/referrals",
+    summary="Refer a family member to a provider for a service it offers",
+    tag="referrals",
+    body=s.REFERRAL_BODY,
+    response=s.REFERRAL,
+    status=201,
+    errors=(400, 404, 422),
+)
+def make_referral(case_id: uuid.UUID) -> Response:
+    body = g.body
+    new = referrals.NewReferral(
+        body["person_id"], body["service"], body["provider_id"], body["reason"]
+    )
+    return ok(referrals.refer(engine(), principal(), case_id, new), 201)
+
+
+@api.operation(
+    "post",
+    "/cases/{case_id}/referrals/{referral_id}/status",
+    summary="What became of a referral (forward only: 409 for a status that goes back)",
+    tag="referrals",
+    body=s.REFERRAL_STATUS_BODY,
+    response=s.REFERRAL,
+    errors=(400, 404, 409, 422),
+)
+def move_referral(case_id: uuid.UUID, referral_id: uuid.UUID) -> Response:
+    body = g.body
+    on = date.fromisoformat(body["on"]) if body.get("on") else None
+    moved = referrals.move(
+        engine(), principal(), case_id, referral_id, body["status"], on, body.get("note", "")
+    )
+    return ok(moved)
 
 
 @api.operation(

@@ -213,6 +213,7 @@ PATH_PARAMETERS: dict[str, tuple[str, dict[str, Any]]] = {
     "alert_id": UUID_PARAMETER,
     "entry_id": UUID_PARAMETER,
     "document_id": UUID_PARAMETER,
+    "referral_id": UUID_PARAMETER,
     "person_id": UUID_PARAMETER,
     "subscription_id": UUID_PARAMETER,
     "version_id": INTEGER_PARAMETER,

@@ -411,6 +411,59 @@ DOCUMENT_DELETION = {
     "additionalProperties": False,
     "properties": {"reason": {"type": "string", "minLength": 10, "maxLength": 2000}},
 }
+PROVIDER = obj(
+    ["id", "name", "services"],
+    id={"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[a-z0-9][a-z0-9_-]*$"},
+    name={"type": "string", "minLength": 1, "maxLength": 200},
+    services={"type": "array", "items": STR, "minItems": 1},
+    area={"type": "string", "maxLength": 200},
+    contact={"type": "string", "maxLength": 300},
+    languages={"type": "array", "items": STR},
+    capacity={"type": ["integer", "null"], "minimum": 0},
+    active=BOOL,
+)
+PROVIDER_BODY = {**PROVIDER, "additionalProperties": False}
+REFERRAL = obj(
+    ["id", "case_id", "person_id", "service", "provider_id", "status", "status_on"],
+    id={"type": "string", "format": "uuid"},
+    case_id={"type": "string", "format": "uuid"},
+    person_id={"type": "string", "format": "uuid"},
+    person=STR,
+    service=STR,
+    service_title=STR,
+    provider_id=STR,
+    provider=STR,
+    reason=STR,
+    status=STR,
+    status_on={"type": "string", "format": "date"},
+    sent_at=INSTANT,
+    history={"type": "array", "items": OBJ},
+    made_by=STR,
+    final=BOOL,
+)
+REFERRAL_BODY = {
+    "type": "object",
+    "required": ["person_id", "service", "provider_id", "reason"],
+    "additionalProperties": False,
+    "properties": {
+        "person_id": {"type": "string", "format": "uuid"},
+        "service": {"type": "string", "maxLength": 64},
+        "provider_id": {"type": "string", "maxLength": 100},
+        "reason": {"type": "string", "minLength": 10, "maxLength": 4000},
+    },
+}
+REFERRAL_STATUS_BODY = {
+    "type": "object",
+    "required": ["status"],
+    "additionalProperties": False,
+    "properties": {
+        "status": {
+            "enum": ["accepted", "declined", "scheduled", "attending", "completed", "not_engaged"]
+        },
+        "on": {"type": "string", "format": "date"},
+        "note": {"type": "string", "maxLength": 4000},
+    },
+}
 OPENED = obj(["id", "case_number"], id={"type": "string", "format": "uuid"}, case_number=STR)
 MESSAGE_BODY = {
     "type": "object",

@@ -149,13 +149,15 @@ RECEIVED = obj(
     body=STR,
 )
 INBOUND_APPLIED = obj(
-    ["status", "webhook_id", "case_number", "message", "instance_id"],
+    ["status", "webhook_id", "case_number", "message"],
     status={"const": "applied"},
     webhook_id=STR,
     event_type=STR,
     case_number=STR,
     message=STR,
-    instance_id=STR,
+    instance_id={"type": "string", "description": "the instance the message was delivered to"},
+    referral_id={"type": "string", "description": "a provider's answer: the referral"},
+    referral_status={"type": "string", "description": "a provider's answer: its status now"},
 )
 INBOUND_REQUEST = {
     "required": True,

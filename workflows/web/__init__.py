@@ -18,6 +18,7 @@ from workflows.web import (  # noqa: F401  (each module adds its pages to the bl
     document_pages,
     history_pages,
     record_pages,
+    referral_pages,
     session,
     settings_pages,
     supervision_pages,

@@ -8,6 +8,7 @@ import uuid
 from flask import Response, flash, redirect, render_template, request, url_for
 from werkzeug.security import generate_password_hash
 
+from engine.cases import referrals
 from engine.deadlines.timers import retry_incident
 from engine.errors import Conflict, InvalidInput
 from engine.identity import administration
@@ -27,16 +28,22 @@ from workflows.web.words import person
 @bp.get("/admin")
 @signed_in
 def admin() -> str:
-    return _admin_page()[0]
+    return admin_page_with()[0]
 
 
-def _admin_page(user_error: str | None = None, status: int = 200) -> tuple[str, int]:
+def admin_page_with(
+    user_error: str | None = None, status: int = 200, provider_error: str | None = None
+) -> tuple[str, int]:
+    """The administration page; a refused form of it comes back as typed, with the reason."""
     principal, ctx = who(), engine()
     page = render_template(
         "admin.html",
+        provider_error=provider_error,
+        providers=referrals.providers(ctx),
+        services=referrals.services_of(ctx),
         # A refused new user comes back as typed (but for the password), with the reason.
         user_error=user_error,
-        typed=request.form if user_error else {},
+        typed=request.form if user_error or provider_error else {},
         users=administration.users(ctx, principal),
         teams=administration.teams(ctx, principal),
         roles=ROLES,
@@ -75,7 +82,7 @@ def add_user() -> Response | tuple[str, int]:
             ),
         )
     except (InvalidInput, Conflict) as exc:
-        return _admin_page(exc.message, 409 if isinstance(exc, Conflict) else 422)
+        return admin_page_with(exc.message, 409 if isinstance(exc, Conflict) else 422)
     flash(f"User {user_id} added.", "info")
     return redirect(url_for("web.admin", _anchor="users"))
 

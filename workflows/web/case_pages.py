@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
-from engine.cases import casefile, primary_worker
+from engine.cases import casefile, primary_worker, referrals
 from engine.definitions.diagrams import instance_diagram
 from engine.errors import Conflict, InvalidInput, InvalidTaskData
 from engine.identity import emergency
@@ -218,6 +218,13 @@ def break_glass() -> Response | tuple[str, int]:
     return redirect(url_for("web.case_page", case_id=grant.case_id))
 
 
+# What a referral may become from each status, as the page offers it (the engine decides).
+NEXT_STATUSES = {
+    status: [later for later, rank in referrals.RANK.items() if rank > referrals.RANK[status]]
+    for status in referrals.RANK
+}
+
+
 def case_page_with(
     case_id: uuid.UUID,
     contact: dict[str, Any] | None = None,
@@ -226,6 +233,7 @@ def case_page_with(
     restriction_error: str | None = None,
     worker_error: str | None = None,
     document_error: str | None = None,
+    referral_error: str | None = None,
 ) -> tuple[str, int]:
     """The case page; a refused form of it comes back with its error beside it."""
     principal, ctx = who(), engine()
@@ -259,6 +267,11 @@ def case_page_with(
         startable=messages.startable(ctx, principal) if case["status"] == "open" else [],
         shelf=view["shelf"],
         document_error=document_error,
+        referrals=view["referrals"],
+        referral_error=referral_error,
+        services=referrals.services_of(ctx, case["profile_id"]),
+        providers=referrals.providers(ctx),
+        next_statuses=NEXT_STATUSES,
     )
     return page, status
 

@@ -115,6 +115,8 @@ SENTENCES: dict[str, str] = {
     "timer.fired": "A timer fell due ({timer})",
     "message.delivered": "“{message}” arrived",
     "document.added": "{actor} kept a document ({category})",
+    "referral.sent": "{actor} made a referral to {provider} ({service})",
+    "referral.status_changed": "{actor} recorded a referral to {provider} as {status}",
     "document.read": "{actor} downloaded a document",
     "document.deleted": "{actor} deleted a document's file: {reason}",
 }

@@ -1,0 +1,116 @@
+"""Referrals to partner agencies: a provider offers the jurisdiction's services; a family
+member is referred only to a provider offering the service; what became of the referral moves
+forward only, each step dated and noted; other systems hear of it by ids and status alone;
+and the court report lists the referrals and their outcome."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from conftest import DESIGNER, ROOT
+from cps_cases import CpsCase, reported, texas
+from engine.cases import referrals
+from engine.cases.court_report import court_report_html
+from engine.context import EngineContext
+from engine.definitions.bundle import read_bundle
+from engine.definitions.deployments import deploy_bundle
+from engine.definitions.versions import Deployment
+from engine.errors import Conflict, Forbidden, InvalidInput
+from engine.identity.users import Principal
+from engine.storage.tables import CasePerson, OutboxEvent
+
+ALEX = Principal("alex", "Alex", frozenset({"administrator"}), None)
+IVY = Principal("ivy.investigator", "Ivy", frozenset({"investigator"}), "north")
+SUE = Principal(
+    "sue.supervisor", "Sue", frozenset({"supervisor"}), "north",
+    supervised_teams=frozenset({"north"}),
+)  # fmt: skip
+
+
+@pytest.fixture
+def cps(ctx: EngineContext) -> Deployment:
+    ctx.clock.move_to(datetime(2025, 1, 1, tzinfo=UTC))  # type: ignore[attr-defined]
+    return deploy_bundle(ctx, DESIGNER, read_bundle([ROOT / "bpmn"]))
+
+
+def family(ctx: EngineContext) -> tuple[CpsCase, str]:
+    case = reported(ctx, texas(2025, 3, 3, 9, 15), [("Lia Moreno", "2021-11-02")])
+    with ctx.db.reader() as session:
+        mother = session.scalar(
+            select(CasePerson.id).where(
+                CasePerson.case_id == case.id, CasePerson.role == "caregiver"
+            )
+        )
+    return case, str(mother)
+
+
+def directory(ctx: EngineContext) -> None:
+    referrals.save_provider(ctx, ALEX, referrals.NewProvider(
+        "hope-house", "Hope House", ["parenting", "counselling"], area="Travis County",
+        languages=("English", "Spanish"), capacity=12,
+    ))  # fmt: skip
+    referrals.save_provider(ctx, ALEX, referrals.NewProvider(
+        "safe-roof", "Safe Roof", ["housing"], area="Austin",
+    ))  # fmt: skip
+
+
+def test_a_referral_goes_only_to_a_provider_offering_the_service(
+    ctx: EngineContext, cps: Deployment
+) -> None:
+    directory(ctx)
+    case, mother = family(ctx)
+    with pytest.raises(Forbidden):
+        referrals.save_provider(ctx, IVY, referrals.NewProvider("x", "X", ["housing"]))
+    with pytest.raises(InvalidInput, match="no such service"):
+        referrals.save_provider(ctx, ALEX, referrals.NewProvider("x", "X", ["astrology"]))
+    with pytest.raises(InvalidInput, match="Safe Roof does not offer Parenting classes"):
+        referrals.refer(ctx, IVY, case.id, referrals.NewReferral(
+            mother, "parenting", "safe-roof", "parenting support after the report"))  # fmt: skip
+    made = referrals.refer(ctx, IVY, case.id, referrals.NewReferral(
+        mother, "parenting", "hope-house", "parenting support after the report"))  # fmt: skip
+    assert (made["status"], made["provider"], made["service_title"]) == (
+        "sent",
+        "Hope House",
+        "Parenting classes",
+    )
+    assert [p["id"] for p in referrals.providers(ctx, "housing")] == ["safe-roof"]
+
+
+def test_what_became_of_a_referral_moves_forward_only(ctx: EngineContext, cps: Deployment) -> None:
+    directory(ctx)
+    case, mother = family(ctx)
+    made = referrals.refer(ctx, IVY, case.id, referrals.NewReferral(
+        mother, "housing", "safe-roof", "the family lost its flat"))  # fmt: skip
+    rid = uuid.UUID(made["id"])
+    ctx.clock.move_to(texas(2025, 3, 10, 12))  # type: ignore[attr-defined]
+    referrals.move(ctx, IVY, case.id, rid, "accepted", date(2025, 3, 5), "a flat from April")
+    with pytest.raises(Conflict, match="forward only"):
+        referrals.move(ctx, IVY, case.id, rid, "sent")
+    with pytest.raises(Conflict):
+        referrals.move(ctx, IVY, case.id, rid, "declined")  # accepted and declined are one step
+    with pytest.raises(InvalidInput, match="before"):
+        referrals.move(ctx, IVY, case.id, rid, "scheduled", date(2025, 3, 4))
+    with pytest.raises(InvalidInput, match="after today"):
+        referrals.move(ctx, IVY, case.id, rid, "scheduled", date(2025, 3, 11))
+    done = referrals.move(ctx, IVY, case.id, rid, "completed", date(2025, 3, 9), "moved in")
+    assert [h["status"] for h in done["history"]] == ["sent", "accepted", "completed"]
+    with pytest.raises(Conflict):
+        referrals.move(ctx, IVY, case.id, rid, "not_engaged")
+
+    with ctx.db.reader() as session:
+        events = session.scalars(
+            select(OutboxEvent).where(OutboxEvent.topic.like("referral.%"))
+        ).all()
+    assert [(e.topic, e.payload["data"]["status"]) for e in events] == [
+        ("referral.sent", "sent"),
+        ("referral.status_changed", "accepted"),
+        ("referral.status_changed", "completed"),
+    ]
+    assert all("Moreno" not in str(e.payload) and "flat" not in str(e.payload) for e in events)
+
+    report = court_report_html(ctx, SUE, case.id)
+    assert "Safe Roof" in report and "completed" in report and "moved in" in report
