@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.cases.reads import reading_case
-from engine.context import Actor, EngineContext
+from engine.context import SYSTEM, Actor, EngineContext
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.identity.access import readable_case, require
 from engine.identity.users import Principal
-from engine.storage.tables import Case, CasePerson, Provider, Referral
+from engine.notifications.queue import notify
+from engine.storage.tables import Alert, AlertRecipient, Case, CasePerson, Provider, Referral
 from engine.storage.uow import UnitOfWork
 
 # How far along each status is: a referral moves to a later rank, never back or sideways.
@@ -150,6 +151,8 @@ def refer(
         if not 10 <= len(new.reason.strip()) <= 4000:
             raise InvalidInput("say why the referral is made (10 to 4000 characters)")
         day = _local_day(ctx, session, case, now)
+        profile = _profile(ctx, session, case)
+        days = int(profile.data.get("referral_answer_days", 10)) if profile else 10
         row = Referral(
             id=uuid.uuid4(),
             case_id=case.id,
@@ -162,6 +165,7 @@ def refer(
             status_on=day,
             history=[{"status": "sent", "on": day.isoformat(), "by": principal.id, "note": ""}],
             made_by=principal.id,
+            answer_due_at=now + timedelta(days=days),
         )
         session.add(row)
         _written(uow, principal.actor, case, row, "referral.sent", now)
@@ -249,6 +253,69 @@ def _described(ctx: EngineContext, session: Session, case: Case, row: Referral) 
     return _referral(row, provider, person, services_in(ctx, session, case.profile_id))
 
 
+def raise_unanswered(ctx: EngineContext) -> int:
+    """Tell the worker who made a referral that its provider has not answered within the
+    jurisdiction's ``data.referral_answer_days`` (an alert and a notification, once)."""
+    now = ctx.clock.now()
+    raised = 0
+    with UnitOfWork(ctx.db.writer) as uow:
+        session = uow.session
+        waiting = session.scalars(
+            select(Referral)
+            .where(
+                Referral.status == "sent",
+                Referral.answer_due_at <= now,
+                Referral.alerted_at.is_(None),
+            )
+            .order_by(Referral.answer_due_at)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for row in waiting:
+            case = session.get(Case, row.case_id)
+            assert case is not None and row.answer_due_at is not None
+            due = row.answer_due_at
+            days = (due - row.sent_at).days
+            provider = session.get(Provider, row.provider_id)
+            services = services_in(ctx, session, case.profile_id)
+            sent_on = row.status_on.strftime("%a %d %b %Y") if row.history else "earlier"
+            alert = Alert(
+                id=uuid.uuid4(),
+                kind="referral",
+                case_id=case.id,
+                message=(
+                    f"The referral to {provider.name if provider else row.provider_id} for "
+                    f"{services.get(row.service, row.service)}, sent {sent_on}, is unanswered "
+                    f"after {days} days (case {case.case_number})"
+                ),
+                due_at=due,
+                raised_at=now,
+            )
+            session.add(alert)
+            session.flush()
+            # Who made the referral, and the case's worker when that is someone else.
+            roles = {"referrer": row.made_by}
+            if case.assigned_to and case.assigned_to != row.made_by:
+                roles["case_worker"] = case.assigned_to
+            for role, user_id in roles.items():
+                session.add(AlertRecipient(alert_id=alert.id, role=role, user_id=user_id))
+            told = sorted(roles.values())
+            notify(session, told, "referral", case, f"/cases/{case.id}#referrals", now)
+            row.alerted_at = now
+            uow.audit(
+                at=now,
+                actor_id=SYSTEM.id,
+                actor_role=SYSTEM.role,
+                action="alert.raised",
+                case_id=case.id,
+                kind="referral",
+                referral=str(row.id),
+                recipients=told,
+            )
+            raised += 1
+        uow.commit()
+    return raised
+
+
 def referrals_of(
     ctx: EngineContext, principal: Principal, case_id: uuid.UUID
 ) -> list[dict[str, Any]]:
@@ -282,10 +349,14 @@ def _person(session: Session, case: Case, person_id: str) -> CasePerson:
     return person
 
 
-def _local_day(ctx: EngineContext, session: Session, case: Case, at: Any) -> date:
-    from engine.cases.casefile import newest_profile
+def _profile(ctx: EngineContext, session: Session, case: Case) -> Any:
+    from engine.cases.casefile import newest_profile  # the case file reads referrals: late
 
-    profile = newest_profile(ctx, session, case.profile_id)
+    return newest_profile(ctx, session, case.profile_id)
+
+
+def _local_day(ctx: EngineContext, session: Session, case: Case, at: Any) -> date:
+    profile = _profile(ctx, session, case)
     return at.astimezone(profile.calendar.zone).date() if profile is not None else at.date()
 
 

@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from engine.cases import referrals
 from engine.context import SYSTEM, EngineContext
 from engine.deadlines.alerts import raise_due_alerts
 from engine.errors import Conflict, EngineError, NotFound, ScriptFailed
@@ -73,7 +74,11 @@ def fire_due_timers(
         seen.update(claimed)
         for timer_id in claimed:
             _fire_one(ctx, worker, timer_id, policy, report)
-    report.alerts = raise_due_alerts(ctx, worker=worker) + emergency.send_due_notices(ctx)
+    report.alerts = (
+        raise_due_alerts(ctx, worker=worker)
+        + emergency.send_due_notices(ctx)
+        + referrals.raise_unanswered(ctx)
+    )
     return report
 
 

@@ -25,6 +25,7 @@ SAID = {
     "overdue": "Work on a case is overdue",
     "escalation": "Overdue work on a case was escalated to you",
     "break_glass": "A case was opened by breaking the glass",
+    "referral": "A referral you made is still unanswered",
 }
 IMMEDIATE, DIGEST, NONE = "immediate", "digest", "none"
 PREFERENCES = (IMMEDIATE, DIGEST, NONE)

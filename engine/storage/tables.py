@@ -489,6 +489,7 @@ class Referral(Base):
     completed or not engaged)."""
 
     __tablename__ = "referrals"
+    __table_args__ = (Index("ix_referrals_unanswered", "status", "answer_due_at"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -501,6 +502,10 @@ class Referral(Base):
     status_on: Mapped[date]
     history: Mapped[list[Any]]
     made_by: Mapped[str] = mapped_column(String(200))
+    # By when the provider should have answered (the profile's days), and when the worker was
+    # told it had not (once).
+    answer_due_at: Mapped[datetime | None]
+    alerted_at: Mapped[datetime | None]
 
 
 class RecordEntry(Base):

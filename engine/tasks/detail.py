@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.cases import record, redaction
+from engine.cases import record, redaction, referrals
 from engine.cases.facts import value_in_words
 from engine.cases.reads import reading_task
 from engine.cases.subjects import form_for_case
@@ -25,7 +25,7 @@ from engine.storage.tables import (
     RecordEntry,
     TaskComment,
 )
-from engine.tasks.form_schemas import CONFIRMATION_SCHEMA, reviewed_kinds
+from engine.tasks.form_schemas import CONFIRMATION_SCHEMA, referrals_mode, reviewed_kinds
 from engine.tasks.worklists import task_json
 
 
@@ -83,6 +83,12 @@ def task_detail(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) ->
         result["subject_id"], result["subject"] = task.subject_id, task.subject
         # The supervisor's reasons, when an approval sent this work back.
         result["returned_notes"] = redactor.text(str(data.get("returned_notes") or ""))
+        # A plan's referrals: made from its task, or followed on it (their outcomes are the
+        # plan's progress).
+        result["referrals_mode"] = referrals_mode(result["form"])
+        result["referrals"] = (
+            referrals.on_case(ctx, session, case) if result["referrals_mode"] else []
+        )
         forms = record.forms_typed_in(ctx, session, case, {})
         # What was submitted, by whom and when (a completed task)…
         result["record"] = record.entries(session, case.id, redactor, forms, task_id=task.id)

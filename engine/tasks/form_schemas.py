@@ -143,6 +143,16 @@ def _hearing_problems(schema: dict[str, Any]) -> list[str]:
     return []
 
 
+# On a plan's form: the case's referrals are made from it ("make") or followed on it ("follow").
+REFERRALS_KEY = "x-casework-referrals"
+REFERRAL_MODES = ("make", "follow")
+
+
+def referrals_mode(schema: dict[str, Any] | None) -> str | None:
+    mode = (schema or {}).get(REFERRALS_KEY)
+    return mode if mode in REFERRAL_MODES else None
+
+
 def reviewed_kinds(schema: dict[str, Any]) -> list[str]:
     return [str(kind) for kind in schema.get(REVIEWS_KEY, [])]
 
@@ -186,6 +196,8 @@ def spec_problems(schema: dict[str, Any]) -> list[str]:
     """What is wrong with a form's record declaration (for validation before deploy)."""
     declared = schema.get(RECORD_KEY)
     problems: list[str] = _choice_problems(schema) + _hearing_problems(schema)
+    if REFERRALS_KEY in schema and schema[REFERRALS_KEY] not in REFERRAL_MODES:
+        problems.append(f'{REFERRALS_KEY} is "make" or "follow"')
     if declared is None:
         return problems
     if not isinstance(declared, dict) or not str(declared.get("kind", "")).isidentifier():

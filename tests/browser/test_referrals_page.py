@@ -125,3 +125,43 @@ def signed(site: Any, source: str, secret: str, webhook_id: str, event: dict[str
     headers = signed_headers(secret, webhook_id, site.ctx.clock.now(), body)
     return requests.post(f"{site.base}/api/v1/inbound/{source}", data=body, headers=headers,
                          timeout=30)  # fmt: skip
+
+
+def test_a_family_plan_makes_its_referrals_and_shows_their_progress(
+    sign_in: Any, site: Any
+) -> None:
+    from cps_cases import CASEWORKER, open_quiet_case, texas
+    from engine.cases import referrals
+    from engine.identity.users import load_principal
+
+    alex = load_principal(site.ctx, "alex")
+    assert alex is not None
+    hope = referrals.NewProvider("hope-house", "Hope House", ["parenting"], area="Travis County")
+    referrals.save_provider(site.ctx, alex, hope)
+    case = open_quiet_case(site.ctx, [("Ana", "2016-04-04")])
+    case.at(texas(2025, 4, 1, 9, 0))
+    case.message(
+        "services_requested", {"from": "investigation", "final_risk": "HIGH", "case_action": "OPEN"}
+    )
+    case.complete("ten_day_contacts", {"contacts_completed_on": case.today()}, CASEWORKER)
+    plan = case.task("family_plan")
+
+    cal = sign_in("cal")
+    cal.go(f"/tasks/{plan.id}")
+    panel = cal.page.locator("#plan-referrals")
+    expect(panel.locator("#referral-progress")).to_contain_text("0 referrals")
+    panel.locator("#make-referral summary").click()
+    panel.locator("#referral-person").select_option(label="Maria (caregiver)")
+    panel.locator("#referral-service").select_option("parenting")
+    panel.locator("#referral-provider").select_option("hope-house")
+    panel.locator("#referral-reason").fill("parenting classes, as the plan says")
+    panel.locator("button", has_text="Send the referral").click()
+
+    # Back on the plan's task, the referral is part of its progress.
+    expect(cal.page.locator(".flash.info")).to_contain_text("referred to Hope House")
+    assert f"/tasks/{plan.id}" in cal.page.url
+    expect(cal.page.locator("#referral-progress")).to_contain_text(
+        "1 referral: 0 completed, 1 sent"
+    )
+    assert violations(cal.page) == []
+    cal.shot("referrals-from-the-family-plan")

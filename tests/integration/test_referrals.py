@@ -114,3 +114,46 @@ def test_what_became_of_a_referral_moves_forward_only(ctx: EngineContext, cps: D
 
     report = court_report_html(ctx, SUE, case.id)
     assert "Safe Roof" in report and "completed" in report and "moved in" in report
+
+
+def test_a_referral_left_unanswered_alerts_its_worker_once(
+    ctx: EngineContext, cps: Deployment
+) -> None:
+    directory(ctx)
+    case, mother = family(ctx)
+    ctx.clock.move_to(texas(2025, 3, 4, 10))  # type: ignore[attr-defined]
+    referrals.refer(ctx, IVY, case.id, referrals.NewReferral(
+        mother, "housing", "safe-roof", "the family lost its flat"))  # fmt: skip
+    answered = referrals.refer(ctx, IVY, case.id, referrals.NewReferral(
+        mother, "parenting", "hope-house", "parenting support after the report"))  # fmt: skip
+    referrals.move(ctx, IVY, case.id, uuid.UUID(answered["id"]), "accepted")
+
+    case.at(texas(2025, 3, 14, 9))  # nine days and some hours: not yet
+    assert unanswered_alerts(ctx) == []
+    case.at(texas(2025, 3, 14, 11))  # ten days (the profile's referral_answer_days)
+    [(message, recipients)] = unanswered_alerts(ctx)
+    assert (
+        "Safe Roof for Housing assistance, sent Tue 04 Mar 2025, is unanswered after 10" in message
+    )
+    assert "ivy.investigator" in recipients
+    case.at(texas(2025, 3, 20, 11))
+    assert len(unanswered_alerts(ctx)) == 1  # once
+
+
+def unanswered_alerts(ctx: EngineContext) -> list[tuple[str, list[str]]]:
+    from engine.storage.tables import Alert, AlertRecipient
+
+    with ctx.db.reader() as session:
+        alerts = session.scalars(select(Alert).where(Alert.kind == "referral")).all()
+        return [
+            (
+                a.message,
+                sorted(
+                    r.user_id or ""
+                    for r in session.scalars(
+                        select(AlertRecipient).where(AlertRecipient.alert_id == a.id)
+                    )
+                ),
+            )
+            for a in alerts
+        ]

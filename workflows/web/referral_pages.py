@@ -13,7 +13,7 @@ from engine.cases import referrals
 from engine.errors import Conflict, InvalidInput
 from workflows.web.admin_pages import admin_page_with
 from workflows.web.case_pages import case_page_with
-from workflows.web.site import bp, engine, signed_in, who
+from workflows.web.site import back, bp, engine, signed_in, who
 
 
 @bp.post("/cases/<uuid:case_id>/referrals")
@@ -29,7 +29,8 @@ def make_referral(case_id: uuid.UUID) -> Response | tuple[str, int]:
     except InvalidInput as exc:
         return case_page_with(case_id, referral_error=exc.message, status=422)
     flash(f"{made['person']} referred to {made['provider']} for {made['service_title']}.", "info")
-    return redirect(url_for("web.case_page", case_id=case_id, _anchor="referrals"))
+    # Made from a plan's task: back to it (the form carries where it came from).
+    return back("web.case_page", case_id=case_id, _anchor="referrals")
 
 
 @bp.post("/cases/<uuid:case_id>/referrals/<uuid:referral_id>/status")

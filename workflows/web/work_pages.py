@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
-from engine.cases import casefile, history
+from engine.cases import casefile, history, referrals
 from engine.cases.facts import describe
 from engine.deadlines import alerts
 from engine.errors import Conflict, EngineError, InvalidInput, InvalidTaskData, NotFound
@@ -133,6 +133,11 @@ def _task_page(
         # Where the person came from (the Team page): they go back there when done.
         back_to=_own_page(request.values.get("next", "")),
         may_link=bool(principal.roles & (INTAKE_ROLES | SUPERVISING_ROLES)),
+        # A plan's task makes referrals: the services and providers its form offers.
+        services=referrals.services_of(engine(), case["profile_id"])
+        if task["referrals_mode"] == "make"
+        else {},
+        providers=referrals.providers(engine()) if task["referrals_mode"] == "make" else [],
     )
     return page, status
 
