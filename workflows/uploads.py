@@ -20,7 +20,7 @@ from flask import request
 
 from engine.cases.documents import NewDocument
 from engine.definitions.bundle import MAX_FILE_BYTES
-from engine.errors import InvalidDefinition, Problem
+from engine.errors import InvalidDefinition, InvalidInput, Problem
 
 MAX_UNPACKED_BYTES = 50 * 1024 * 1024  # everything the zips of one upload unpack to
 MAX_ZIP_FILES = 500
@@ -115,6 +115,17 @@ def _member(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, allowance: _Allowa
     return b"".join(chunks)
 
 
+def _yes_or_no(said: str) -> bool:
+    """A form's yes/no: what is not clearly one or the other is refused, not taken as no (a
+    document that identifies the reporter must never be shown by mistake)."""
+    value = said.strip().lower()
+    if value in ("true", "on", "1", "yes"):
+        return True
+    if value in ("", "false", "off", "0", "no"):
+        return False
+    raise InvalidInput(f"identifies_reporter is true or false, not {said!r}")
+
+
 def uploaded_document() -> NewDocument:
     """A document sent as a multipart form: its ``file``, ``title``, ``category``, whether it
     ``identifies_reporter``, and what it concerns (``link_kind``, ``link_id``). The API and the
@@ -131,7 +142,7 @@ def uploaded_document() -> NewDocument:
         content=upload.read() if upload else b"",
         title=request.form.get("title", ""),
         category=request.form.get("category", "").strip(),
-        identifies_reporter=request.form.get("identifies_reporter", "") in ("true", "on", "1"),
+        identifies_reporter=_yes_or_no(request.form.get("identifies_reporter", "")),
         link_kind=link_kind,
         link_id=link_id or None,
     )

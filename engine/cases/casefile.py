@@ -302,7 +302,7 @@ def case_page(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> d
             # Entries are amended by who entered them, or by the case's supervision chain.
             "may_amend_any": supervises(read.session, read.principal, read.case),
             "shelf": documents.on_shelf(read.ctx, read.session, read.principal, read.case),
-            "referrals": referrals.on_case(read.ctx, read.session, read.case),
+            "referrals": referrals.on_case(read.ctx, read.session, read.case, read.redactor),
         }
 
     return _read(ctx, principal, case_id, "case page", build)
@@ -316,7 +316,7 @@ def report_view(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) ->
             "case": _case_file(read),
             "contacts": _contacts(read),
             "shelf": documents.on_shelf(read.ctx, read.session, read.principal, read.case),
-            "referrals": referrals.on_case(read.ctx, read.session, read.case),
+            "referrals": referrals.on_case(read.ctx, read.session, read.case, read.redactor),
             "redacted": read.redactor.hides,
         }
 

@@ -31,6 +31,12 @@ COURT = ("court",)
 
 
 def court_report_html(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> str:
+    return court_report(ctx, principal, case_id)[0]
+
+
+def court_report(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> tuple[str, bool]:
+    """The report's HTML, and whether it names the reporter (the reader may see them): a
+    copy kept on the case is then marked so, and only who may see the reporter sees it."""
     view = casefile.report_view(ctx, principal, case_id)
     template, zone = _template(ctx, view["case"]["profile_id"])
     context = _context(view, zone, principal, ctx.clock.now())
@@ -48,7 +54,7 @@ def court_report_html(ctx: EngineContext, principal: Principal, case_id: uuid.UU
             redacted=view["redacted"],
         )
         uow.commit()
-    return html
+    return html, not view["redacted"]
 
 
 def _template(ctx: EngineContext, profile_id: str) -> tuple[str, ZoneInfo]:
@@ -107,10 +113,11 @@ def _context(
         "findings": kinds(("finding",)),
         "assessments": kinds(ASSESSMENTS),
         "chronology": chronology,
-        # Each child's placements, by the child's name.
-        "placements": {
-            names.get(child, "a child"): stays for child, stays in case["placements"].items()
-        },
+        # Each child's placements, with the child's name (two children may share one).
+        "placements": [
+            {"child": names.get(child, "a child"), "stays": stays}
+            for child, stays in case["placements"].items()
+        ],
         "services": kinds(SERVICES),
         "referrals": view["referrals"],
         "permanency": kinds(PERMANENCY),

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from engine.cases import redaction
 from engine.cases.reads import reading_case
+from engine.cases.redaction import Redactor
 from engine.context import EngineContext
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.identity.access import readable_case, supervises
@@ -102,7 +103,12 @@ def upload(
             raise InvalidInput(f"the file is larger than {max_bytes // (1024 * 1024)} MB")
         content_type = kept_type(new.content, new.declared_type)
         title = new.title.strip() or new.filename.strip()
-        if not title or len(title) > 300 or len(new.filename) > 300:
+        if (
+            not title
+            or len(title) > 300
+            or len(new.filename) > 300
+            or "\x00" in title + new.filename
+        ):
             raise InvalidInput("a document needs a title of at most 300 characters")
         categories = categories_of(ctx, uow.session, case)
         if new.category not in categories:
@@ -160,12 +166,17 @@ def on_shelf(
     ctx: EngineContext, session: Session, principal: Principal, case: Case
 ) -> dict[str, Any]:
     """``shelf`` inside a read of the case already made (the case page reads it once)."""
-    hides = redaction.for_case(session, principal, case.id).hides
+    redactor = redaction.for_case(session, principal, case.id)
     rows = session.scalars(
         select(Document).where(Document.case_id == case.id).order_by(Document.uploaded_at)
     ).all()
     return {
-        "documents": [_json(row) for row in rows if not (hides and row.identifies_reporter)],
+        # Free text (a title, a file name, a reason) may name the reporter too: cut as elsewhere.
+        "documents": [
+            _cut(_json(row), redactor)
+            for row in rows
+            if not (redactor.hides and row.identifies_reporter)
+        ],
         "categories": categories_of(ctx, session, case),
     }
 
@@ -263,6 +274,13 @@ def _document(
     if row.identifies_reporter and redaction.for_case(session, principal, case.id).hides:
         raise NotFound(f"no document {document_id} on this case")  # as the reporter: unseen
     return row
+
+
+def _cut(described: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
+    for key in ("title", "filename", "delete_reason"):
+        if described[key]:
+            described[key] = redactor.text(described[key])
+    return described
 
 
 def _json(row: Document) -> dict[str, Any]:

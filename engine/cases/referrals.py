@@ -9,6 +9,7 @@ referred to for a service it offers. Events name the referral, its case and its 
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -17,7 +18,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.cases import redaction
 from engine.cases.reads import reading_case
+from engine.cases.redaction import Redactor
 from engine.context import SYSTEM, Actor, EngineContext
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.identity.access import readable_case, require
@@ -39,6 +42,8 @@ RANK = {
 FINAL = {"declined", "completed", "not_engaged"}
 DEFAULT_SERVICES = {"other": "Other service"}
 ADMIN = "administrator"
+PROVIDER_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
+MAX_CAPACITY = 100_000
 
 
 # -- the directory ------------------------------------------------------------------------
@@ -59,16 +64,22 @@ class NewProvider:
 def save_provider(ctx: EngineContext, principal: Principal, new: NewProvider) -> dict[str, Any]:
     """Add a provider to the directory, or change one (an administrator's act)."""
     require(principal, ADMIN)
-    if not new.id.strip() or not new.name.strip():
-        raise InvalidInput("a provider needs an id and a name")
+    if not PROVIDER_ID.fullmatch(new.id.strip()):
+        raise InvalidInput("a provider's id is 1 to 100 lower-case letters, digits, - and _")
+    texts = {"name": (new.name, 200), "area": (new.area, 200), "contact": (new.contact, 300)}
+    for field, (text, most) in texts.items():
+        if len(text.strip()) > most or "\x00" in text:
+            raise InvalidInput(f"a provider's {field} is text of at most {most} characters")
+    if not new.name.strip():
+        raise InvalidInput("a provider needs a name")
     if not new.services:
         raise InvalidInput("a provider offers at least one service")
     known = services_of(ctx)
     unknown = sorted(set(new.services) - set(known))
     if unknown:
         raise InvalidInput(f"no such service: {', '.join(unknown)} (the profile names them)")
-    if new.capacity is not None and new.capacity < 0:
-        raise InvalidInput("capacity is a number of families, 0 or more")
+    if new.capacity is not None and not 0 <= new.capacity <= MAX_CAPACITY:
+        raise InvalidInput(f"capacity is a number of families, 0 to {MAX_CAPACITY}")
     with UnitOfWork(ctx.db.writer) as uow:
         row = uow.session.get(Provider, new.id.strip()) or Provider(id=new.id.strip())
         row.name, row.services = new.name.strip(), sorted(set(new.services))
@@ -148,7 +159,7 @@ def refer(
             raise InvalidInput(f"no provider {new.provider_id!r} in the directory")
         if new.service not in provider.services:
             raise InvalidInput(f"{provider.name} does not offer {services[new.service]}")
-        if not 10 <= len(new.reason.strip()) <= 4000:
+        if not 10 <= len(new.reason.strip()) <= 4000 or "\x00" in new.reason:
             raise InvalidInput("say why the referral is made (10 to 4000 characters)")
         day = _local_day(ctx, session, case, now)
         profile = _profile(ctx, session, case)
@@ -320,11 +331,14 @@ def referrals_of(
     ctx: EngineContext, principal: Principal, case_id: uuid.UUID
 ) -> list[dict[str, Any]]:
     with reading_case(ctx, principal, case_id, "referrals") as (session, case):
-        return on_case(ctx, session, case)
+        return on_case(ctx, session, case, redaction.for_case(session, principal, case.id))
 
 
-def on_case(ctx: EngineContext, session: Session, case: Case) -> list[dict[str, Any]]:
-    """``referrals_of`` inside a read of the case already made (the case page, the report)."""
+def on_case(
+    ctx: EngineContext, session: Session, case: Case, redactor: Redactor
+) -> list[dict[str, Any]]:
+    """``referrals_of`` inside a read of the case already made (the case page, the report);
+    the reasons and notes cut of the reporter as the reader must have them."""
     services = services_in(ctx, session, case.profile_id)
     found = []
     for row, provider, person in session.execute(
@@ -334,7 +348,13 @@ def on_case(ctx: EngineContext, session: Session, case: Case) -> list[dict[str, 
         .where(Referral.case_id == case.id)
         .order_by(Referral.sent_at, Referral.id)
     ):
-        found.append(_referral(row, provider, person, services))
+        described = _referral(row, provider, person, services)
+        described["reason"] = redactor.text(described["reason"])
+        described["history"] = [
+            {**step, "note": redactor.text(str(step.get("note") or ""))}
+            for step in described["history"]
+        ]
+        found.append(described)
     return found
 
 

@@ -703,10 +703,15 @@ def _load_reports(
         except TemplateSyntaxError as exc:
             problems.append(Problem(path, f"template syntax: {exc.message}", exc.lineno))
             continue
+        except RecursionError:
+            problems.append(Problem(path, "the template nests too deeply to be read"))
+            continue
         reports[path] = source
     for profile in profiles.values():
         named = profile.data.get("court_report")
-        if named is not None and named not in bundle.of_kind("report"):
+        if named is not None and (
+            not isinstance(named, str) or named not in bundle.of_kind("report")
+        ):
             problems.append(
                 Problem(
                     f"profiles/{profile.id}.json",

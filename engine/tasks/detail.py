@@ -79,7 +79,10 @@ def task_detail(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) ->
             for key, value in result["context"].items()
             if not key.endswith("_id")  # the process's own references, not the family's facts
         }
-        result["draft"] = redactor.value(task.draft)
+        # A decision asked afresh is not carried over by a draft either (another holder's).
+        result["draft"] = redactor.value(
+            {k: v for k, v in task.draft.items() if k not in fresh} if task.draft else task.draft
+        )
         result["subject_id"], result["subject"] = task.subject_id, task.subject
         # The supervisor's reasons, when an approval sent this work back.
         result["returned_notes"] = redactor.text(str(data.get("returned_notes") or ""))
@@ -87,7 +90,7 @@ def task_detail(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) ->
         # plan's progress).
         result["referrals_mode"] = referrals_mode(result["form"])
         result["referrals"] = (
-            referrals.on_case(ctx, session, case) if result["referrals_mode"] else []
+            referrals.on_case(ctx, session, case, redactor) if result["referrals_mode"] else []
         )
         forms = record.forms_typed_in(ctx, session, case, {})
         # What was submitted, by whom and when (a completed task)…

@@ -88,6 +88,8 @@ def test_documents_are_kept_downloaded_refused_and_deleted_from_the_case_page(
     expect(sue.page.locator(".flash.info")).to_contain_text("Court report")
     kept = sue.page.locator("#document-list tr", has_text="Court report, ")
     expect(kept).to_contain_text("Court report")
+    # Sue may see the reporter, so her copy names them: it is kept as identifying them.
+    expect(kept).to_contain_text("identifies the reporter")
     with sue.page.expect_download() as downloaded:
         kept.locator("a").click()
     assert number in " ".join(p.extract_text() for p in PdfReader(downloaded.value.path()).pages)

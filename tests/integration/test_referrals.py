@@ -157,3 +157,22 @@ def unanswered_alerts(ctx: EngineContext) -> list[tuple[str, list[str]]]:
             )
             for a in alerts
         ]
+
+
+def test_a_reason_or_note_naming_the_reporter_is_cut_for_who_may_not_see_them(
+    ctx: EngineContext, cps: Deployment
+) -> None:
+    directory(ctx)
+    case, mother = family(ctx)
+    with ctx.db.writer() as session:
+        session.add(CasePerson(id=uuid.uuid4(), case_id=case.id, role="reporter",
+                               name="Rita Reporter"))  # fmt: skip
+        session.commit()
+    made = referrals.refer(ctx, SUE, case.id, referrals.NewReferral(
+        mother, "housing", "safe-roof", "Rita Reporter says the flat is gone"))  # fmt: skip
+    referrals.move(ctx, SUE, case.id, uuid.UUID(made["id"]), "accepted", note="told Rita Reporter")
+    [seen_by_sue] = referrals.referrals_of(ctx, SUE, case.id)
+    assert "Rita Reporter" in seen_by_sue["reason"]
+    [seen_by_ivy] = referrals.referrals_of(ctx, IVY, case.id)
+    assert "Rita Reporter" not in seen_by_ivy["reason"]
+    assert "Rita Reporter" not in seen_by_ivy["history"][-1]["note"]

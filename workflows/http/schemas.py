@@ -419,7 +419,7 @@ PROVIDER = obj(
     area={"type": "string", "maxLength": 200},
     contact={"type": "string", "maxLength": 300},
     languages={"type": "array", "items": STR},
-    capacity={"type": ["integer", "null"], "minimum": 0},
+    capacity={"type": ["integer", "null"], "minimum": 0, "maximum": 100_000},
     active=BOOL,
 )
 PROVIDER_BODY = {**PROVIDER, "additionalProperties": False}

@@ -49,9 +49,10 @@ def court_report(case_id: uuid.UUID) -> Response:
 def keep_court_report(case_id: uuid.UUID) -> Response:
     """The report as it is now, kept on the case: what went to court stays as it was."""
     ctx, principal = engine(), who()
-    html = court_reports.court_report_html(ctx, principal, case_id)
+    html, names_reporter = court_reports.court_report(ctx, principal, case_id)
     when = ctx.clock.now().astimezone(zone()).date().isoformat()
-    kept = documents.upload(ctx, principal, case_id, kept_report(html, when))
+    limit = current_app.extensions["casework"].settings.max_document_bytes
+    kept = documents.upload(ctx, principal, case_id, kept_report(html, names_reporter, when), limit)
     flash(f"“{kept['title']}” is kept on the case.", "info")
     return redirect(url_for("web.case_page", case_id=case_id, _anchor="documents"))
 

@@ -101,9 +101,10 @@ def page_headers(response: Response) -> Response:
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["Content-Security-Policy"] = (
+    response.headers.setdefault(  # a download's own, stricter policy stays
+        "Content-Security-Policy",
         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-        "font-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
+        "font-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
     )
     return response
 

@@ -68,7 +68,8 @@
   // back if the page is reloaded. Each save moves the task's version on; the form follows.
   document.querySelectorAll('form[data-autosave]').forEach(function (form) {
     var status = document.getElementById('autosave-status');
-    var key = 'casework-draft:' + form.dataset.autosave;
+    // One person's unsaved text is theirs: another signing in on the same tab does not get it.
+    var key = 'casework-draft:' + form.dataset.reader + ':' + form.dataset.autosave;
     var version = form.querySelector('input[name=version]');
     var timer = null;
     var sending = false;
