@@ -23,12 +23,13 @@ from engine.cases.placements import placements_by_child
 from engine.cases.reads import audit_listed, reading_case
 from engine.cases.redaction import REDACTED, SHOWS_ALL, Redactor
 from engine.context import EngineContext
-from engine.deadlines.profiles import Profile
+from engine.deadlines.profiles import Profile, setting
 from engine.errors import Conflict, FieldError, Forbidden, InvalidTaskData, NotFound
 from engine.identity.access import readable_case, supervises, visible_cases
 from engine.identity.roles import INTAKE_ROLES
 from engine.identity.users import Principal
 from engine.instances.steps import INTAKE_PROCESS
+from engine.spiff.definitions import CompiledBundle
 from engine.statuses import InstanceStatus, TaskStatus, TimerStatus
 from engine.storage.tables import (
     Alert,
@@ -152,11 +153,10 @@ def intake_choices(ctx: EngineContext) -> dict[str, Any]:
     with ctx.db.reader() as session:
         # Each by its id, with the name people know it by.
         teams = dict(session.execute(select(Team.id, Team.name).order_by(Team.id)).all())
-        try:
-            version = ctx.definitions.newest_version_of(session, INTAKE_PROCESS)
-        except NotFound:
+        compiled = newest_bundle(ctx, session)
+        if compiled is None:
             return {"teams": teams, "profiles": {}, "maltreatment_types": {}}
-        profiles = ctx.definitions.compiled(session, version).profiles
+        profiles = compiled.profiles
     types: dict[str, str] = {}
     for profile_id in sorted(profiles):
         types.update(profiles[profile_id].data.get("maltreatment_types", {}))
@@ -243,7 +243,7 @@ def _filed_report(ctx: EngineContext, data: dict[str, Any], profile_id: str) -> 
     indicator)."""
     with ctx.db.reader() as session:
         profile = newest_profile(ctx, session, profile_id)
-    ticks = profile.data.get("report_indicators", {}) if profile is not None else {}
+    ticks = setting(profile, "report_indicators", {})
     narratives = [data.get("summary", "")] + [
         a.get("narrative", "") for a in data["allegations"] if a.get("narrative")
     ]
@@ -462,7 +462,7 @@ def _case_file(read: CaseRead) -> dict[str, Any]:
     result["people"] = _people(read)
     result["allegations"] = _allegations(read)
     profile = newest_profile(read.ctx, session, case.profile_id)
-    code_labels = profile.data.get("code_labels", {}) if profile is not None else {}
+    code_labels = setting(profile, "code_labels", {})
     result["decisions"] = _decisions(session, case.id, code_labels)
     result["record"] = _record(read)
     result["placements"] = placements_by_child(result["record"], _zone(read))
@@ -547,14 +547,21 @@ def _zone(read: CaseRead) -> ZoneInfo:
     return profile.calendar.zone if profile is not None else ZoneInfo("UTC")
 
 
-def newest_profile(ctx: EngineContext, session: Session, profile_id: str) -> Profile | None:
-    """A jurisdiction profile as the newest version of intake has it (None before any
-    deployment, or for a profile it does not have)."""
+def newest_bundle(ctx: EngineContext, session: Session) -> CompiledBundle | None:
+    """The newest version of intake's bundle: its profiles, forms and report templates are
+    the ones cases read now (None before any deployment)."""
     try:
         version = ctx.definitions.newest_version_of(session, INTAKE_PROCESS)
     except NotFound:
         return None
-    return ctx.definitions.compiled(session, version).profile(profile_id)
+    return ctx.definitions.compiled(session, version)
+
+
+def newest_profile(ctx: EngineContext, session: Session, profile_id: str) -> Profile | None:
+    """A jurisdiction profile as the newest version of intake has it (None before any
+    deployment, or for a profile it does not have)."""
+    compiled = newest_bundle(ctx, session)
+    return compiled.profile(profile_id) if compiled is not None else None
 
 
 def _deadlines(read: CaseRead) -> list[dict[str, Any]]:

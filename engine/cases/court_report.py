@@ -16,9 +16,9 @@ from jinja2 import TemplateError
 
 from engine.cases import casefile
 from engine.context import EngineContext
+from engine.deadlines.profiles import setting
 from engine.errors import NotFound, ScriptFailed
 from engine.identity.users import Principal
-from engine.instances.steps import INTAKE_PROCESS
 from engine.spiff.definitions import report_templates
 from engine.storage.uow import UnitOfWork
 
@@ -59,15 +59,12 @@ def court_report(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -
 
 def _template(ctx: EngineContext, profile_id: str) -> tuple[str, ZoneInfo]:
     with ctx.db.reader() as session:
-        compiled = ctx.definitions.compiled(
-            session, ctx.definitions.newest_version_of(session, INTAKE_PROCESS)
-        )
-    profile = compiled.profile(profile_id)
-    named = profile.data.get("court_report") if profile is not None else None
-    if not named or named not in compiled.reports:
+        compiled = casefile.newest_bundle(ctx, session)
+    profile = compiled.profile(profile_id) if compiled is not None else None
+    named = setting(profile, "court_report", None)
+    if compiled is None or profile is None or named not in compiled.reports:
         raise NotFound(f"the {profile_id} jurisdiction has no court report template")
-    zone = profile.calendar.zone if profile is not None else ZoneInfo("UTC")
-    return compiled.reports[named], zone
+    return compiled.reports[named], profile.calendar.zone
 
 
 def _context(

@@ -24,6 +24,7 @@ from engine.cases import redaction
 from engine.cases.reads import reading_case
 from engine.cases.redaction import Redactor
 from engine.context import EngineContext
+from engine.deadlines.profiles import setting
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.identity.access import readable_case, supervises
 from engine.identity.users import Principal
@@ -242,8 +243,7 @@ def categories_of(ctx: EngineContext, session: Session, case: Case) -> dict[str,
     """The kinds of document the case's jurisdiction keeps (code → title)."""
     from engine.cases.casefile import newest_profile
 
-    profile = newest_profile(ctx, session, case.profile_id)
-    named = profile.data.get("document_categories") if profile is not None else None
+    named = setting(newest_profile(ctx, session, case.profile_id), "document_categories", None)
     return dict(named) if isinstance(named, dict) and named else dict(DEFAULT_CATEGORIES)
 
 

@@ -22,6 +22,7 @@ from engine.cases import redaction
 from engine.cases.reads import reading_case
 from engine.cases.redaction import Redactor
 from engine.context import SYSTEM, Actor, EngineContext
+from engine.deadlines.profiles import setting
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.identity.access import readable_case, require
 from engine.identity.users import Principal
@@ -117,13 +118,12 @@ def services_of(ctx: EngineContext, profile_id: str | None = None) -> dict[str, 
 
 def services_in(ctx: EngineContext, session: Session, profile_id: str | None) -> dict[str, str]:
     """``services_of`` in a transaction already open."""
-    from engine.instances.steps import INTAKE_PROCESS
+    from engine.cases.casefile import newest_bundle  # the case file reads referrals: late
 
-    try:
-        version = ctx.definitions.newest_version_of(session, INTAKE_PROCESS)
-    except NotFound:
+    compiled = newest_bundle(ctx, session)
+    if compiled is None:
         return dict(DEFAULT_SERVICES)
-    profiles = ctx.definitions.compiled(session, version).profiles
+    profiles = compiled.profiles
     found: dict[str, str] = {}
     for pid, profile in sorted(profiles.items()):
         if profile_id is None or pid == profile_id:
@@ -162,8 +162,7 @@ def refer(
         if not 10 <= len(new.reason.strip()) <= 4000 or "\x00" in new.reason:
             raise InvalidInput("say why the referral is made (10 to 4000 characters)")
         day = _local_day(ctx, session, case, now)
-        profile = _profile(ctx, session, case)
-        days = int(profile.data.get("referral_answer_days", 10)) if profile else 10
+        days = int(setting(_profile(ctx, session, case), "referral_answer_days", 10))
         row = Referral(
             id=uuid.uuid4(),
             case_id=case.id,
@@ -268,16 +267,21 @@ def raise_unanswered(ctx: EngineContext) -> int:
     """Tell the worker who made a referral that its provider has not answered within the
     jurisdiction's ``data.referral_answer_days`` (an alert and a notification, once)."""
     now = ctx.clock.now()
+    unanswered = (
+        Referral.status == "sent",
+        Referral.answer_due_at <= now,
+        Referral.alerted_at.is_(None),
+    )
+    # Every timer tick asks: a read, and a write transaction only when one is due.
+    with ctx.db.reader() as session:
+        if session.scalar(select(Referral.id).where(*unanswered).limit(1)) is None:
+            return 0
     raised = 0
     with UnitOfWork(ctx.db.writer) as uow:
         session = uow.session
         waiting = session.scalars(
             select(Referral)
-            .where(
-                Referral.status == "sent",
-                Referral.answer_due_at <= now,
-                Referral.alerted_at.is_(None),
-            )
+            .where(*unanswered)
             .order_by(Referral.answer_due_at)
             .with_for_update(skip_locked=True)
         ).all()

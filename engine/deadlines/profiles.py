@@ -286,3 +286,8 @@ def _deadlines(
             )
         )
     return tuple(rules)
+
+
+def setting(profile: Profile | None, key: str, default: Any) -> Any:
+    """A profile's ``data`` entry, or ``default`` when there is no profile or no such entry."""
+    return profile.data.get(key, default) if profile is not None else default

@@ -15,6 +15,7 @@ from engine.cases.facts import value_in_words
 from engine.cases.reads import reading_task
 from engine.cases.subjects import form_for_case
 from engine.context import EngineContext
+from engine.deadlines.profiles import setting
 from engine.identity.users import Principal
 from engine.statuses import InstanceStatus, TaskStatus
 from engine.storage.tables import (
@@ -69,11 +70,7 @@ def task_detail(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) ->
             {k: v for k, v in data.items() if k not in fields and _plain(v)}
         )
         # The same, as a person reads it: codes in the jurisdiction's words, yes or no.
-        codes = (
-            profile.data.get("code_labels", {})
-            if (profile := compiled.profile(case.profile_id))
-            else {}
-        )
+        codes = setting(compiled.profile(case.profile_id), "code_labels", {})
         result["context_in_words"] = {
             key.replace("_", " ").capitalize(): value_in_words(value, codes)
             for key, value in result["context"].items()
