@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from engine.clock import Clock
@@ -27,3 +28,6 @@ class EngineContext:
     runtime: Runtime
     definitions: DefinitionRegistry
     clock: Clock
+    # Prints a page of HTML to PDF (WeasyPrint, wired by the composition root); without one,
+    # the court report is HTML only and a report task keeps no copy.
+    printer: Callable[[str], bytes] | None = None

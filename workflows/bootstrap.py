@@ -11,6 +11,7 @@ from engine.definitions.versions import DefinitionRegistry
 from engine.spiff.runtime import Runtime
 from engine.storage.db import connect
 from webhooks.delivery import DeliveryPolicy
+from workflows.printing import pdf_of
 from workflows.settings import Settings
 
 
@@ -30,5 +31,5 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Services:
     runtime = Runtime(clock, cpu_seconds=settings.script_cpu_seconds)
     policy = TimerPolicy(max_attempts=settings.timer_max_attempts)
     delivery = DeliveryPolicy(timeout_seconds=settings.webhook_timeout_seconds)
-    context = EngineContext(db, runtime, DefinitionRegistry(), clock)
+    context = EngineContext(db, runtime, DefinitionRegistry(), clock, printer=pdf_of)
     return Services(settings, context, policy, delivery)

@@ -13,14 +13,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import TemplateError
+from sqlalchemy import select
 
-from engine.cases import casefile
+from engine.cases import casefile, documents
 from engine.context import EngineContext
 from engine.deadlines.profiles import setting
 from engine.errors import NotFound, ScriptFailed
 from engine.identity.users import Principal
 from engine.spiff.definitions import report_templates
+from engine.storage.tables import HumanTask, ProcessInstance, RecordEntry
 from engine.storage.uow import UnitOfWork
+from engine.tasks.form_schemas import files_court_report
 
 # The record's sections, in the order a court reads them.
 ASSESSMENTS = ("safety_assessment", "safety_plan", "risk_assessment", "reunification")
@@ -37,6 +40,55 @@ def court_report_html(ctx: EngineContext, principal: Principal, case_id: uuid.UU
 def court_report(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> tuple[str, bool]:
     """The report's HTML, and whether it names the reporter (the reader may see them): a
     copy kept on the case is then marked so, and only who may see the reporter sees it."""
+    html, names_reporter, _zone = _rendered(ctx, principal, case_id)
+    return html, names_reporter
+
+
+def keep(
+    ctx: EngineContext, principal: Principal, case_id: uuid.UUID, entry_id: uuid.UUID | None = None
+) -> dict[str, Any]:
+    """The report as the record makes it now, printed and kept on the case as a document
+    (concerning ``entry_id``, the report task's entry, if given): what went to court stays as
+    it was, whatever is amended later."""
+    if ctx.printer is None:
+        raise NotFound("this installation does not print court reports")
+    html, names_reporter, zone = _rendered(ctx, principal, case_id)
+    when = ctx.clock.now().astimezone(zone).date().isoformat()
+    report = documents.NewDocument(
+        filename=f"court-report-{when}.pdf",
+        declared_type="application/pdf",
+        content=ctx.printer(html),
+        title=f"Court report, {when}",
+        category="court_report",
+        identifies_reporter=names_reporter,
+        link_kind="entry" if entry_id else None,
+        link_id=str(entry_id) if entry_id else None,
+    )
+    return documents.upload(ctx, principal, case_id, report)
+
+
+def file_for_task(ctx: EngineContext, principal: Principal, task: HumanTask) -> dict[str, Any] | None:
+    """After a task is done: if its form says so (``x-casework-court-report``), the report,
+    with the recommendation just recorded, kept on the case and concerning that entry."""
+    if ctx.printer is None:
+        return None
+    with ctx.db.reader() as session:
+        instance = session.get(ProcessInstance, task.instance_id)
+        assert instance is not None
+        form = ctx.definitions.compiled(session, instance.version_id).form(task.bpmn_id)
+        if not files_court_report(form):
+            return None
+        entry_id = session.scalar(
+            select(RecordEntry.id).where(
+                RecordEntry.task_id == task.id, RecordEntry.amends_id.is_(None)
+            )
+        )
+    return keep(ctx, principal, task.case_id, entry_id)
+
+
+def _rendered(
+    ctx: EngineContext, principal: Principal, case_id: uuid.UUID
+) -> tuple[str, bool, ZoneInfo]:
     view = casefile.report_view(ctx, principal, case_id)
     template, zone = _template(ctx, view["case"]["profile_id"])
     context = _context(view, zone, principal, ctx.clock.now())
@@ -54,7 +106,7 @@ def court_report(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -
             redacted=view["redacted"],
         )
         uow.commit()
-    return html, not view["redacted"]
+    return html, not view["redacted"], zone
 
 
 def _template(ctx: EngineContext, profile_id: str) -> tuple[str, ZoneInfo]:

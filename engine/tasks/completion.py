@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from engine.cases import record, redaction
+from engine.cases import court_report, record, redaction
 from engine.cases.subjects import form_for_case
 from engine.context import Actor, EngineContext
 from engine.deadlines.event_time import judge_by_event_time
@@ -72,7 +72,13 @@ def complete(
         expected_version=expected_version,
         authorize=as_permitted,
     )
-    return task_json(done, numbers[0], ctx.clock.now())
+    # A report task's copy of the court report is printed once its recommendation is in the
+    # record (so after that commit): printing holds no transaction open.
+    kept = court_report.file_for_task(ctx, principal, done)
+    answer = task_json(done, numbers[0], ctx.clock.now())
+    if kept is not None:
+        answer["court_report_document_id"] = kept["id"]
+    return answer
 
 
 def complete_task(

@@ -26,7 +26,12 @@ from engine.storage.tables import (
     RecordEntry,
     TaskComment,
 )
-from engine.tasks.form_schemas import CONFIRMATION_SCHEMA, referrals_mode, reviewed_kinds
+from engine.tasks.form_schemas import (
+    CONFIRMATION_SCHEMA,
+    files_court_report,
+    referrals_mode,
+    reviewed_kinds,
+)
 from engine.tasks.worklists import task_json
 
 
@@ -89,6 +94,8 @@ def task_detail(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) ->
         result["referrals"] = (
             referrals.on_case(ctx, session, case, redactor) if result["referrals_mode"] else []
         )
+        # A report task: the page offers the report as the record makes it now, to read first.
+        result["files_court_report"] = files_court_report(result["form"])
         forms = record.forms_typed_in(ctx, session, case, {})
         # What was submitted, by whom and when (a completed task)…
         result["record"] = record.entries(session, case.id, redactor, forms, task_id=task.id)

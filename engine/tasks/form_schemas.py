@@ -153,6 +153,15 @@ def referrals_mode(schema: dict[str, Any] | None) -> str | None:
     return mode if mode in REFERRAL_MODES else None
 
 
+# On a report task's form: completing it keeps the court report, as the record then makes it
+# (the form's answers are the worker's recommendation), on the case as a document.
+COURT_REPORT_KEY = "x-casework-court-report"
+
+
+def files_court_report(schema: dict[str, Any] | None) -> bool:
+    return (schema or {}).get(COURT_REPORT_KEY) == "file"
+
+
 def reviewed_kinds(schema: dict[str, Any]) -> list[str]:
     return [str(kind) for kind in schema.get(REVIEWS_KEY, [])]
 
@@ -198,6 +207,8 @@ def spec_problems(schema: dict[str, Any]) -> list[str]:
     problems: list[str] = _choice_problems(schema) + _hearing_problems(schema)
     if REFERRALS_KEY in schema and schema[REFERRALS_KEY] not in REFERRAL_MODES:
         problems.append(f'{REFERRALS_KEY} is "make" or "follow"')
+    if COURT_REPORT_KEY in schema and not files_court_report(schema):
+        problems.append(f'{COURT_REPORT_KEY} is "file" (the report is kept when the task is done)')
     if declared is None:
         return problems
     if not isinstance(declared, dict) or not str(declared.get("kind", "")).isidentifier():

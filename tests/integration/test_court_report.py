@@ -7,6 +7,9 @@ that does not parse, or a profile naming none of the bundle's, is refused at dep
 from __future__ import annotations
 
 import io
+import json
+import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -14,14 +17,24 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from conftest import DESIGNER, ROOT
-from cps_cases import CpsCase, investigate_to_approval, reported, texas
+from cps_cases import (
+    ATTORNEY,
+    CpsCase,
+    end_of_texas_day,
+    investigate_to_approval,
+    removed,
+    reported,
+    texas,
+)
+from engine.cases import documents
 from engine.cases.court_report import court_report_html
 from engine.context import EngineContext
 from engine.definitions.bundle import Bundle, read_bundle
 from engine.definitions.deployments import deploy_bundle
 from engine.definitions.versions import Deployment, validate
 from engine.identity.users import Principal
-from engine.storage.tables import AuditEvent
+from engine.storage.tables import AuditEvent, RecordEntry
+from engine.tasks.completion import complete
 from workflows.printing import pdf_of
 
 SUE = Principal(
@@ -89,10 +102,82 @@ def test_a_broken_template_or_a_missing_one_is_refused_at_deploy() -> None:
 
 def _add_reporter(case: CpsCase, name: str) -> None:
     """The neighbour who called, on the case as intake keeps a reporter."""
-    import uuid
-
     from engine.storage.tables import CasePerson
 
     with case.ctx.db.writer() as session:
         session.add(CasePerson(id=uuid.uuid4(), case_id=case.id, role="reporter", name=name))
         session.commit()
+
+
+CAL = Principal("cal.caseworker", "Cal", frozenset({"ongoing_caseworker"}), "north")
+HELD = {"final_order": False, "parental_rights_terminated": False}
+
+
+def test_each_hearing_has_its_report_prepared_and_kept_as_it_went_to_court(
+    ctx: EngineContext, cps: Deployment
+) -> None:
+    printing = replace(ctx, printer=pdf_of)
+    case = removed(printing, texas(2025, 3, 6, 9, 0), [("Ana Ruiz", "2016-04-04")])
+    case.complete("obtain_tmc_order", {"tmc_order_on": case.on("2025-03-10")}, ATTORNEY)
+    held = {"hearing_held_on": case.on("2025-09-05"), **HELD}
+    case.complete("initial_permanency_hearing", held, ATTORNEY)
+
+    # The next hearing is 120 days on; its report is asked for 30 days before it, due 10.
+    assert case.task("hold_permanency_hearing").due_at == end_of_texas_day(2026, 1, 3)
+    case.at(texas(2025, 12, 3, 23, 0))
+    assert case.tasks("prepare_court_report") == []
+    case.at(texas(2025, 12, 4, 0, 1))
+    report = case.task("prepare_court_report")
+    assert report.due_at == end_of_texas_day(2025, 12, 24)
+    assert report.role == "ongoing_caseworker"
+
+    # Reminded ten days ahead, and alerted once late, like every statutory deadline.
+    case.at(texas(2025, 12, 15, 9, 0))
+    assert [kind for kind, _, _ in case.alerts("T31-report")] == ["reminder"]
+    case.at(texas(2025, 12, 25, 9, 0))
+    assert [kind for kind, _, _ in case.alerts("T31-report")] == ["reminder", "overdue"]
+
+    recommendation = "Ana stays in foster care while her mother completes counselling."
+    complete(printing, CAL, report.id, {"recommendation": recommendation, "family_informed": True})
+    kept = [d for d in documents.shelf(printing, SUE, case.id)["documents"]
+            if d["category"] == "court_report"]  # fmt: skip
+    assert len(kept) == 1 and kept[0]["uploaded_by"] == "cal.caseworker"
+    with ctx.db.reader() as session:
+        entry = session.scalars(select(RecordEntry).where(RecordEntry.task_id == report.id)).one()
+    assert (kept[0]["link_kind"], kept[0]["link_id"]) == ("entry", str(entry.id))
+    _, pdf = documents.content_of(printing, SUE, case.id, uuid.UUID(kept[0]["id"]))
+    printed = " ".join(text_of(pdf).split())
+    assert recommendation in printed and "Ana Ruiz" in printed and case.number in printed
+
+    # The hearing itself is the attorney's, apart: held with a final order and parental
+    # rights terminated, the next is within 90 days; with a final order alone, 6 months.
+    case.complete("hold_permanency_hearing", {"hearing_held_on": case.on("2026-01-02"),
+                  "final_order": True, "parental_rights_terminated": True}, ATTORNEY)  # fmt: skip
+    assert case.task("hold_permanency_hearing").due_at == end_of_texas_day(2026, 4, 2)
+    case.complete("hold_permanency_hearing", {"hearing_held_on": case.on("2026-03-30"),
+                  "final_order": True, "parental_rights_terminated": False}, ATTORNEY)  # fmt: skip
+    assert case.task("hold_permanency_hearing").due_at == end_of_texas_day(2026, 9, 30)
+
+
+def test_without_a_printer_the_report_task_is_done_and_keeps_nothing(
+    ctx: EngineContext, cps: Deployment
+) -> None:
+    case = removed(ctx, texas(2025, 3, 6, 9, 0), [("Ana Ruiz", "2016-04-04")])
+    case.complete("obtain_tmc_order", {"tmc_order_on": case.on("2025-03-10")}, ATTORNEY)
+    held = {"hearing_held_on": case.on("2025-09-05"), **HELD}
+    case.complete("initial_permanency_hearing", held, ATTORNEY)
+    case.at(texas(2025, 12, 5, 9, 0))
+    report = case.task("prepare_court_report")
+    complete(ctx, CAL, report.id, {"recommendation": "x" * 30, "family_informed": False})
+    assert case.tasks("prepare_court_report") == []
+    assert documents.shelf(ctx, SUE, case.id)["documents"] == []
+
+
+def test_a_report_key_that_is_not_file_is_refused_at_deploy() -> None:
+    files: dict[str, bytes] = dict(read_bundle([ROOT / "bpmn"]).files)
+    form = json.loads(files["forms/prepare_court_report.schema.json"])
+    form["x-casework-court-report"] = "print"
+    odd = {**files, "forms/prepare_court_report.schema.json": json.dumps(form).encode()}
+    [problem] = validate(Bundle(odd))
+    assert problem.file == "forms/prepare_court_report.schema.json"
+    assert 'x-casework-court-report is "file"' in problem.message

@@ -9,7 +9,6 @@ from urllib.parse import quote
 
 from flask import Response
 
-from engine.cases.documents import NewDocument
 from workflows.printing import pdf_of
 
 
@@ -30,19 +29,6 @@ def content_disposition(filename: str) -> str:
         or "document"
     )
     return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename)}"
-
-
-def kept_report(html: str, names_reporter: bool, when: str) -> NewDocument:
-    """The court report as it goes to court, to keep on the case as a document: one that names
-    the reporter is kept as identifying them."""
-    return NewDocument(
-        filename=f"court-report-{when}.pdf",
-        declared_type="application/pdf",
-        content=pdf_of(html),
-        title=f"Court report, {when}",
-        category="court_report",
-        identifies_reporter=names_reporter,
-    )
 
 
 def report_response(html: str, layout: str) -> Response:

@@ -270,6 +270,11 @@ TASK = obj(
     overdue=BOOL,
     version=INT,
     children={"type": "array", "items": STR, "description": "in a worklist: the case's children"},
+    court_report_document_id={
+        "type": "string",
+        "format": "uuid",
+        "description": "on completing a report task: the court report kept on the case",
+    },
 )
 TASK_DETAIL = {
     **TASK,
@@ -291,6 +296,7 @@ TASK_DETAIL = {
         "subject_id": NSTR,
         "subject": NSTR,
         "returned_notes": STR,
+        "files_court_report": BOOL,
         "record": {"type": "array", "items": RECORD_ENTRY},
         "reviewing": {"type": "array", "items": RECORD_ENTRY},
     },

@@ -11,10 +11,10 @@ from flask import Response, current_app, flash, redirect, request, url_for
 from engine.cases import court_report as court_reports
 from engine.cases import documents
 from engine.errors import InvalidInput
-from workflows.http.downloads import download, kept_report, report_response
+from workflows.http.downloads import download, report_response
 from workflows.uploads import uploaded_document
 from workflows.web.case_pages import case_page_with
-from workflows.web.site import bp, engine, signed_in, who, zone
+from workflows.web.site import bp, engine, signed_in, who
 
 
 @bp.post("/cases/<uuid:case_id>/documents")
@@ -48,11 +48,7 @@ def court_report(case_id: uuid.UUID) -> Response:
 @signed_in
 def keep_court_report(case_id: uuid.UUID) -> Response:
     """The report as it is now, kept on the case: what went to court stays as it was."""
-    ctx, principal = engine(), who()
-    html, names_reporter = court_reports.court_report(ctx, principal, case_id)
-    when = ctx.clock.now().astimezone(zone()).date().isoformat()
-    limit = current_app.extensions["casework"].settings.max_document_bytes
-    kept = documents.upload(ctx, principal, case_id, kept_report(html, names_reporter, when), limit)
+    kept = court_reports.keep(engine(), who(), case_id)
     flash(f"“{kept['title']}” is kept on the case.", "info")
     return redirect(url_for("web.case_page", case_id=case_id, _anchor="documents"))
 

@@ -228,6 +228,8 @@ def task_action(task_id: uuid.UUID) -> Response | tuple[str, int]:
             page = render_template("typed.html", message=said, typed=describe(schema, data))
             return page, 409
     flash(f"“{done['name']}” completed for case {done['case_number']}.", "info")
+    if "court_report_document_id" in done:
+        flash("The court report, with your recommendation, is kept on the case.", "info")
     return redirect(_own_page(request.form.get("next", "")) or url_for("web.inbox"))
 
 
