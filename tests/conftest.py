@@ -20,6 +20,7 @@ from engine.definitions.versions import DefinitionRegistry, Deployment
 from engine.spiff.runtime import Runtime
 from engine.storage import schema
 from engine.storage.db import Database, connect
+from workflows.printing import pdf_of
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -79,7 +80,9 @@ def db(database_url: str) -> Iterator[Database]:
 
 @pytest.fixture
 def ctx(db: Database, clock: ManualClock) -> EngineContext:
-    return EngineContext(db, Runtime(clock, cpu_seconds=1.0), DefinitionRegistry(), clock)
+    # Printing as the composition root wires it: report tasks keep their PDF.
+    runtime = Runtime(clock, cpu_seconds=1.0)
+    return EngineContext(db, runtime, DefinitionRegistry(), clock, printer=pdf_of)
 
 
 @pytest.fixture

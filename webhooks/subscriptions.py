@@ -15,11 +15,16 @@ from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
 from engine.errors import Conflict, FieldError, InvalidTaskData, NotFound
-from engine.events.topics import TOPICS
+from engine.events.topics import PROVIDER_TOPICS, TOPICS
 from engine.identity.access import require
 from engine.identity.users import Principal
 from engine.statuses import DeliveryStatus
-from engine.storage.tables import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from engine.storage.tables import (
+    Provider,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from engine.storage.uow import UnitOfWork
 from webhooks.signing import new_secret
 
@@ -27,19 +32,34 @@ ADMIN = "administrator"
 DEFAULT_GRACE = timedelta(hours=24)
 
 
-def _check(url: str | None, topics: list[str] | None) -> None:
+def _check(url: str | None, topics: list[str] | None, provider_id: str | None = None) -> None:
+    """A subscription hears topics that exist; a provider's hears the provider topics only
+    (what is addressed to it), the agency's the others."""
     errors = []
     if url is not None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             errors.append(FieldError("/url", "must be an http or https URL", "format"))
+    hearable = PROVIDER_TOPICS if provider_id else set(TOPICS) - PROVIDER_TOPICS
+    whose = "a provider's subscription" if provider_id else "the agency's subscriptions"
     if topics is not None:
         if not topics:
             errors.append(FieldError("/topics", "name at least one topic or pattern", "minItems"))
         for i, pattern in enumerate(topics):
-            if not any(fnmatch.fnmatchcase(topic, pattern) for topic in TOPICS):
+            matched = {topic for topic in TOPICS if fnmatch.fnmatchcase(topic, pattern)}
+            if not matched:
                 errors.append(
                     FieldError(f"/topics/{i}", f"{pattern!r} matches no event topic", "enum")
+                )
+            elif not matched & hearable:
+                errors.append(
+                    FieldError(
+                        f"/topics/{i}",
+                        f"{pattern!r} is not for {whose}: it hears "
+                        + ", ".join(sorted(hearable)[:3])
+                        + ("…" if len(hearable) > 3 else ""),
+                        "enum",
+                    )
                 )
     if errors:
         raise InvalidTaskData("the subscription is not valid", errors)
@@ -57,6 +77,7 @@ def view(row: WebhookSubscription, now: datetime) -> dict[str, Any]:
         "created_by": row.created_by,
         "disabled_at": row.disabled_at.isoformat() if row.disabled_at else None,
         "disabled_reason": row.disabled_reason,
+        "provider_id": row.provider_id,
         "previous_secret_valid_until": (
             row.previous_secret_until.isoformat()
             if row.previous_secret_until and row.previous_secret_until > now
@@ -83,13 +104,24 @@ def create(
     url: str,
     topics: list[str],
     description: str = "",
+    provider_id: str | None = None,
 ) -> tuple[dict[str, Any], str]:
-    """A new subscription and its secret; the secret is shown this once."""
+    """A new subscription and its secret; the secret is shown this once. A provider's own
+    (``provider_id``) hears the referrals made to that provider."""
     require(principal, ADMIN)
-    _check(url, topics)
+    _check(url, topics, provider_id)
     now = ctx.clock.now()
     secret = new_secret()
     with UnitOfWork(ctx.db.writer) as uow:
+        if provider_id is not None and uow.session.get(Provider, provider_id) is None:
+            raise InvalidTaskData(
+                "the subscription is not valid",
+                [
+                    FieldError(
+                        "/provider_id", f"no provider {provider_id!r} in the directory", "enum"
+                    )
+                ],
+            )
         row = WebhookSubscription(
             id=uuid.uuid4(),
             url=url,
@@ -99,9 +131,18 @@ def create(
             secret=secret,
             created_at=now,
             created_by=principal.id,
+            provider_id=provider_id,
         )
         uow.session.add(row)
-        _audit(uow, principal, "webhook.subscribed", now, subscription=str(row.id), url=url)
+        _audit(
+            uow,
+            principal,
+            "webhook.subscribed",
+            now,
+            subscription=str(row.id),
+            url=url,
+            provider=provider_id,
+        )
         uow.commit()
         return view(row, now), secret
 
@@ -163,10 +204,10 @@ def change(
 ) -> dict[str, Any]:
     require(principal, ADMIN)
     url, topics, description, active = asked.url, asked.topics, asked.description, asked.active
-    _check(url, topics)
     now = ctx.clock.now()
     with UnitOfWork(ctx.db.writer) as uow:
         row = _get(uow.session, subscription_id)
+        _check(url, topics, row.provider_id)
         if url is not None:
             row.url = url
         if topics is not None:

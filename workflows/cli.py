@@ -14,15 +14,25 @@ import isodate
 
 from engine.context import Actor
 from engine.definitions.bundle import read_bundle
-from engine.definitions.deployments import deploy_bundle
+from engine.definitions.deployments import activate_version, deploy_bundle
 from engine.definitions.simulate import DryRun, simulate
 from engine.definitions.versions import validate
-from engine.errors import EngineError, InvalidDefinition, InvalidTaskData, Problem, ScriptFailed
+from engine.errors import (
+    EngineError,
+    InvalidDefinition,
+    InvalidTaskData,
+    NotFound,
+    Problem,
+    ScriptFailed,
+)
+from engine.identity.users import Principal
 from engine.storage import schema
 from workflows.bootstrap import Services, bootstrap
 from workflows.settings import Settings
 
 CLI_ACTOR = Actor("cli", "administrator")
+# Who runs a command on the server itself: its operator, an administrator.
+CLI_PRINCIPAL = Principal("cli", "The command line", frozenset({"administrator"}))
 
 
 def _services() -> Services:
@@ -100,15 +110,41 @@ def deploy_command(paths: tuple[str, ...], as_json: bool) -> None:
         "content_hash": deployment.content_hash,
         "processes": deployment.process_ids,
         "created": deployment.created,
+        "reactivated": deployment.reactivated,
     }
     if as_json:
         click.echo(json.dumps(result))
     else:
-        state = "deployed" if deployment.created else "already deployed, unchanged"
+        state = (
+            "deployed"
+            if deployment.created
+            else "already deployed, and the current version again"
+            if deployment.reactivated
+            else "already deployed, unchanged"
+        )
         click.echo(
             f"version {deployment.version_id} ({deployment.content_hash[:12]}) {state}: "
             f"{', '.join(deployment.process_ids)}"
         )
+
+
+@main.command("activate")
+@click.argument("version", type=int)
+def activate_command(version: int) -> None:
+    """Make an earlier version the current one again (a rollback): new cases and new phases
+    start on it; running ones stay on theirs."""
+    services = _services()
+    try:
+        activated = activate_version(services.ctx, CLI_PRINCIPAL, version)
+    except NotFound as exc:
+        click.echo(exc.message, err=True)
+        sys.exit(1)
+    finally:
+        services.ctx.db.dispose()
+    click.echo(
+        f"version {activated['version']} ({activated['content_hash'][:12]}) is current "
+        f"(it was version {activated['previous_version']}): {', '.join(activated['processes'])}"
+    )
 
 
 @main.command("simulate")

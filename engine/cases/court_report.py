@@ -21,9 +21,14 @@ from engine.deadlines.profiles import setting
 from engine.errors import NotFound, ScriptFailed
 from engine.identity.users import Principal
 from engine.spiff.definitions import report_templates
+from engine.spiff.watchdog import BudgetExceeded, cpu_budget
 from engine.storage.tables import HumanTask, ProcessInstance, RecordEntry
 from engine.storage.uow import UnitOfWork
 from engine.tasks.form_schemas import files_court_report
+
+# What one report may take: a five-year case renders in a fraction of either.
+REPORT_CPU_SECONDS = 10
+MAX_REPORT_CHARACTERS = 20_000_000
 
 # The record's sections, in the order a court reads them.
 ASSESSMENTS = ("safety_assessment", "safety_plan", "risk_assessment", "reunification")
@@ -67,7 +72,9 @@ def keep(
     return documents.upload(ctx, principal, case_id, report)
 
 
-def file_for_task(ctx: EngineContext, principal: Principal, task: HumanTask) -> dict[str, Any] | None:
+def file_for_task(
+    ctx: EngineContext, principal: Principal, task: HumanTask
+) -> dict[str, Any] | None:
     """After a task is done: if its form says so (``x-casework-court-report``), the report,
     with the recommendation just recorded, kept on the case and concerning that entry."""
     if ctx.printer is None:
@@ -92,10 +99,7 @@ def _rendered(
     view = casefile.report_view(ctx, principal, case_id)
     template, zone = _template(ctx, view["case"]["profile_id"])
     context = _context(view, zone, principal, ctx.clock.now())
-    try:
-        html = report_templates().from_string(template).render(**context)
-    except TemplateError as exc:
-        raise ScriptFailed(f"the court report's template failed: {exc}") from exc
+    html = _filled(template, context)
     with UnitOfWork(ctx.db.writer) as uow:
         uow.audit(
             at=ctx.clock.now(),
@@ -107,6 +111,32 @@ def _rendered(
         )
         uow.commit()
     return html, not view["redacted"], zone
+
+
+def _filled(template: str, context: dict[str, Any]) -> str:
+    """The template rendered in its sandbox, within a CPU budget and a size: a designer's loop
+    that never ends, or writes without end, stops with a reason and changes nothing."""
+    parts: list[str] = []
+    size = 0
+    try:
+        with cpu_budget(REPORT_CPU_SECONDS):
+            for chunk in report_templates().from_string(template).generate(**context):
+                size += len(chunk)
+                if size > MAX_REPORT_CHARACTERS:
+                    raise ScriptFailed(
+                        f"the court report's template wrote more than {MAX_REPORT_CHARACTERS:,} "
+                        "characters and was stopped"
+                    )
+                parts.append(chunk)
+    except BudgetExceeded:
+        raise ScriptFailed(
+            f"the court report's template used more than {REPORT_CPU_SECONDS} s of CPU and was "
+            "stopped",
+            reason="timeout",
+        ) from None
+    except TemplateError as exc:  # a sandbox refusal included
+        raise ScriptFailed(f"the court report's template failed: {exc}") from exc
+    return "".join(parts)
 
 
 def _template(ctx: EngineContext, profile_id: str) -> tuple[str, ZoneInfo]:

@@ -218,9 +218,10 @@ def delete(
         case = readable_case(uow.session, principal, case_id)
         if not supervises(uow.session, principal, case):
             raise Forbidden("deleting a document is for the case's supervisor or program director")
-        row = _document(uow.session, principal, case, document_id)
-        if len(reason.strip()) < 10:
-            raise InvalidInput("say why the document is deleted (at least 10 characters)")
+        # Locked: of two deletions at once, the second waits and finds it deleted already.
+        row = _document(uow.session, principal, case, document_id, lock=True)
+        if not 10 <= len(reason.strip()) <= 2000:
+            raise InvalidInput("say why the document is deleted (10 to 2000 characters)")
         if row.deleted_at is not None:
             raise Conflict(f"“{row.title}” was deleted already")
         row.content = None
@@ -266,9 +267,13 @@ def _check_link(
 
 
 def _document(
-    session: Session, principal: Principal, case: Case, document_id: uuid.UUID
+    session: Session,
+    principal: Principal,
+    case: Case,
+    document_id: uuid.UUID,
+    lock: bool = False,
 ) -> Document:
-    row = session.get(Document, document_id)
+    row = session.get(Document, document_id, with_for_update=lock, populate_existing=lock)
     if row is None or row.case_id != case.id:
         raise NotFound(f"no document {document_id} on this case")
     if row.identifies_reporter and redaction.for_case(session, principal, case.id).hides:

@@ -91,6 +91,17 @@ def for_cases(
 ) -> dict[uuid.UUID, Redactor]:
     """``for_case`` for several cases (a page of a list), in one query."""
     hiding = [c for c in case_ids if not sees_reporter(principal) or c in principal.emergency_cases]
+    found = _reporters(session, hiding)
+    return {c: _hiding(found[c]) if c in found else SHOWS_ALL for c in case_ids}
+
+
+def for_outsider(session: Session, case_id: uuid.UUID) -> Redactor:
+    """What leaves the agency (a referral to a partner agency): the reporter always cut."""
+    return _hiding(_reporters(session, [case_id])[case_id])
+
+
+def _reporters(session: Session, hiding: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    """Each case's reporter identifiers: names, contacts, what forms recorded them as."""
     found: dict[uuid.UUID, list[str]] = {case_id: [] for case_id in hiding}
     if hiding:
         for case_id, name, details in session.execute(
@@ -99,7 +110,7 @@ def for_cases(
             )
         ):
             found[case_id] += [name or "", *_contacts(details)]
-    return {c: _hiding(found[c]) if c in found else SHOWS_ALL for c in case_ids}
+    return found
 
 
 def _contacts(details: Any) -> list[str]:

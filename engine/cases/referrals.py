@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import distinct, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.cases import redaction
@@ -27,7 +28,15 @@ from engine.errors import Conflict, InvalidInput, NotFound
 from engine.identity.access import readable_case, require
 from engine.identity.users import Principal
 from engine.notifications.queue import notify
-from engine.storage.tables import Alert, AlertRecipient, Case, CasePerson, Provider, Referral
+from engine.storage.tables import (
+    Alert,
+    AlertRecipient,
+    Case,
+    CasePerson,
+    Provider,
+    Referral,
+    User,
+)
 from engine.storage.uow import UnitOfWork
 
 # How far along each status is: a referral moves to a later rank, never back or sideways.
@@ -87,6 +96,11 @@ def save_provider(ctx: EngineContext, principal: Principal, new: NewProvider) ->
         row.area, row.contact = new.area.strip(), new.contact.strip()
         row.languages, row.capacity, row.active = list(new.languages), new.capacity, new.active
         uow.session.add(row)
+        try:
+            uow.session.flush()
+        except IntegrityError:
+            # Two administrators adding the same id at once: the other was first.
+            raise Conflict(f"provider {row.id!r} was just added by someone else: reload") from None
         uow.audit(
             at=ctx.clock.now(),
             actor_id=principal.id,
@@ -154,11 +168,13 @@ def refer(
         services = services_in(ctx, session, case.profile_id)
         if new.service not in services:
             raise InvalidInput(f"choose a service: {', '.join(services.values())}")
-        provider = session.get(Provider, new.provider_id)
+        # Locked: two referrals at once cannot both take a provider's last place.
+        provider = session.get(Provider, new.provider_id, with_for_update=True)
         if provider is None or not provider.active:
             raise InvalidInput(f"no provider {new.provider_id!r} in the directory")
         if new.service not in provider.services:
             raise InvalidInput(f"{provider.name} does not offer {services[new.service]}")
+        _has_room(session, provider, case)
         if not 10 <= len(new.reason.strip()) <= 4000 or "\x00" in new.reason:
             raise InvalidInput("say why the referral is made (10 to 4000 characters)")
         day = _local_day(ctx, session, case, now)
@@ -179,8 +195,28 @@ def refer(
         )
         session.add(row)
         _written(uow, principal.actor, case, row, "referral.sent", now)
+        _offer(uow, principal, case, row, person, services[new.service])
         uow.commit()
         return _referral(row, provider, person, services)
+
+
+def _has_room(session: Session, provider: Provider, case: Case) -> None:
+    """A provider with a capacity takes that many families at once: those with a referral to
+    it still open (a family already with it may be referred again)."""
+    if provider.capacity is None:
+        return
+    taking = session.scalar(
+        select(func.count(distinct(Referral.case_id))).where(
+            Referral.provider_id == provider.id,
+            Referral.status.not_in(FINAL),
+            Referral.case_id != case.id,
+        )
+    )
+    if (taking or 0) >= provider.capacity:
+        raise InvalidInput(
+            f"{provider.name} is full: it takes {provider.capacity} "
+            f"famil{'y' if provider.capacity == 1 else 'ies'} and has {taking}; choose another"
+        )
 
 
 def move(
@@ -407,6 +443,45 @@ def _written(
         provider_id=row.provider_id,
         service=row.service,
         status=row.status,
+    )
+
+
+def _offer(
+    uow: UnitOfWork,
+    principal: Principal,
+    case: Case,
+    row: Referral,
+    person: CasePerson,
+    service_title: str,
+) -> None:
+    """The referral as the provider gets it (its own subscriptions only): the person and why,
+    cut of the reporter; no allegation, no record, nothing else of the case."""
+    outsider = redaction.for_outsider(uow.session, case.id)
+    worker = uow.session.get(User, principal.id)
+    languages = (person.details or {}).get("languages")
+    uow.publish(
+        "referral.offered",
+        row.sent_at,
+        case_id=case.id,
+        to_provider=row.provider_id,
+        case_number=case.case_number,
+        referral_id=row.id,
+        provider_id=row.provider_id,
+        service=row.service,
+        service_title=service_title,
+        status=row.status,
+        reason=outsider.text(row.reason),
+        answer_by=row.answer_due_at,
+        person={
+            "name": person.name or "",
+            "birth_date": person.birth_date.isoformat() if person.birth_date else None,
+            "role": person.role,
+            "languages": [str(x) for x in languages] if isinstance(languages, list) else [],
+        },
+        worker={
+            "name": principal.display_name,
+            "email": worker.email if worker is not None else None,
+        },
     )
 
 

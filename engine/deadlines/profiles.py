@@ -20,6 +20,13 @@ from engine.errors import Problem
 
 DEFAULT_PROFILE_ID = "default"
 
+# A code list: short codes (what forms and records store) to the words people read.
+_CODE_TITLES: dict[str, Any] = {
+    "type": "object",
+    "propertyNames": {"pattern": "^[A-Za-z0-9_.-]{1,64}$"},
+    "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 200},
+}
+
 PROFILE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["id", "time_zone"],
@@ -38,7 +45,18 @@ PROFILE_SCHEMA: dict[str, Any] = {
                 "extra_closures": {"type": "array", "items": {"type": "string", "format": "date"}},
             },
         },
-        "data": {"type": "object"},
+        "data": {
+            "type": "object",
+            "description": "The jurisdiction's own data, read by its processes; the keys "
+            "casework itself reads are checked here.",
+            "properties": {
+                "services": {**_CODE_TITLES, "description": "services providers offer"},
+                "document_categories": {**_CODE_TITLES, "description": "kinds of document"},
+                "code_labels": {**_CODE_TITLES, "description": "what people call each code"},
+                "referral_answer_days": {"type": "integer", "minimum": 1, "maximum": 365},
+                "court_report": {"type": "string", "pattern": "^reports/[^/]+\\.html$"},
+            },
+        },
         "records": {
             "type": "object",
             "additionalProperties": False,

@@ -29,6 +29,7 @@ def definition_versions(ctx: EngineContext, principal: Principal) -> list[dict[s
                 .group_by(ProcessInstance.version_id)
             ).all()
         )
+        current = ctx.definitions.current_version_id(session)
         result = []
         for version in session.scalars(
             select(DefinitionVersion).order_by(DefinitionVersion.id.desc())
@@ -45,6 +46,8 @@ def definition_versions(ctx: EngineContext, principal: Principal) -> list[dict[s
                     "process_ids": list(version.process_ids),
                     "deployed_at": version.deployed_at.isoformat(),
                     "deployed_by": version.deployed_by,
+                    "activated_at": version.activated_at.isoformat(),
+                    "current": version.id == current,
                     "files": list(files),
                     "active_instances": running.get(version.id, 0),
                 }

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.exc import IntegrityError
 
 from engine.context import Actor, EngineContext
 from engine.definitions.bundle import Bundle
-from engine.definitions.versions import Deployment
+from engine.definitions.changes import changes, in_words
+from engine.definitions.versions import Deployment, validate
+from engine.identity.access import require
+from engine.identity.users import Principal
 from engine.storage.uow import UnitOfWork
 
 
@@ -28,3 +33,47 @@ def deploy_bundle(ctx: EngineContext, actor: Actor, bundle: Bundle) -> Deploymen
             ctx.definitions.remember(deployment)
             return deployment
     raise AssertionError("unreachable")
+
+
+DESIGNERS = ("process_designer", "administrator")
+
+
+def activate_version(ctx: EngineContext, principal: Principal, version_id: int) -> dict[str, Any]:
+    """Make an earlier version current again (a rollback): new cases and new phases start on
+    it; running ones stay on theirs. Audited, and heard by subscribers."""
+    require(principal, *DESIGNERS)
+    with UnitOfWork(ctx.db.writer) as uow:
+        previous = ctx.definitions.current_version_id(uow.session)
+        version = ctx.definitions.activate(
+            uow,
+            version_id,
+            actor_id=principal.id,
+            actor_role=principal.actor.role,
+            at=ctx.clock.now(),
+        )
+        uow.commit()
+        return {
+            "version": version.id,
+            "content_hash": version.content_hash,
+            "processes": list(version.process_ids),
+            "previous_version": previous,
+            "activated_at": version.activated_at.isoformat(),
+        }
+
+
+def review(ctx: EngineContext, principal: Principal, bundle: Bundle) -> dict[str, Any]:
+    """What a designer reads before deploying: every problem of the bundle, and what it
+    changes against the version new cases start on now. Nothing is deployed."""
+    require(principal, *DESIGNERS)
+    problems = validate(bundle)
+    with ctx.db.reader() as session:
+        current_id = ctx.definitions.current_version_id(session)
+        current = ctx.definitions.files_of(session, current_id) if current_id else None
+    changed = changes(current, bundle)
+    return {
+        "valid": not problems,
+        "problems": [p.as_dict() for p in problems],
+        "against_version": current_id,
+        "changes": changed,
+        "summary": in_words(changed),
+    }

@@ -1,14 +1,17 @@
 """Deployed definition versions: validation, deployment, and the in-memory spec cache.
 
 A version is immutable and named by the hash of its files. Running instances stay on the
-version they started with; new instances take the newest version that has their process.
+version they started with; new instances take the current version that has their process. The
+current version is the one activated last: deploying activates a version (the same files
+deployed again activate the version they already are), and a designer may activate an earlier
+one again, to roll back.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,6 +30,7 @@ class Deployment:
     process_ids: list[str]
     created: bool
     compiled: CompiledBundle | None = field(default=None, compare=False, repr=False)
+    reactivated: bool = False  # the same files again: that version is current once more
 
 
 def validate(bundle: Bundle) -> list[Problem]:
@@ -63,7 +67,7 @@ class DefinitionRegistry:
         """Validate and store a bundle in the caller's transaction.
 
         Raises InvalidDefinition (nothing stored) when the bundle has any problem. The same
-        content deployed again returns the existing version.
+        content deployed again returns the existing version, made current if it was not.
         """
         session = uow.session
         content_hash = bundle.content_hash
@@ -71,13 +75,19 @@ class DefinitionRegistry:
             select(DefinitionVersion).where(DefinitionVersion.content_hash == content_hash)
         )
         if existing is not None:
-            return Deployment(existing.id, content_hash, list(existing.process_ids), False)
+            again = self.current_version_id(session) != existing.id
+            if again:
+                self.activate(uow, existing.id, actor_id=actor_id, actor_role=actor_role, at=at)
+            return Deployment(
+                existing.id, content_hash, list(existing.process_ids), False, reactivated=again
+            )
         compiled = compile_bundle(bundle)
         version = DefinitionVersion(
             content_hash=content_hash,
             process_ids=sorted(compiled.processes),
             deployed_at=at,
             deployed_by=actor_id,
+            activated_at=at,
         )
         session.add(version)
         session.flush()
@@ -108,6 +118,61 @@ class DefinitionRegistry:
         )
         return Deployment(version.id, content_hash, list(version.process_ids), True, compiled)
 
+    def activate(
+        self,
+        uow: UnitOfWork,
+        version_id: int,
+        *,
+        actor_id: str,
+        actor_role: str | None,
+        at: datetime,
+    ) -> DefinitionVersion:
+        """Make a deployed version the current one, in the caller's transaction: new cases
+        and new phases start on it; running ones stay where they are."""
+        version = uow.session.get(DefinitionVersion, version_id, with_for_update=True)
+        if version is None:
+            raise NotFound(f"no deployed version {version_id}")
+        previous = self.current_version_id(uow.session)
+        current = uow.session.get(DefinitionVersion, previous) if previous else None
+        version.activated_at = at
+        if current is not None and current.id != version.id:
+            # After the current one's instant, whatever two servers' clocks say.
+            version.activated_at = max(at, current.activated_at + timedelta(microseconds=1))
+        uow.audit(
+            at=at,
+            actor_id=actor_id,
+            actor_role=actor_role,
+            action="definition.activated",
+            version_id=version.id,
+            previous_version_id=previous,
+            content_hash=version.content_hash,
+        )
+        uow.publish(
+            "definition.activated",
+            at,
+            version_id=version.id,
+            previous_version_id=previous,
+            content_hash=version.content_hash,
+        )
+        return version
+
+    def files_of(self, session: Session, version_id: int) -> Bundle:
+        """A deployed version's files, as they were deployed."""
+        files = session.scalars(
+            select(DefinitionFile).where(DefinitionFile.version_id == version_id)
+        ).all()
+        if not files:
+            raise NotFound(f"no deployed version {version_id}")
+        return Bundle({f.path: bytes(f.content) for f in files})
+
+    def current_version_id(self, session: Session) -> int | None:
+        """The version activated last (None before any deployment)."""
+        return session.scalar(
+            select(DefinitionVersion.id)
+            .order_by(DefinitionVersion.activated_at.desc(), DefinitionVersion.id.desc())
+            .limit(1)
+        )
+
     def remember(self, deployment: Deployment) -> None:
         """Cache a fresh deployment's compiled specs, once its transaction has committed."""
         if deployment.compiled is not None:
@@ -127,13 +192,8 @@ class DefinitionRegistry:
         with _BY_CONTENT_LOCK:
             compiled = _BY_CONTENT.get(content_hash)
         if compiled is None:
-            files = session.scalars(
-                select(DefinitionFile).where(DefinitionFile.version_id == version_id)
-            ).all()
             # Expressions were checked at deployment; the stored files are trusted from here.
-            compiled = compile_bundle(
-                Bundle({f.path: f.content for f in files}), check_expressions=False
-            )
+            compiled = compile_bundle(self.files_of(session, version_id), check_expressions=False)
             with _BY_CONTENT_LOCK:
                 compiled = _BY_CONTENT.setdefault(content_hash, compiled)
         with self._lock:
@@ -141,7 +201,12 @@ class DefinitionRegistry:
             return self._compiled[version_id]
 
     def newest_version_of(self, session: Session, process_id: str) -> int:
-        versions = session.scalars(select(DefinitionVersion).order_by(DefinitionVersion.id.desc()))
+        """The current version that has this process: the one activated last."""
+        versions = session.scalars(
+            select(DefinitionVersion).order_by(
+                DefinitionVersion.activated_at.desc(), DefinitionVersion.id.desc()
+            )
+        )
         for version in versions:
             if process_id in version.process_ids:
                 return version.id
@@ -150,8 +215,13 @@ class DefinitionRegistry:
     def newest_start_route(self, session: Session, message: str) -> MessageStartRoute | None:
         return session.scalar(
             select(MessageStartRoute)
+            .join(DefinitionVersion, DefinitionVersion.id == MessageStartRoute.version_id)
             .where(MessageStartRoute.message_name == message)
-            .order_by(MessageStartRoute.version_id.desc(), MessageStartRoute.process_id)
+            .order_by(
+                DefinitionVersion.activated_at.desc(),
+                DefinitionVersion.id.desc(),
+                MessageStartRoute.process_id,
+            )
             .limit(1)
         )
 

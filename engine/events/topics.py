@@ -2,7 +2,10 @@
 
 The OpenAPI document lists these under ``webhooks``, so receivers can generate their types.
 Payloads carry identifiers, statuses and dates only (never names, narratives, form data or
-the reporter), which keeps them safe for any receiver the agency connects.
+the reporter), which keeps them safe for any receiver the agency connects. The provider topics
+are the exception, and addressed: a referral offered to a partner agency names the person and
+says why (never the reporter, never an allegation), and only that agency's own subscription
+hears it.
 """
 
 from __future__ import annotations
@@ -51,7 +54,35 @@ REFERRAL = {
     },
 }
 
+# What a provider needs to take a family member on, and nothing more.
+OFFERED = _data(
+    "A referral made to this provider (only its own subscriptions hear it): who, for which "
+    "service, why, by when to answer, and whom to call. Answer with a signed referral.status "
+    "event to casework's inbound address for this provider.",
+    ["case_id", "case_number", "referral_id", "provider_id", "service", "person", "reason"],
+    **REFERRAL,
+    service_title=TEXT,
+    reason=TEXT,
+    answer_by=INSTANT,
+    person={
+        "type": "object",
+        "required": ["name"],
+        "properties": {
+            "name": TEXT,
+            "birth_date": {"type": ["string", "null"], "format": "date"},
+            "role": TEXT,
+            "languages": {"type": "array", "items": TEXT},
+        },
+    },
+    worker={
+        "type": "object",
+        "properties": {"name": TEXT, "email": NULLABLE_TEXT},
+    },
+)
+PROVIDER_TOPICS = frozenset({"referral.offered"})
+
 TOPICS: dict[str, dict[str, Any]] = {
+    "referral.offered": OFFERED,
     "referral.sent": _data(
         "A family member was referred to a provider for a service.",
         ["case_id", "referral_id", "provider_id", "service", "status"],
@@ -183,6 +214,14 @@ TOPICS: dict[str, dict[str, Any]] = {
         version_id={"type": "integer"},
         content_hash=TEXT,
         processes={"type": "array", "items": TEXT},
+    ),
+    "definition.activated": _data(
+        "An earlier version became the current one again (a rollback, or its files deployed "
+        "again): new cases and phases start on it.",
+        ["version_id", "content_hash"],
+        version_id={"type": "integer"},
+        previous_version_id={"type": ["integer", "null"]},
+        content_hash=TEXT,
     ),
 }
 

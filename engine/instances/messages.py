@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.context import Actor, EngineContext
@@ -19,7 +19,6 @@ from engine.statuses import CaseStatus
 from engine.storage.tables import (
     AwaitedMessage,
     Case,
-    DefinitionVersion,
     ProcessInstance,
 )
 from engine.storage.uow import UnitOfWork
@@ -78,9 +77,9 @@ def send_message(
                 raise NotFound(f"no case {case_number}")
             case_id = found
         case = readable_case(session, principal, case_id, f"no case {case_number or case_id}")
-        senders = ctx.definitions.compiled(session, _version_for(session, case_id, name)).senders(
-            name
-        )
+        senders = ctx.definitions.compiled(
+            session, _version_for(ctx, session, case_id, name)
+        ).senders(name)
     if not principal.roles & senders:
         allowed = ", ".join(sorted(senders)) or "nobody (its diagram names no senders)"
         raise Forbidden(f"message {name!r} may be sent by hand by: {allowed}")
@@ -94,7 +93,7 @@ def startable(ctx: EngineContext, principal: Principal) -> list[dict[str, str]]:
     """The processes this person may start on a case by hand (a message start event whose
     message names one of their roles), in the newest deployed version."""
     with ctx.db.reader() as session:
-        newest = session.scalar(select(func.max(DefinitionVersion.id)))
+        newest = ctx.definitions.current_version_id(session)
         if newest is None:
             return []
         compiled = ctx.definitions.compiled(session, int(newest))
@@ -108,9 +107,9 @@ def startable(ctx: EngineContext, principal: Principal) -> list[dict[str, str]]:
     return found
 
 
-def _version_for(session: Session, case_id: uuid.UUID, message: str) -> int:
+def _version_for(ctx: EngineContext, session: Session, case_id: uuid.UUID, message: str) -> int:
     """The version whose diagrams say who may send a message to this case: the waiting
-    instance's, or (with nothing waiting) the newest deployed."""
+    instance's, or (with nothing waiting) the current one."""
     waiting = session.scalar(
         select(ProcessInstance.version_id)
         .join(AwaitedMessage, AwaitedMessage.instance_id == ProcessInstance.id)
@@ -120,7 +119,7 @@ def _version_for(session: Session, case_id: uuid.UUID, message: str) -> int:
     )
     if waiting is not None:
         return int(waiting)
-    newest = session.scalar(select(func.max(DefinitionVersion.id)))
-    if newest is None:
+    current = ctx.definitions.current_version_id(session)
+    if current is None:
         raise NotFound("nothing is deployed")
-    return int(newest)
+    return current

@@ -13,9 +13,11 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from jinja2 import TemplateSyntaxError
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
@@ -36,6 +38,8 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from engine.clock import SystemClock
+from engine.deadlines.calendars import BusinessCalendar
 from engine.deadlines.profiles import DEFAULT_PROFILE, Profile, parse_profile
 from engine.definitions.bundle import Bundle
 from engine.errors import InvalidDefinition, Problem
@@ -45,7 +49,13 @@ from engine.spiff.decisions import (
     StrictDecisionEngine,
     input_cell_expression,
 )
-from engine.spiff.sandbox import check_expression, check_script
+from engine.spiff.sandbox import (
+    bare_timer_value,
+    check_expression,
+    check_script,
+    unavailable_calls,
+)
+from engine.spiff.script_functions import script_functions
 from engine.tasks.form_schemas import schema_problems
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -163,6 +173,7 @@ def compile_bundle(bundle: Bundle, *, check_expressions: bool = True) -> Compile
     locations = _Locations()
     parser = CaseworkParser(validator=None)
     senders: dict[str, frozenset[str]] = {}
+    unrouted: set[str] = set()
 
     for path, content in bundle.of_kind("bpmn").items():
         root = _parse_xml(path, content, problems)
@@ -177,6 +188,7 @@ def compile_bundle(bundle: Bundle, *, check_expressions: bool = True) -> Compile
         if _unsupported_elements(path, root, problems):
             continue
         _read_senders(path, root, senders, problems)
+        unrouted |= _unroutable_messages(path, root, problems)
         _guarded(
             problems,
             locations,
@@ -210,7 +222,7 @@ def compile_bundle(bundle: Bundle, *, check_expressions: bool = True) -> Compile
         for definition in processes.values():
             for spec in _all_specs(definition):
                 _check_spec(spec, definition.file, locations, problems)
-    _check_messages(processes, locations, problems)
+    _check_messages(processes, locations, problems, unrouted)
     _check_call_cycles(processes, locations, problems)
     _check_deadline_timers(bundle, processes, profiles, problems)
     if not processes and not problems:
@@ -342,6 +354,48 @@ def _unsupported_elements(path: str, root: etree._Element, problems: list[Proble
     return found
 
 
+# Events that send a message: one naming none would send it under the event's own name. (A
+# catching event naming none waits under its name, as SpiffWorkflow reads it.)
+_THROWS = {f"{{{BPMN_NS}}}intermediateThrowEvent", f"{{{BPMN_NS}}}endEvent"}
+
+
+def _unroutable_messages(path: str, root: etree._Element, problems: list[Problem]) -> set[str]:
+    """Messages travel by name: a message without one, or an event sending a message it does
+    not name, is a problem of its own; the events' ids are returned, so nothing else is said
+    of them."""
+    unrouted: set[str] = set()
+    nameless: set[str] = set()
+    for element in root.iter(f"{{{BPMN_NS}}}message"):
+        if not (element.get("name") or "").strip():
+            nameless.add(element.get("id") or "")
+            problems.append(
+                Problem(
+                    path,
+                    f"message {element.get('id')!r} has no name: processes send and catch "
+                    "messages by name, so give it one",
+                    _line(element),
+                    element.get("id"),
+                )
+            )
+    for definition in root.iter(f"{{{BPMN_NS}}}messageEventDefinition"):
+        event = definition.getparent()
+        event_id = (event.get("id") if event is not None else definition.get("id")) or ""
+        if definition.get("messageRef") in nameless:
+            unrouted.add(event_id)
+        elif not definition.get("messageRef") and event is not None and event.tag in _THROWS:
+            unrouted.add(event_id)
+            problems.append(
+                Problem(
+                    path,
+                    "a message event names no message: choose the message it sends or waits "
+                    "for (its messageRef)",
+                    _line(event if event is not None else definition),
+                    event_id,
+                )
+            )
+    return unrouted
+
+
 def _from_validation(exc: ValidationException, locations: _Locations, path: str) -> Problem:
     element_id = exc.id or None
     file = exc.file_name or path
@@ -404,6 +458,9 @@ def _check_spec(spec: Any, file: str, locations: _Locations, problems: list[Prob
             if source is None or not str(source).strip():
                 continue
             objections = check_script(source) if mode == "exec" else check_expression(source)
+            objections = objections or unavailable_calls(str(source), mode, _helper_names())
+            if kind == "timer expression" and (bare := bare_timer_value(str(source))):
+                objections = [bare]
             # A gateway's condition belongs to its outgoing flow: point the designer there.
             where = locations.flow(element_id, target) if target else None
             for objection in objections:
@@ -419,6 +476,12 @@ def _check_spec(spec: Any, file: str, locations: _Locations, problems: list[Prob
                     file,
                 )
             )
+
+
+@cache
+def _helper_names() -> frozenset[str]:
+    """The helpers every script may call (which do not depend on the jurisdiction's calendar)."""
+    return frozenset(script_functions(BusinessCalendar("UTC"), SystemClock()))
 
 
 Expression = tuple[str, str | None, str, str | None]
@@ -519,13 +582,18 @@ def _check_decision_tables(
 
 
 def _check_messages(
-    processes: dict[str, ProcessDefinition], locations: _Locations, problems: list[Problem]
+    processes: dict[str, ProcessDefinition],
+    locations: _Locations,
+    problems: list[Problem],
+    unrouted: set[str],
 ) -> None:
     thrown: dict[str, list[tuple[str, str]]] = defaultdict(list)
     caught: set[str] = set()
     for definition in processes.values():
         for spec in _all_specs(definition):
             for task_spec in spec.task_specs.values():
+                if task_spec.bpmn_id in unrouted:
+                    continue  # said already: the event names no message that has a name
                 for message in _messages_of(getattr(task_spec, "event_definition", None)):
                     if isinstance(task_spec, ThrowingEvent):
                         thrown[message].append((task_spec.bpmn_id, definition.file))
@@ -659,7 +727,7 @@ def _messages_of(definition: Any) -> Iterator[str]:
     if isinstance(definition, MultipleEventDefinition):
         for inner in definition.event_definitions:
             yield from _messages_of(inner)
-    elif isinstance(definition, MessageEventDefinition):
+    elif isinstance(definition, MessageEventDefinition) and definition.name:
         yield definition.name
 
 
@@ -721,10 +789,29 @@ def _load_reports(
     return reports
 
 
+class _ReportSandbox(SandboxedEnvironment):
+    """The sandbox, and no arithmetic that builds a huge value in one step (``"x" * 10**9``):
+    a report's size is bounded as it is written, which a single giant value would escape."""
+
+    intercepted_binops = frozenset({"*", "**"})
+    LARGEST_REPEAT = 10_000
+    LARGEST_EXPONENT = 64
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int) and abs(right) > self.LARGEST_EXPONENT:
+            raise SecurityError(f"a power above {self.LARGEST_EXPONENT} in a report template")
+        if operator == "*":
+            sizes = [v for v in (left, right) if isinstance(v, int) and not isinstance(v, bool)]
+            repeats = any(isinstance(v, (str, list, tuple)) for v in (left, right))
+            if repeats and any(abs(n) > self.LARGEST_REPEAT for n in sizes):
+                raise SecurityError(f"a repeat above {self.LARGEST_REPEAT} in a report template")
+        return super().call_binop(context, operator, left, right)
+
+
 def report_templates() -> SandboxedEnvironment:
     """How report templates are read and rendered: sandboxed (a template reaches no Python
     internals), every value escaped as HTML."""
-    return SandboxedEnvironment(autoescape=True)
+    return _ReportSandbox(autoescape=True)
 
 
 def _load_profiles(bundle: Bundle, problems: list[Problem]) -> dict[str, Profile]:

@@ -388,6 +388,48 @@ def check_script(source: str) -> list[str]:
     return _compile(source, "exec")[1]
 
 
+# An ISO 8601 duration, date or cycle written where a timer wants an expression: it reads as
+# a Python name (PT24H) or does not parse, and fails on every run.
+_ISO_TIMER_VALUE = re.compile(
+    r"(R\d*/)?(P(\d+[YMWD])*(T(\d+(\.\d+)?[HMS])+)?|\d{4}-\d\d-\d\d(T[\d:.]+(Z|[+-][\d:]+)?)?)"
+    r"(/\S+)?"
+)
+
+
+def bare_timer_value(source: str) -> str | None:
+    """Why a timer expression that is a bare ISO 8601 value cannot run, or None."""
+    text = source.strip()
+    if not _ISO_TIMER_VALUE.fullmatch(text) or text in ("P", "PT"):
+        return None
+    return (
+        f"{text} is an ISO 8601 value, but a timer holds an expression that is evaluated: "
+        f'write it in quotes ("{text}"), or use duration(hours=…), add_days(…), end_of_day(…)'
+    )
+
+
+def unavailable_calls(source: str, mode: str, helpers: frozenset[str]) -> list[str]:
+    """Functions a script or expression calls that no run can reach (print, open, a function
+    of another system): not a helper, not an allowed builtin, not defined by the script."""
+    try:
+        tree = ast.parse(source, mode=mode)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []  # the compiler says what is wrong with it
+    nodes = list(ast.walk(tree))
+    defined = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    called = {n.func.id for n in nodes if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    missing = sorted(called - helpers - defined - set(_ALLOWED_BUILTINS))
+    return [
+        f"{name}() cannot be called from a process: "
+        + (
+            "a script's output goes nowhere; keep what you want to see in a variable"
+            if name == "print"
+            else "scripts call casework's helpers (add_days, end_of_day, duration, …) and "
+            "Python's safe builtins, never other functions or systems"
+        )
+        for name in missing
+    ]
+
+
 @lru_cache(maxsize=4096)
 def _compile(source: str, mode: str) -> tuple[CodeType | None, list[str]]:
     compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec

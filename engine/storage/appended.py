@@ -10,16 +10,16 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from engine.events.outbox import Published, envelope, new_message_id, topic_matches
+from engine.events.outbox import Published, delivered_to, envelope, new_message_id
 from engine.statuses import DeliveryStatus
 from engine.storage import statements
 from engine.storage.tables import AuditEvent, OutboxEvent, WebhookDelivery, WebhookSubscription
 
 # Built once: these run on every commit that published anything.
 _INSERT_DELIVERIES = insert(WebhookDelivery)
-_ACTIVE_SUBSCRIPTIONS = select(WebhookSubscription.id, WebhookSubscription.topics).where(
-    WebhookSubscription.active.is_(True)
-)
+_ACTIVE_SUBSCRIPTIONS = select(
+    WebhookSubscription.id, WebhookSubscription.topics, WebhookSubscription.provider_id
+).where(WebhookSubscription.active.is_(True))
 
 
 def write(session: Session, audited: list[dict[str, Any]], published: list[Published]) -> None:
@@ -54,8 +54,8 @@ def write(session: Session, audited: list[dict[str, Any]], published: list[Publi
             "created_at": p.at,
         }
         for p in published
-        for subscription_id, topics in subscriptions
-        if topic_matches(topics, p.topic)
+        for subscription_id, topics, provider_id in subscriptions
+        if delivered_to(topics, provider_id, p)
     ]
     if deliveries:
         statements.execute(session, _INSERT_DELIVERIES, deliveries)

@@ -71,6 +71,9 @@ class DefinitionVersion(Base):
     process_ids: Mapped[list[Any]]
     deployed_at: Mapped[datetime]
     deployed_by: Mapped[str] = mapped_column(String(200))
+    # The current version is the one activated last: deploying activates, and a designer
+    # may activate an earlier version again (a rollback).
+    activated_at: Mapped[datetime]
 
 
 class DefinitionFile(Base):
@@ -583,6 +586,11 @@ class WebhookSubscription(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     disabled_at: Mapped[datetime | None]
     disabled_reason: Mapped[str | None] = mapped_column(String(300))
+    # A provider's own subscription hears only what is addressed to that provider (the
+    # referrals made to it); the agency's (None) hears everything else, never those.
+    provider_id: Mapped[str | None] = mapped_column(
+        ForeignKey("providers.id", name="fk_webhook_subscriptions_provider")
+    )
 
 
 class WebhookDelivery(Base):

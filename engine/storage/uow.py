@@ -76,10 +76,17 @@ class UnitOfWork:
         )
 
     def publish(
-        self, topic: str, at: datetime, *, case_id: uuid.UUID | None = None, **data: Any
+        self,
+        topic: str,
+        at: datetime,
+        *,
+        case_id: uuid.UUID | None = None,
+        to_provider: str | None = None,
+        **data: Any,
     ) -> None:
-        """An event other systems hear of if (and only if) this unit commits."""
-        self._events.append(published(topic, at, case_id, data))
+        """An event other systems hear of if (and only if) this unit commits; one addressed
+        ``to_provider`` goes to that provider's subscriptions alone."""
+        self._events.append(published(topic, at, case_id, data, to_provider))
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

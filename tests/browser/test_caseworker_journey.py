@@ -156,8 +156,13 @@ def test_report_to_first_contact_to_reassignment_to_a_new_rule(sign_in: Any, sit
     expect(cell).to_have_text("48")
     dana.page.click("#check")
     expect(dana.page.locator("#result")).to_contain_text("Valid")
+    # Deploying shows what changes against the current version first, and asks.
+    confirmed: list[str] = []
+    dana.page.once("dialog", lambda d: (confirmed.append(d.message), d.accept()))
     dana.page.click("#deploy")
     expect(dana.page.locator("#result")).to_contain_text("Deployed as version 2")
+    assert "against version 1" in confirmed[0]
+    assert "Decision priority: rule 6 changed" in confirmed[0]
     dana.shot("08-dmn-edited-and-deployed")
 
     # The next case follows the new rule: first contact due 48 hours after the call.

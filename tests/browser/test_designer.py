@@ -1,6 +1,7 @@
 """A designer's mistakes are shown where they are and deploy nothing: a broken DMN cell is
 marked in dmn-js with its element id, a broken form is named by file, a bundle uploaded from
-the page is checked whole before anything is deployed."""
+the page is checked whole before anything is deployed; an earlier version is made current
+again (a rollback) only once the designer confirms."""
 
 from __future__ import annotations
 
@@ -78,6 +79,15 @@ def test_a_bundle_uploaded_from_the_page_is_checked_whole_then_deployed(
     dana = sign_in("dana")
     dana.go("/designer")
     broken = FIXTURES / "broken" / "bad_expressions.bpmn"
+    # Every deploy and every rollback asks first: the answers, in turn, and what was asked.
+    asked: list[str] = []
+    answers = iter([False, True, False, True, True])
+
+    def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.accept() if next(answers) else dialog.dismiss()
+
+    dana.page.on("dialog", answer)
 
     dana.expect_refusals(422)
     dana.page.set_input_files("#bundle-files", [str(broken)])
@@ -91,13 +101,38 @@ def test_a_bundle_uploaded_from_the_page_is_checked_whole_then_deployed(
     dana.page.set_input_files("#bundle-files", [str(archive)])
     dana.page.click("button[value=check]")
     expect(dana.page.locator("#upload-ok")).to_contain_text("No problems")
+    changes = dana.page.locator("#upload-changes")
+    expect(changes).to_contain_text("What changes against version 1")
+    expect(changes).to_contain_text("Process closure: removed")  # not in the small bundle
     assert versions(site) == 1
 
+    # Deploy shows the same changes and asks: "no" deploys nothing, "yes" deploys.
     dana.page.set_input_files("#bundle-files", [str(archive)])
     dana.page.click("button[value=deploy]")
+    expect(dana.page.locator("#upload-form")).to_have_attribute("data-declined", "1")
+    assert versions(site) == 1
+    dana.page.click("button[value=deploy]")
     expect(dana.page.locator(".flash.info")).to_contain_text("Deployed as version 2")
+    assert "against version 1" in asked[0] and asked[0] == asked[1]
     assert versions(site) == 2
+    expect(dana.page.locator("[data-version='2'] .badge")).to_have_text("current")
     dana.shot("designer-upload")
+
+    # Rolled back with eyes open: the page asks, a "no" changes nothing, a "yes" does.
+    earlier = dana.page.locator("[data-version='1']")
+    earlier.locator("button", has_text="Make this the current version").click()
+    expect(dana.page.locator("[data-version='2'] .badge")).to_have_text("current")
+    earlier.locator("button", has_text="Make this the current version").click()
+    expect(dana.page.locator(".flash.info")).to_contain_text("Version 1 is the current version")
+    expect(dana.page.locator("[data-version='1'] .badge")).to_have_text("current")
+    assert len(asked) == 4 and "New cases and new phases will start on it" in asked[2]
+
+    # The same zip again is version 2 made current again, not a silent nothing.
+    dana.page.set_input_files("#bundle-files", [str(archive)])
+    dana.page.click("button[value=deploy]")
+    expect(dana.page.locator(".flash.info")).to_contain_text("version 2: it is current again")
+    expect(dana.page.locator("[data-version='2'] .badge")).to_have_text("current")
+    assert versions(site) == 2
 
 
 def test_only_designers_and_administrators_may_upload(
@@ -160,9 +195,10 @@ def test_leaving_the_editor_with_edits_not_deployed_asks_first(sign_in: Any, sit
     dana.page.keyboard.press("Control+End")
     dana.page.keyboard.type("\n")
     expect(dana.page.locator("#editor")).to_have_attribute("data-unsaved", "1")
-    dana.page.click("#deploy")
+    dana.page.click("#deploy")  # what changes is shown and confirmed first
     expect(dana.page.locator("#result")).to_contain_text("version")
     expect(dana.page.locator("#editor")).not_to_have_attribute("data-unsaved", "1")
     dana.page.get_by_role("link", name="Designer").first.click()
     dana.page.wait_for_url(f"{site.base}/designer")
-    assert asked == ["beforeunload", "beforeunload"]  # the table left on purpose; not the form
+    # The table left on purpose, the deploy confirmed; leaving the deployed form asked nothing.
+    assert asked == ["beforeunload", "beforeunload", "confirm"]

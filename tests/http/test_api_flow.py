@@ -252,6 +252,49 @@ def test_designers_deploy_uploads_and_a_bad_bundle_deploys_nothing(agency: Agenc
     assert one.status_code == 200 and b"bpmn:definitions" in one.data
 
 
+def test_validate_says_what_changes_and_a_designer_rolls_back_by_api(agency: Agency) -> None:
+    current = agency.get("dana", "/api/v1/definitions").json[0]
+    renamed = (
+        (ROOT / "bpmn" / "intake.bpmn")
+        .read_bytes()
+        .replace(b'name="Record hotline report"', b'name="Record the call"')
+    )
+    files = {
+        path.relative_to(ROOT / "bpmn").as_posix(): path.read_bytes()
+        for path in (ROOT / "bpmn").rglob("*")
+        if path.is_file() and path.suffix in (".bpmn", ".dmn", ".json", ".html")
+    }
+    files["intake.bpmn"] = renamed
+    upload = {"files": [(io.BytesIO(content), name) for name, content in files.items()]}
+
+    check = agency.client.post("/api/v1/definitions/validate", data=upload,
+                               headers=agency.headers("dana"),
+                               content_type="multipart/form-data")  # fmt: skip
+    assert check.status_code == 200 and check.json["valid"] is True, check.json["problems"]
+    assert check.json["against_version"] == current["id"]
+    [intake] = check.json["changes"]["processes"]
+    assert intake["elements"]["changed"] == [{"id": "record_report", "type": "userTask",
+        "name": "Record the call", "what": "renamed from “Record hotline report”"}]  # fmt: skip
+    assert check.json["summary"] == [
+        "Process intake: 1 element changed: Record the call (renamed from “Record hotline report”)"
+    ]
+
+    upload = {"files": [(io.BytesIO(content), name) for name, content in files.items()]}
+    deployed = agency.client.post("/api/v1/definitions", data=upload,
+                                  headers=agency.headers("dana"),
+                                  content_type="multipart/form-data")  # fmt: skip
+    assert deployed.status_code == 201
+    assert agency.post("sue", f"/api/v1/definitions/{current['id']}/activate").status_code == 403
+    back = agency.post("dana", f"/api/v1/definitions/{current['id']}/activate")
+    assert back.status_code == 200
+    assert (back.json["version"], back.json["previous_version"]) == (
+        current["id"], deployed.json["version"]
+    )  # fmt: skip
+    listed = {v["id"]: v["current"] for v in agency.get("dana", "/api/v1/definitions").json}
+    assert listed[current["id"]] is True and listed[deployed.json["version"]] is False
+    assert agency.post("dana", "/api/v1/definitions/999/activate").status_code == 404
+
+
 def test_reads_of_a_sensitive_case_are_audited(agency: Agency) -> None:
     case_id, _ = file_and_screen(agency)
     with agency.ctx.db.writer() as session:

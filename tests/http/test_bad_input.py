@@ -1,6 +1,7 @@
 """Bad input answers a problem, never 500, and writes nothing: forged and damaged zips in
 definition uploads, JSON bodies a parser cannot bound or a database cannot store (deep nesting,
-NaN and infinities, lone surrogates), and a sign-in form too large to read."""
+NaN and infinities, lone surrogates), a sign-in form too large to read, and a page form
+with a NUL character."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
 from engine.storage.tables import AuditEvent, Case, Contact, DefinitionVersion
-from http_support import RECORD_REPORT, Agency, hotline_report, password_of
+from http_support import RECORD_REPORT, Agency, hotline_report, password_of, screened_by_api
 from sign_in_form import csrf_token_in, give_password, submit_sign_in
 
 MiB = 1024 * 1024
@@ -372,3 +373,32 @@ def test_an_oversized_sign_in_form_is_413_not_500(server: str, send_form: Any) -
     assert answer.status_code == 413
     assert answer.headers["Content-Type"].startswith("text/html")
     assert "413" in answer.text
+
+
+def test_a_page_form_with_a_nul_character_is_refused_whole(agency: Agency) -> None:
+    """PostgreSQL cannot keep a NUL in text: a form carrying one, in a field, its name or a
+    file's name, is a 400 that says so, and nothing of it is kept."""
+    case_id, _ = screened_by_api(agency)
+    give_password(agency.ctx, "sue")
+    browser = agency.app.test_client()
+    assert submit_sign_in(browser, "sue", password_of("sue")).status_code == 302
+    token = csrf_token_in(browser.get(f"/cases/{case_id}").get_data(as_text=True))
+    pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+    def upload(title: str, filename: str) -> Any:
+        return browser.post(
+            f"/cases/{case_id}/documents",
+            data={"csrf_token": token, "title": title, "category": "other",
+                  "file": [(io.BytesIO(pdf), filename)]},
+            content_type="multipart/form-data",
+        )  # fmt: skip
+
+    for refused in (
+        upload("Hospital\x00report", "report.pdf"),
+        browser.post(f"/cases/{case_id}/referrals", data={"csrf_token": token, "reason\x00": "x"}),
+        browser.get("/cases?q=Lia\x00"),
+    ):
+        assert refused.status_code == 400
+        assert "NUL character" in refused.get_data(as_text=True)
+    assert agency.get("sue", f"/api/v1/cases/{case_id}/documents").json == []
+    assert upload("Hospital report", "report.pdf").status_code == 302  # the same, clean: kept

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,29 @@ def test_deploy_twice_is_one_version(database_url: str) -> None:
     assert one["version"] == two["version"]
     assert (one["created"], two["created"]) == (True, False)
     assert one["processes"] == ["intake", "investigation"]
+
+
+def test_activate_rolls_back_and_the_same_files_again_roll_forward(
+    database_url: str, tmp_path: Path
+) -> None:
+    first = json.loads(run(["deploy", "--json", str(FIXTURES / "phases")], database_url)[1])
+    changed = tmp_path / "phases"
+    shutil.copytree(FIXTURES / "phases", changed)
+    for path in changed.glob("*.bpmn"):
+        edited = path.read_bytes().replace(b"</bpmn:definitions>", b"<!-- 2 --></bpmn:definitions>")
+        path.write_bytes(edited)
+    second = json.loads(run(["deploy", "--json", str(changed)], database_url)[1])
+    assert second["version"] != first["version"]
+
+    code, out, _ = run(["activate", str(first["version"])], database_url)
+    assert code == 0, out
+    assert f"version {first['version']} " in out and f"was version {second['version']}" in out
+    again = json.loads(run(["deploy", "--json", str(changed)], database_url)[1])
+    assert (again["version"], again["created"], again["reactivated"]) == (
+        second["version"], False, True
+    )  # fmt: skip
+    code, _, err = run(["activate", "999"], database_url)
+    assert code == 1 and "no deployed version 999" in err
 
 
 def test_a_bad_bundle_deploys_nothing(database_url: str) -> None:

@@ -107,8 +107,12 @@ def ctx_awaited(ctx: EngineContext, instance_id: uuid.UUID) -> list[str]:
 def test_every_corpus_file_deploys_or_is_rejected_and_deployables_run(ctx: EngineContext) -> None:
     outcomes = Counter(drive(ctx, path) for path in corpus_files())
 
-    # Figures from the first full run; a drop means casework handles less of the corpora.
+    # Figures from the first full run; a drop means casework handles less of the corpora. They
+    # moved once on purpose (55 → 52 running, 114 → 121 rejected) when validation began to
+    # refuse what no run could get through: a message with no name, a thrown message naming
+    # none, a bare ISO 8601 timer value, a call of print() or of another engine's functions
+    # (tests/unit/test_hostile_definitions.py shows each).
     assert sum(outcomes.values()) == len(corpus_files())
-    assert outcomes["continued"] + outcomes["completed"] >= 55, outcomes
+    assert outcomes["continued"] + outcomes["completed"] >= 52, outcomes
     assert outcomes["stuck"] == 0, outcomes
-    assert outcomes["rejected"] <= 114, outcomes
+    assert outcomes["rejected"] <= 121, outcomes

@@ -116,8 +116,7 @@ HELD = {"final_order": False, "parental_rights_terminated": False}
 def test_each_hearing_has_its_report_prepared_and_kept_as_it_went_to_court(
     ctx: EngineContext, cps: Deployment
 ) -> None:
-    printing = replace(ctx, printer=pdf_of)
-    case = removed(printing, texas(2025, 3, 6, 9, 0), [("Ana Ruiz", "2016-04-04")])
+    case = removed(ctx, texas(2025, 3, 6, 9, 0), [("Ana Ruiz", "2016-04-04")])
     case.complete("obtain_tmc_order", {"tmc_order_on": case.on("2025-03-10")}, ATTORNEY)
     held = {"hearing_held_on": case.on("2025-09-05"), **HELD}
     case.complete("initial_permanency_hearing", held, ATTORNEY)
@@ -138,14 +137,14 @@ def test_each_hearing_has_its_report_prepared_and_kept_as_it_went_to_court(
     assert [kind for kind, _, _ in case.alerts("T31-report")] == ["reminder", "overdue"]
 
     recommendation = "Ana stays in foster care while her mother completes counselling."
-    complete(printing, CAL, report.id, {"recommendation": recommendation, "family_informed": True})
-    kept = [d for d in documents.shelf(printing, SUE, case.id)["documents"]
+    complete(ctx, CAL, report.id, {"recommendation": recommendation, "family_informed": True})
+    kept = [d for d in documents.shelf(ctx, SUE, case.id)["documents"]
             if d["category"] == "court_report"]  # fmt: skip
     assert len(kept) == 1 and kept[0]["uploaded_by"] == "cal.caseworker"
     with ctx.db.reader() as session:
         entry = session.scalars(select(RecordEntry).where(RecordEntry.task_id == report.id)).one()
     assert (kept[0]["link_kind"], kept[0]["link_id"]) == ("entry", str(entry.id))
-    _, pdf = documents.content_of(printing, SUE, case.id, uuid.UUID(kept[0]["id"]))
+    _, pdf = documents.content_of(ctx, SUE, case.id, uuid.UUID(kept[0]["id"]))
     printed = " ".join(text_of(pdf).split())
     assert recommendation in printed and "Ana Ruiz" in printed and case.number in printed
 
@@ -162,6 +161,7 @@ def test_each_hearing_has_its_report_prepared_and_kept_as_it_went_to_court(
 def test_without_a_printer_the_report_task_is_done_and_keeps_nothing(
     ctx: EngineContext, cps: Deployment
 ) -> None:
+    ctx = replace(ctx, printer=None)
     case = removed(ctx, texas(2025, 3, 6, 9, 0), [("Ana Ruiz", "2016-04-04")])
     case.complete("obtain_tmc_order", {"tmc_order_on": case.on("2025-03-10")}, ATTORNEY)
     held = {"hearing_held_on": case.on("2025-09-05"), **HELD}
@@ -181,3 +181,56 @@ def test_a_report_key_that_is_not_file_is_refused_at_deploy() -> None:
     [problem] = validate(Bundle(odd))
     assert problem.file == "forms/prepare_court_report.schema.json"
     assert 'x-casework-court-report is "file"' in problem.message
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ('{{ "x" * 100000 }}', "a repeat above 10000"),
+        ("{{ 10 ** 100000 }}", "a power above 64"),
+        ('{% set s = "x" * 10000 %}{% for i in range(100000) %}{% for j in range(100000) %}'
+         "{{ s }}{% endfor %}{% endfor %}", "more than 20,000,000 characters"),
+        ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+         "s of CPU"),
+    ],
+    ids=["a huge repeat", "a huge power", "writing without end", "looping without end"],
+)  # fmt: skip
+def test_a_report_template_that_runs_away_is_stopped_with_a_reason(
+    ctx: EngineContext, body: str, said: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.cases import court_report
+    from engine.errors import ScriptFailed
+
+    monkeypatch.setattr(court_report, "REPORT_CPU_SECONDS", 0.5)  # the budget, made short
+    ctx.clock.move_to(datetime(2025, 1, 1, tzinfo=UTC))  # type: ignore[attr-defined]
+    files: dict[str, bytes] = dict(read_bundle([ROOT / "bpmn"]).files)
+    deploy_bundle(
+        ctx, DESIGNER, Bundle({**files, "reports/court-report-us-tx.html": body.encode()})
+    )
+    case = reported(ctx, texas(2025, 3, 3, 9, 15), [("Lia Moreno", "2021-11-02")])
+    with pytest.raises(ScriptFailed, match=said):
+        court_report_html(ctx, SUE, case.id)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "where"),
+    [
+        ("referral_answer_days", "ten", "data/referral_answer_days"),
+        ("services", {"x" * 65: "Too long a code"}, "data/services"),
+        ("document_categories", {"medical": ""}, "data/document_categories/medical"),
+        ("code_labels", {"RTB": 3}, "data/code_labels/RTB"),
+        ("court_report", "../etc/report.html", "data/court_report"),
+    ],
+)
+def test_profile_data_casework_reads_is_checked_at_deploy(
+    key: str, value: object, where: str
+) -> None:
+    files: dict[str, bytes] = dict(read_bundle([ROOT / "bpmn"]).files)
+    profile = json.loads(files["profiles/us-tx.json"])
+    profile["data"][key] = value
+    odd = {**files, "profiles/us-tx.json": json.dumps(profile).encode()}
+
+    problems = validate(Bundle(odd))
+
+    assert problems and {p.file for p in problems} == {"profiles/us-tx.json"}, problems
+    assert any(p.message.startswith(where) for p in problems), problems

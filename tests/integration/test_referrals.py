@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -101,9 +102,13 @@ def test_what_became_of_a_referral_moves_forward_only(ctx: EngineContext, cps: D
     with pytest.raises(Conflict):
         referrals.move(ctx, IVY, case.id, rid, "not_engaged")
 
+    # The agency hears ids and statuses; the offer with the family's details is the
+    # provider's alone (its own subscriptions: tests/http/test_referral_answers.py).
     with ctx.db.reader() as session:
         events = session.scalars(
-            select(OutboxEvent).where(OutboxEvent.topic.like("referral.%"))
+            select(OutboxEvent).where(
+                OutboxEvent.topic.like("referral.%"), OutboxEvent.topic != "referral.offered"
+            )
         ).all()
     assert [(e.topic, e.payload["data"]["status"]) for e in events] == [
         ("referral.sent", "sent"),
@@ -176,3 +181,30 @@ def test_a_reason_or_note_naming_the_reporter_is_cut_for_who_may_not_see_them(
     [seen_by_ivy] = referrals.referrals_of(ctx, IVY, case.id)
     assert "Rita Reporter" not in seen_by_ivy["reason"]
     assert "Rita Reporter" not in seen_by_ivy["history"][-1]["note"]
+
+
+def test_a_provider_takes_no_more_families_than_its_capacity(
+    ctx: EngineContext, cps: Deployment
+) -> None:
+    referrals.save_provider(ctx, ALEX, referrals.NewProvider(
+        "small-steps", "Small Steps", ["parenting", "counselling"], capacity=1,
+    ))  # fmt: skip
+    first, mother = family(ctx)
+    second, other_mother = family(ctx)
+
+    def refer(case: CpsCase, person: str, service: str = "parenting") -> dict[str, Any]:
+        asked = referrals.NewReferral(person, service, "small-steps", "support after the report")
+        return referrals.refer(ctx, SUE, case.id, asked)
+
+    taken = refer(first, mother)
+    refer(first, mother, "counselling")  # the family it has may be referred again
+    with pytest.raises(InvalidInput, match="Small Steps is full: it takes 1 family and has 1"):
+        refer(second, other_mother)
+    # Once the first family's referrals are over, its place is free.
+    referrals.move(ctx, SUE, first.id, uuid.UUID(taken["id"]), "declined", note="waiting list")
+    with pytest.raises(InvalidInput, match="is full"):
+        refer(second, other_mother)  # the counselling referral still holds the place
+    [counselling] = [r for r in referrals.referrals_of(ctx, SUE, first.id)
+                     if r["service"] == "counselling"]  # fmt: skip
+    referrals.move(ctx, SUE, first.id, uuid.UUID(counselling["id"]), "declined")
+    assert refer(second, other_mother)["status"] == "sent"

@@ -468,6 +468,73 @@ def test_a_script_reaching_for_the_system_by_name_is_rejected_at_validation(sour
     assert problems_at(problems, "x.bpmn", {"evil"})
 
 
+# -- what validates but could never run ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [("timeDuration", "PT24H"), ("timeDuration", "P3D"), ("timeDate", "2025-03-10T09:00:00Z"),
+     ("timeCycle", "R3/PT10M"), ("timeDuration", "P1DT12H")],
+)  # fmt: skip
+def test_a_bare_iso_timer_value_is_refused_saying_how_to_write_it(kind: str, value: str) -> None:
+    files, file, _, _ = timer(kind)(value)
+
+    [problem] = validate(Bundle(files))
+
+    assert (problem.file, problem.element_id) == (file, "wait")
+    assert f'write it in quotes ("{value}")' in problem.message
+    quoted, _, _, _ = timer(kind)(f'"{value}"')
+    assert validate(Bundle(quoted)) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "said"),
+    [
+        ("print(severity)", "print() cannot be called from a process: a script's output goes"),
+        ("x = fetch_court_record(case_number)", "fetch_court_record() cannot be called"),
+        ("y = [lookup(i) for i in range(3)]", "lookup() cannot be called"),
+    ],
+)
+def test_a_script_calling_what_no_run_can_reach_is_refused(source: str, said: str) -> None:
+    [problem] = validate(Bundle({"x.bpmn": script_process(source)}))
+
+    assert (problem.element_id, problem.message.startswith("script: ")) == ("evil", True)
+    assert said in problem.message
+
+
+def test_helpers_builtins_and_the_scripts_own_functions_may_be_called() -> None:
+    source = "double = lambda n: n * 2\nx = double(max(1, len([2])))\ny = add_days('2025-03-03', 2)"
+
+    assert validate(Bundle({"x.bpmn": script_process(source)})) == []
+
+
+MESSAGE_THROWN = """
+<bpmn:intermediateThrowEvent id="tell">
+<bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+<bpmn:messageEventDefinition id="tell_def"{ref}/>
+</bpmn:intermediateThrowEvent>"""
+
+
+@pytest.mark.parametrize(
+    ("message", "ref", "element", "said"),
+    [
+        ('<bpmn:message id="m"/>', ' messageRef="m"', "m", "message 'm' has no name"),
+        ("", "", "tell", "a message event names no message"),
+    ],
+    ids=["a message with no name", "an event with no message"],
+)
+def test_a_message_that_cannot_be_routed_is_one_problem_never_a_crash(
+    message: str, ref: str, element: str, said: str
+) -> None:
+    content = bpmn(through(MESSAGE_THROWN.format(ref=ref), "tell"), messages=message)
+
+    [problem] = validate(Bundle({"x.bpmn": content}))
+
+    assert (problem.file, problem.element_id) == ("x.bpmn", element)
+    assert problem.line == line_of(content, element)
+    assert said in problem.message
+
+
 # -- hostile XML ----------------------------------------------------------------------------------
 
 HARMLESS = script_process("x = 1")

@@ -14,8 +14,7 @@ from engine.cases import court_report as court_reports
 from engine.deadlines import alerts as alert_list
 from engine.definitions import catalogue
 from engine.definitions.bundle import bundle_from_files
-from engine.definitions.deployments import deploy_bundle
-from engine.definitions.versions import validate
+from engine.definitions.deployments import activate_version, deploy_bundle, review
 from engine.errors import FieldError, InvalidDefinition, InvalidInput, InvalidTaskData
 from engine.events import audit_log as audit_trail
 from engine.identity import emergency
@@ -855,10 +854,10 @@ def version_file(version_id: int, path: str) -> Response:
 )
 def validate_upload() -> Response:
     try:
-        problems = validate(bundle_from_files(uploaded_files()))
-    except InvalidDefinition as exc:
-        problems = exc.problems
-    return ok({"valid": not problems, "problems": [p.as_dict() for p in problems]})
+        bundle = bundle_from_files(uploaded_files())
+    except InvalidDefinition as exc:  # an upload that is not a bundle at all
+        return ok({"valid": False, "problems": [p.as_dict() for p in exc.problems]})
+    return ok(review(engine(), principal(), bundle))
 
 
 @api.operation(
@@ -879,8 +878,22 @@ def deploy() -> Response:
         "content_hash": deployment.content_hash,
         "processes": deployment.process_ids,
         "created": deployment.created,
+        "reactivated": deployment.reactivated,
     }
     return ok(body, 201 if deployment.created else 200)
+
+
+@api.operation(
+    "post",
+    "/definitions/{version_id}/activate",
+    summary="Make an earlier version the current one again (a rollback): new cases and phases "
+    "start on it, running ones stay on theirs",
+    tag="definitions",
+    response=s.ACTIVATED,
+    errors=(403, 404),
+)
+def activate(version_id: int) -> Response:
+    return ok(activate_version(engine(), principal(), version_id))
 
 
 # -- messages and audit --------------------------------------------------------------------------

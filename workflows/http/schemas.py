@@ -354,6 +354,8 @@ VERSION = obj(
     process_ids={"type": "array", "items": STR},
     deployed_at=INSTANT,
     deployed_by=STR,
+    activated_at=INSTANT,
+    current={"type": "boolean", "description": "new cases and phases start on this version"},
     files={"type": "array", "items": STR},
     active_instances=INT,
 )
@@ -363,6 +365,18 @@ DEPLOYED = obj(
     content_hash=STR,
     processes={"type": "array", "items": STR},
     created=BOOL,
+    reactivated={
+        "type": "boolean",
+        "description": "these files were an earlier version: it is the current one again",
+    },
+)
+ACTIVATED = obj(
+    ["version", "content_hash", "processes", "activated_at"],
+    version=INT,
+    content_hash=STR,
+    processes={"type": "array", "items": STR},
+    previous_version={"type": ["integer", "null"]},
+    activated_at=INSTANT,
 )
 VALIDATION = obj(
     ["valid", "problems"],
@@ -376,6 +390,23 @@ VALIDATION = obj(
             element_id=NSTR,
             message=STR,
         ),
+    },
+    against_version={"type": ["integer", "null"], "description": "the current version"},
+    summary={"type": "array", "items": STR, "description": "the changes, a line each"},
+    changes={
+        "type": "object",
+        "description": "what the upload changes against the current version: files added, "
+        "removed and changed; per process its elements added, removed and changed (layout "
+        "is not a change); per decision each rule, with its cells before and after; per "
+        "form its fields; per profile the entries of each section",
+        "properties": {
+            "files": OBJ,
+            "processes": {"type": "array", "items": OBJ},
+            "decisions": {"type": "array", "items": OBJ},
+            "forms": {"type": "array", "items": OBJ},
+            "profiles": {"type": "array", "items": OBJ},
+            "unchanged": BOOL,
+        },
     },
 )
 AUDIT_EVENT = obj(

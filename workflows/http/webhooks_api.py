@@ -44,6 +44,7 @@ SUBSCRIPTION = obj(
     created_by=STR,
     disabled_at=NINSTANT,
     disabled_reason=NSTR,
+    provider_id=NSTR,
     previous_secret_valid_until=NINSTANT,
     pending=INT,
     dead=INT,
@@ -57,7 +58,17 @@ NEW_SUBSCRIPTION = {
     "type": "object",
     "required": ["url", "topics"],
     "additionalProperties": False,
-    "properties": {"url": URL, "topics": TOPIC_LIST, "description": DESCRIPTION},
+    "properties": {
+        "url": URL,
+        "topics": TOPIC_LIST,
+        "description": DESCRIPTION,
+        "provider_id": {
+            "type": "string",
+            "maxLength": 100,
+            "description": "a provider's own subscription: it hears the referrals made to that "
+            "provider (referral.offered), and nothing else",
+        },
+    },
 }
 SUBSCRIPTION_CHANGE = {
     "type": "object",
@@ -196,7 +207,12 @@ def list_subscriptions() -> Response:
 def subscribe() -> Response:
     body = g.body
     view, secret = subscriptions.create(
-        engine(), principal(), body["url"], body["topics"], body.get("description", "")
+        engine(),
+        principal(),
+        body["url"],
+        body["topics"],
+        body.get("description", ""),
+        body.get("provider_id"),
     )
     return ok({"subscription": view, "secret": secret}, 201)
 

@@ -120,7 +120,12 @@ def revoke(user_id: str) -> Response:
 def add_subscription() -> str:
     topics = [t.strip() for t in request.form.get("topics", "").split(",") if t.strip()]
     _, secret = subscriptions.create(
-        engine(), who(), _required("url"), topics, request.form.get("description", "").strip()
+        engine(),
+        who(),
+        _required("url"),
+        topics,
+        request.form.get("description", "").strip(),
+        request.form.get("provider_id") or None,
     )
     return render_template("secret_once.html", what="Signing secret", secret=secret)
 

@@ -8,11 +8,10 @@ from typing import Any
 
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 
-from engine.definitions import catalogue
+from engine.definitions import catalogue, deployments
 from engine.definitions.bundle import bundle_from_files, kind_of
 from engine.definitions.deployments import deploy_bundle
-from engine.definitions.versions import validate
-from engine.errors import InvalidDefinition, InvalidInput, NotFound
+from engine.errors import InvalidDefinition, InvalidInput, NotFound, Problem
 from workflows.uploads import uploaded_files
 from workflows.web.site import bp, engine, signed_in, who
 
@@ -39,24 +38,45 @@ def _designer_page(**upload: Any) -> str:
 @bp.post("/designer/upload")
 @signed_in
 def upload_bundle() -> Any:
-    """A bundle from the designer's machine (files, or a zip), checked whole; deployed as a
-    new version only when asked and only when nothing is wrong with it."""
+    """A bundle from the designer's machine (files, or a zip), checked whole, with what it
+    changes against the current version; deployed as a new version only when asked, once
+    those changes were confirmed, and only when nothing is wrong with it. (The page's script
+    asks for the review as JSON to confirm in place.)"""
     principal = who()
     deploy = request.form.get("action") == "deploy"
     try:
         bundle = bundle_from_files(uploaded_files())
-        problems = validate(bundle)
-        if problems:
-            raise InvalidDefinition(problems)
-        if not deploy:
-            return _designer_page(upload_ok=sorted(bundle.files))
+        reviewed = deployments.review(engine(), principal, bundle)
+        if request.form.get("format") == "json":
+            return jsonify(reviewed), 200 if reviewed["valid"] else 422
+        if not reviewed["valid"]:
+            raise InvalidDefinition([Problem(**p) for p in reviewed["problems"]])
+        if not deploy or request.form.get("confirmed") != "yes":
+            # Seen first, then deployed: without the page's script, the designer confirms
+            # on this page, with the files chosen again.
+            return _designer_page(upload_ok=sorted(bundle.files), review=reviewed, asked=deploy)
         deployment = deploy_bundle(engine(), principal.actor, bundle)
     except InvalidDefinition as exc:
         return _designer_page(upload_problems=[str(p) for p in exc.problems]), 422
     if deployment.created:
         flash(f"Deployed as version {deployment.version_id}.", "info")
+    elif deployment.reactivated:
+        flash(f"The bundle is version {deployment.version_id}: it is current again.", "info")
     else:
         flash(f"Nothing new: the bundle is version {deployment.version_id}.", "info")
+    return redirect(url_for("web.designer"))
+
+
+@bp.post("/designer/versions/<int:version_id>/activate")
+@signed_in
+def activate_version(version_id: int) -> Response:
+    """A rollback (or forward again): the version new cases and phases start on."""
+    activated = deployments.activate_version(engine(), who(), version_id)
+    flash(
+        f"Version {activated['version']} is the current version: new cases and new phases "
+        f"start on it (it was version {activated['previous_version']}).",
+        "info",
+    )
     return redirect(url_for("web.designer"))
 
 
@@ -102,13 +122,17 @@ def _problems(error: InvalidDefinition) -> Response:
 @bp.post("/designer/versions/<int:version_id>/check")
 @signed_in
 def check_edit(version_id: int) -> Response:
+    """The edited bundle's problems, and what it would change against the current version
+    (the page shows those lines for the designer to confirm before deploying)."""
     try:
-        problems = validate(bundle_from_files(_edited_bundle(version_id)))
+        reviewed = deployments.review(
+            engine(), who(), bundle_from_files(_edited_bundle(version_id))
+        )
     except InvalidDefinition as exc:
         return _problems(exc)
-    if problems:
-        return _problems(InvalidDefinition(problems))
-    return jsonify({"ok": True, "problems": []})
+    response = jsonify({"ok": reviewed["valid"], **reviewed})
+    response.status_code = 200 if reviewed["valid"] else 422
+    return response
 
 
 @bp.post("/designer/versions/<int:version_id>/deploy")

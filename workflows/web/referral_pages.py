@@ -69,6 +69,7 @@ def save_provider() -> Response | tuple[str, int]:
             contact=form.get("contact", ""),
             languages=tuple(languages or ["English"]),
             capacity=int(capacity) if capacity else None,
+            active=form.get("active") == "yes",
         )
         saved = referrals.save_provider(engine(), who(), new)
     except ValueError:

@@ -94,6 +94,18 @@ def check_csrf() -> None:
         abort(400, "the form expired or did not come from casework; reload the page and retry")
 
 
+@bp.before_request
+def refuse_nul_characters() -> None:
+    # A NUL is never meaningful in what a person types, and PostgreSQL cannot store it: a
+    # form (or an address) carrying one is refused whole, before anything reads it.
+    sent = [*request.args.items(multi=True)]
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        sent += [*request.form.items(multi=True)]
+        sent += [(name, f.filename or "") for name, f in request.files.items(multi=True)]
+    if any("\x00" in name or "\x00" in value for name, value in sent):
+        abort(400, "a field holds a NUL character, which casework cannot keep; nothing was saved")
+
+
 @bp.after_request
 def page_headers(response: Response) -> Response:
     # Pages show children's data: never cached, never framed, no inline script injection.

@@ -12,3 +12,44 @@
     });
   });
 })();
+
+// A button that changes what everyone works on (the current process version) asks first.
+(function () {
+  document.querySelectorAll('button[data-confirm]').forEach(function (button) {
+    button.form.addEventListener('submit', function (event) {
+      if (!window.confirm(button.dataset.confirm)) event.preventDefault();
+    });
+  });
+})();
+
+// Deploying a bundle from the designer page: what it changes against the current version is
+// fetched and shown first, and the deploy goes ahead only once confirmed.
+(function () {
+  var form = document.getElementById('upload-form');
+  if (!form) return;
+  form.addEventListener('submit', function (event) {
+    var button = event.submitter;
+    if (!button || button.value !== 'deploy' || form.dataset.confirmed === 'yes') return;
+    event.preventDefault();
+    var asked = new FormData(form);
+    asked.set('action', 'check');
+    asked.set('format', 'json');
+    // getAttribute: the form's buttons are named "action", which shadows form.action.
+    fetch(form.getAttribute('action'), { method: 'POST', body: asked, credentials: 'same-origin' })
+      .then(function (response) { return response.json(); })
+      .then(function (review) {
+        if (!review.valid) { form.dataset.confirmed = 'yes'; button.click(); return; }  // the page lists the problems
+        var against = review.against_version ? 'version ' + review.against_version : 'nothing deployed yet';
+        var lines = (review.summary || []).map(function (line) { return '• ' + line; }).join('\n');
+        if (!window.confirm('Deploy these changes against ' + against + '?\n\n' + lines)) {
+          form.dataset.declined = String(Number(form.dataset.declined || 0) + 1);  // nothing sent
+          return;
+        }
+        var confirmed = document.createElement('input');
+        confirmed.type = 'hidden'; confirmed.name = 'confirmed'; confirmed.value = 'yes';
+        form.appendChild(confirmed);
+        form.dataset.confirmed = 'yes';
+        button.click();
+      });
+  });
+})();

@@ -90,14 +90,33 @@
     say('Validating…', true);
     send(box.dataset.check).then(function (body) {
       showProblems(body.problems || []);
-      if (body.ok) say('Valid: no problems in the bundle.', true);
+      if (body.ok) {
+        var changed = (body.summary || []).join('; ');
+        say('Valid: no problems in the bundle. Against version ' + body.against_version + ': ' + changed, true);
+      }
       else say((body.problems || []).length + ' problem(s); nothing was deployed.', false);
     }).catch(function (e) { say('Validation failed: ' + e.message, false); });
   });
 
+  // Deploying shows first what changes against the current version, and asks.
   document.getElementById('deploy').addEventListener('click', function () {
-    say('Deploying…', true);
-    send(box.dataset.deploy).then(function (body) {
+    say('Checking what changes…', true);
+    send(box.dataset.check).then(function (checked) {
+      showProblems(checked.problems || []);
+      if (!checked.ok) {
+        say((checked.problems || []).length + ' problem(s); nothing was deployed.', false);
+        return null;
+      }
+      var against = checked.against_version ? 'version ' + checked.against_version : 'nothing deployed yet';
+      var lines = (checked.summary || []).map(function (line) { return '• ' + line; }).join('\n');
+      if (!window.confirm('Deploy these changes against ' + against + '?\n\n' + lines)) {
+        say('Not deployed.', true);
+        return null;
+      }
+      say('Deploying…', true);
+      return send(box.dataset.deploy);
+    }).then(function (body) {
+      if (body === null) return;
       showProblems(body.problems || []);
       if (body.ok) {
         say(body.created ? 'Deployed as version ' + body.version + '. New cases follow it; running cases keep their version.'
