@@ -1,8 +1,8 @@
 """A definition bundle: the designer's files that are deployed together.
 
 A bundle is every ``.bpmn``/``.dmn`` diagram, every ``forms/<task id>.schema.json`` form, every
-``profiles/<id>.json`` jurisdiction profile and every ``reports/<name>.html`` report template
-of a folder (or of an upload), keyed by its path
+``profiles/<id>.json`` jurisdiction profile, every ``reports/<name>.html`` report template and
+every ``scenarios/<name>.json`` scenario of a folder (or of an upload), keyed by its path
 relative to that folder. Its identity is the hash of its content, so deploying the same files
 twice names the same version.
 """
@@ -23,8 +23,9 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 
 
 def kind_of(path: str) -> str | None:
-    """``bpmn``, ``dmn``, ``form``, ``profile``, ``report`` (a court report's template) or None
-    for files a bundle does not carry."""
+    """``bpmn``, ``dmn``, ``form``, ``profile``, ``report`` (a court report's template),
+    ``scenario`` (a story the processes must keep telling) or None for files a bundle does not
+    carry."""
     lower = path.lower()
     parts = PurePosixPath(lower).parts
     if lower.endswith(BPMN_SUFFIXES):
@@ -37,6 +38,8 @@ def kind_of(path: str) -> str | None:
         return "profile"
     if lower.endswith(".html") and len(parts) >= 2 and parts[-2] == "reports":
         return "report"
+    if lower.endswith(".json") and len(parts) >= 2 and parts[-2] == "scenarios":
+        return "scenario"
     return None
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from engine.clock import ManualClock
 from engine.definitions.bundle import Bundle
 from engine.errors import Conflict, InvalidTaskData, NotFound
-from engine.spiff.definitions import CompiledBundle, compile_bundle
+from engine.spiff.definitions import HOST_MESSAGE_PREFIX, CompiledBundle, compile_bundle
 from engine.spiff.runtime import Runtime, TaskView, Workflow
 from engine.tasks.form_schemas import CONFIRMATION_SCHEMA, validate_task_data
 
@@ -74,7 +74,7 @@ class _Answers:
 
 
 @dataclass
-class _Run:
+class Rehearsal:
     """A dry run under way: what every step of it reads and moves."""
 
     compiled: CompiledBundle
@@ -88,25 +88,8 @@ class _Run:
 
 def simulate(bundle: Bundle, dry_run: DryRun) -> Simulation:
     """Run a process of ``bundle``. Raises InvalidDefinition or ScriptFailed."""
-    compiled = compile_bundle(bundle)
-    process_id = dry_run.process_id
-    definition = compiled.process(process_id)
-    if definition is None:
-        raise NotFound(f"no process {process_id!r}; the bundle has {', '.join(compiled.processes)}")
-    profile = compiled.profile(dry_run.profile_id)
-    if profile is None:
-        raise NotFound(f"no jurisdiction profile {dry_run.profile_id!r} in the bundle")
-    clock = ManualClock(dry_run.start)
-    start_data: dict[str, Any] = {
-        "case_id": "simulation",
-        "case_number": "SIM-1",
-        "profile_id": dry_run.profile_id,
-        "children": [],
-        **(dry_run.data or {}),
-    }
-    run = _Run(compiled, Runtime(clock), profile, clock, start_data)
-    run.instances.append(_Instance(process_id, run.runtime.start(definition, profile, start_data)))
-    run.report.log(clock.now(), "start", f"{process_id}")
+    run = begin(compile_bundle(bundle), dry_run)
+    clock = run.clock
     given = _Answers(dry_run.answers)
     end = dry_run.start + dry_run.advance
     for _ in range(MAX_STEPS):
@@ -122,7 +105,79 @@ def simulate(bundle: Bundle, dry_run: DryRun) -> Simulation:
     return run.report
 
 
-def _fire_timers(run: _Run) -> None:
+def begin(compiled: CompiledBundle, dry_run: DryRun) -> Rehearsal:
+    """A dry run started: its process waiting at its first stop, nothing answered yet."""
+    process_id = dry_run.process_id
+    definition = compiled.process(process_id)
+    if definition is None:
+        raise NotFound(f"no process {process_id!r}; the bundle has {', '.join(compiled.processes)}")
+    profile = compiled.profile(dry_run.profile_id)
+    if profile is None:
+        raise NotFound(f"no jurisdiction profile {dry_run.profile_id!r} in the bundle")
+    clock = ManualClock(dry_run.start)
+    start_data: dict[str, Any] = {
+        "case_id": "simulation",
+        "case_number": "SIM-1",
+        "profile_id": dry_run.profile_id,
+        "children": [],
+        "profile": profile.data,  # as the engine starts every process: the profile's data
+        **(dry_run.data or {}),
+    }
+    run = Rehearsal(compiled, Runtime(clock), profile, clock, start_data)
+    run.instances.append(_Instance(process_id, run.runtime.start(definition, profile, start_data)))
+    run.report.log(clock.now(), "start", f"{process_id}")
+    _route_messages(run)
+    return run
+
+
+def advance_to(run: Rehearsal, until: datetime) -> None:
+    """Move the run's clock to ``until``, firing each timer due on the way, in order."""
+    for _ in range(MAX_STEPS):
+        due = _next_timer(run.runtime, run.instances)
+        if due is None or due > until:
+            break
+        run.clock.move_to(max(due + timedelta(seconds=1), run.clock.now()))
+        _fire_timers(run)
+        _route_messages(run)
+    if until > run.clock.now():
+        run.clock.move_to(until)
+
+
+def complete(run: Rehearsal, task_id: str, answer: dict[str, Any]) -> bool:
+    """Answer the ready task ``task_id`` (the first, if several); False if none is ready."""
+    done = _answer_one(run, _Answers({task_id: answer}))
+    _route_messages(run)
+    return done
+
+
+def deliver(run: Rehearsal, name: str, payload: Any) -> bool:
+    """A message from outside to the instance awaiting it; False if none awaits it."""
+    for instance in run.instances:
+        if name in run.runtime.snapshot(instance.workflow).awaited_messages:
+            run.runtime.deliver_message(instance.workflow, name, payload)
+            run.report.log(run.clock.now(), "message", f"{name} -> {instance.process_id}")
+            _route_messages(run)
+            return True
+    return False
+
+
+def ready(run: Rehearsal) -> list[TaskView]:
+    """The tasks waiting for a person, in every instance of the run."""
+    return [task for _, task in _ready(run.runtime, run.instances)]
+
+
+def data_at(run: Rehearsal, task: TaskView) -> dict[str, Any]:
+    instance = next(
+        i for i in run.instances if any(t.id == task.id for _, t in _ready(run.runtime, [i]))
+    )
+    return run.runtime.task_data(instance.workflow, task.id)
+
+
+def finished(run: Rehearsal) -> bool:
+    return all(run.runtime.snapshot(i.workflow).completed for i in run.instances)
+
+
+def _fire_timers(run: Rehearsal) -> None:
     runtime, now = run.runtime, run.clock.now()
     for instance in run.instances:
         before = runtime.snapshot(instance.workflow).timers
@@ -144,7 +199,7 @@ def _ready(runtime: Runtime, instances: list[_Instance]) -> Iterator[tuple[_Inst
             yield instance, task
 
 
-def _answer_one(run: _Run, given: _Answers) -> bool:
+def _answer_one(run: Rehearsal, given: _Answers) -> bool:
     compiled, runtime, report, clock = run.compiled, run.runtime, run.report, run.clock
     for instance, task in _ready(runtime, run.instances):
         answer = given.take(task.bpmn_id)
@@ -165,7 +220,7 @@ def _answer_one(run: _Run, given: _Answers) -> bool:
     return False
 
 
-def _route_messages(run: _Run) -> None:
+def _route_messages(run: Rehearsal) -> None:
     compiled, runtime, instances, report, clock = (
         run.compiled,
         run.runtime,
@@ -190,6 +245,11 @@ def _route_messages(run: _Run) -> None:
                 if target is not None:
                     runtime.deliver_message(target.workflow, message.name, message.payload)
                     report.log(clock.now(), "message", f"{message.name} -> {target.process_id}")
+                    continue
+                if message.name.startswith(HOST_MESSAGE_PREFIX):
+                    # A command to casework itself (a case's status, its restriction): the
+                    # engine carries it out on the case; here it is only told.
+                    report.log(clock.now(), "command", f"{message.name} {message.payload!r}")
                     continue
                 starters = compiled.message_starts.get(message.name, [])
                 if not starters:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.definitions.bundle import Bundle
+from engine.definitions.scenarios import scenario_problems
 from engine.errors import InvalidDefinition, NotFound, Problem
 from engine.spiff.definitions import CompiledBundle, compile_bundle
 from engine.storage.tables import DefinitionFile, DefinitionVersion, MessageStartRoute
@@ -34,12 +35,12 @@ class Deployment:
 
 
 def validate(bundle: Bundle) -> list[Problem]:
-    """Every problem of the bundle; empty when it would deploy."""
+    """Every problem of the bundle, its scenarios run; empty when it would deploy."""
     try:
-        compile_bundle(bundle)
+        compiled = compile_bundle(bundle)
     except InvalidDefinition as exc:
         return exc.problems
-    return []
+    return scenario_problems(bundle, compiled)
 
 
 # Compiled bundles by content: a version's files never change, so the same files compile to
@@ -82,6 +83,9 @@ class DefinitionRegistry:
                 existing.id, content_hash, list(existing.process_ids), False, reactivated=again
             )
         compiled = compile_bundle(bundle)
+        failed = scenario_problems(bundle, compiled)
+        if failed:
+            raise InvalidDefinition(failed)
         version = DefinitionVersion(
             content_hash=content_hash,
             process_ids=sorted(compiled.processes),
