@@ -26,6 +26,7 @@ from engine.errors import (
     ScriptFailed,
 )
 from engine.identity.users import Principal
+from engine.instances.migration import Migration, migrate
 from engine.storage import schema
 from workflows.bootstrap import Services, bootstrap
 from workflows.settings import Settings
@@ -145,6 +146,59 @@ def activate_command(version: int) -> None:
         f"version {activated['version']} ({activated['content_hash'][:12]}) is current "
         f"(it was version {activated['previous_version']}): {', '.join(activated['processes'])}"
     )
+
+
+@main.command("migrate")
+@click.option("--from", "from_version", type=int, required=True, help="The version they run on.")
+@click.option("--to", "to_version", type=int, required=True, help="The version to move them to.")
+@click.option("--process", "process_id", default=None, help="Only this process's instances.")
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False),
+    help='JSON: renamed elements, old id -> new id ({"first_contact": "make_first_contact"}).',
+)
+@click.option("--dry-run", is_flag=True, help="Say what would move; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def migrate_command(
+    from_version: int,
+    to_version: int,
+    process_id: str | None,
+    mapping: str | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Move running instances to another version, each whole or not at all."""
+    renamed = json.loads(Path(mapping).read_text()) if mapping else {}
+    if not isinstance(renamed, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in renamed.items()
+    ):
+        click.echo("the mapping is a JSON object of old element id -> new element id", err=True)
+        sys.exit(2)
+    asked = Migration(from_version, to_version, process_id, renamed, dry_run)
+    services = _services()
+    try:
+        moved = migrate(services.ctx, CLI_PRINCIPAL, asked)
+    except EngineError as exc:
+        click.echo(exc.message, err=True)
+        sys.exit(1)
+    finally:
+        services.ctx.db.dispose()
+    if as_json:
+        click.echo(json.dumps(moved))
+    else:
+        for one in moved:
+            head = f"{one['case_number']} {one['process_id']} ({one['instance_id'][:8]})"
+            if not one["moves"]:
+                click.echo(f"{head}: cannot move: {one['why']}")
+                continue
+            verb = "would move" if dry_run else "moved"
+            changes = [f"{k} {', '.join(one[k])}" for k in ("cancelled", "created") if one[k]]
+            click.echo(f"{head}: {verb}; waiting at {', '.join(one['waiting']) or 'nothing'}"
+                       + (f"; {'; '.join(changes)}" if changes else ""))  # fmt: skip
+        click.echo(f"{sum(o['moves'] for o in moved)} of {len(moved)} instance(s) "
+                   + ("can move" if dry_run else "moved"), err=True)  # fmt: skip
+    if any(not o["moves"] for o in moved):
+        sys.exit(1)
 
 
 @main.command("simulate")

@@ -34,6 +34,13 @@ SCENARIO_SCHEMA: dict[str, Any] = {
         "profile": {"type": "string"},
         "start": {"type": "string", "format": "date-time"},
         "data": {"type": "object"},
+        "start_message": {
+            "type": "object",
+            "required": ["name"],
+            "additionalProperties": False,
+            "description": "a phase a message starts: the message and its payload",
+            "properties": {"name": {"type": "string"}, "payload": {}},
+        },
         "steps": {
             "type": "array",
             "minItems": 1,
@@ -107,6 +114,9 @@ def _run(path: str, content: bytes, compiled: CompiledBundle) -> list[Problem]:
                 data=scenario.get("data"),
             ),
         )
+        started = scenario.get("start_message")
+        if started and not simulate.deliver(run, started["name"], started.get("payload")):
+            raise ValueError(f"{scenario['process']} does not start on {started['name']!r}")
     except (EngineError, ValueError) as exc:
         return [Problem(path, f"the scenario cannot start: {_said(exc)}")]
     for number, step in enumerate(scenario["steps"], start=1):

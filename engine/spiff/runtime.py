@@ -131,6 +131,45 @@ class Runtime:
         return workflow
 
     @engine_time
+    def load_onto(
+        self,
+        definition: ProcessDefinition,
+        profile: Profile,
+        state: str,
+        renamed: Mapping[str, str],
+    ) -> BpmnWorkflow:
+        """A workflow stored under one version, read onto another version's definition: each
+        task finds its element by id (or by the id ``renamed`` gives it), its state, data,
+        history and timers kept. Raises Conflict naming the elements the definition lacks."""
+        dct = json.loads(state)
+        self._serializer.migrate(dct)
+        known = set(definition.spec.task_specs)
+        for subprocess in definition.subprocess_specs.values():
+            known |= set(subprocess.task_specs)
+        missing: set[str] = set()
+        for tasks in [dct["tasks"], *(sub["tasks"] for sub in dct["subprocesses"].values())]:
+            for task in tasks.values():
+                # Derived names ("first_contact.BoundaryEventJoin") follow their element.
+                element, dot, rest = task["task_spec"].partition(".")
+                task["task_spec"] = renamed.get(element, element) + dot + rest
+                if task["task_spec"] not in known:
+                    missing.add(task["task_spec"])
+        if missing:
+            raise Conflict(
+                "elements not in the new version: "
+                + ", ".join(sorted(missing))
+                + " (map a renamed element to its new id)"
+            )
+        try:
+            workflow: BpmnWorkflow = self._serializer.from_dict(
+                dct, spec=definition.spec, subprocess_specs=definition.subprocess_specs
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise Conflict(f"the instance does not fit the new version: {exc}") from exc
+        workflow.script_engine = self._engine(profile)
+        return workflow
+
+    @engine_time
     def dump(self, workflow: BpmnWorkflow) -> str:
         try:
             return str(self._serializer.serialize_json(workflow))

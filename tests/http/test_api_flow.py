@@ -295,6 +295,30 @@ def test_validate_says_what_changes_and_a_designer_rolls_back_by_api(agency: Age
     assert agency.post("dana", "/api/v1/definitions/999/activate").status_code == 404
 
 
+def test_a_deploy_whose_scenario_fails_is_refused_with_the_difference(agency: Agency) -> None:
+    files = {
+        path.relative_to(ROOT / "bpmn").as_posix(): path.read_bytes()
+        for path in (ROOT / "bpmn").rglob("*")
+        if path.is_file() and path.suffix in (".bpmn", ".dmn", ".json", ".html")
+    }
+    # The screen-out approval's "yes" now ends intake whatever the supervisor answers.
+    files["intake.bpmn"] = files["intake.bpmn"].replace(
+        b">approved == True and screen_in_instead == False<", b">screen_in_instead == False<"
+    )
+    before = len(agency.get("dana", "/api/v1/definitions").json)
+    upload = {"files": [(io.BytesIO(content), name) for name, content in files.items()]}
+
+    refused = agency.client.post("/api/v1/definitions", data=upload,
+                                 headers=agency.headers("dana"),
+                                 content_type="multipart/form-data")  # fmt: skip
+
+    assert refused.status_code == 422
+    [problem] = refused.json["problems"]
+    assert problem["file"] == "scenarios/screen_out_sent_back.json"
+    assert "step 5" in problem["message"] and "no task is waiting" in problem["message"]
+    assert len(agency.get("dana", "/api/v1/definitions").json) == before
+
+
 def test_reads_of_a_sensitive_case_are_audited(agency: Agency) -> None:
     case_id, _ = file_and_screen(agency)
     with agency.ctx.db.writer() as session:

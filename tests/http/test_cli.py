@@ -114,6 +114,27 @@ def test_activate_rolls_back_and_the_same_files_again_roll_forward(
     assert code == 1 and "no deployed version 999" in err
 
 
+def test_migrate_says_what_it_did_and_refuses_a_bad_mapping(
+    database_url: str, tmp_path: Path
+) -> None:
+    first = json.loads(run(["deploy", "--json", str(FIXTURES / "phases")], database_url)[1])
+    changed = tmp_path / "phases"
+    shutil.copytree(FIXTURES / "phases", changed)
+    for path in changed.glob("*.bpmn"):
+        path.write_bytes(path.read_bytes() + b"<!-- 2 -->")
+    second = json.loads(run(["deploy", "--json", str(changed)], database_url)[1])
+    versions = ["--from", str(first["version"]), "--to", str(second["version"])]
+
+    code, out, err = run(["migrate", *versions, "--dry-run", "--json"], database_url)
+    assert (code, json.loads(out)) == (0, [])  # nothing runs on the first version
+    bad = tmp_path / "mapping.json"
+    bad.write_text('["first_contact"]')
+    code, _, err = run(["migrate", *versions, "--mapping", str(bad)], database_url)
+    assert code == 2 and "old element id -> new element id" in err
+    code, _, err = run(["migrate", "--from", "1", "--to", "1"], database_url)
+    assert code == 1 and "already" in err
+
+
 def test_a_bad_bundle_deploys_nothing(database_url: str) -> None:
     code, out, _ = run(["deploy", str(FIXTURES / "phases"), str(FIXTURES / "broken")], database_url)
 

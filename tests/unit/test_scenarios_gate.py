@@ -29,7 +29,7 @@ def shipped(path: str) -> dict[str, Any]:
 
 def test_the_shipped_scenarios_pass() -> None:
     bundle = read_bundle([ROOT / "bpmn"])
-    assert len(bundle.of_kind("scenario")) >= 2
+    assert len(bundle.of_kind("scenario")) >= 5
     assert validate(bundle) == []
 
 
@@ -72,8 +72,12 @@ def test_a_rejection_the_diagram_ignores_is_caught() -> None:
          "task 'approve_screening' is not waiting; waiting are ['record_report']"),
         ({"title": "x", "process": "intake", "profile": "us-tx", "start": "2025-03-03T09:00:00",
           "steps": [{"expect_tasks": []}]}, "needs its offset"),
+        ({"title": "x", "process": "services", "profile": "us-tx",
+          "start": "2025-03-03T09:00:00-06:00", "start_message": {"name": "removal_requested"},
+          "steps": [{"expect_tasks": []}]}, "services does not start on 'removal_requested'"),
     ],
-    ids=["not JSON", "an unknown step", "no such process", "a task not waiting", "no offset"],
+    ids=["not JSON", "an unknown step", "no such process", "a task not waiting", "no offset",
+         "a message its process does not start on"],
 )  # fmt: skip
 def test_a_scenario_that_is_not_one_is_a_problem_of_its_file(content: Any, said: str) -> None:
     [problem] = validate(with_scenario("scenarios/odd.json", content))
