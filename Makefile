@@ -14,8 +14,8 @@ $(STAMP): pyproject.toml
 
 # The browser libraries casework serves (bpmn-js, dmn-js), from the lockfile.
 VENDOR := workflows/web/node_modules/.package-lock.json
-$(VENDOR): workflows/web/package-lock.json
-	cd workflows/web && npm ci --no-audit --no-fund --ignore-scripts
+$(VENDOR): workflows/web/package-lock.json $(wildcard workflows/web/src/*)
+	cd workflows/web && npm ci --no-audit --no-fund --ignore-scripts && npm run --silent build
 	touch $(VENDOR)
 
 # The browser tests drive Debian's Chromium; browsers are never downloaded.

@@ -192,6 +192,8 @@ ACCESS: dict[str, Access] = {
     "web.check_edit": DESIGN,
     "web.deploy_edit": DESIGN,
     "web.activate_version": DESIGN,
+    "web.check_expression": DESIGN,
+    "web.migrate_instances": DESIGN,
     "web.admin": ADMIN,
     "web.add_user": ADMIN,
     "web.add_team": ADMIN,

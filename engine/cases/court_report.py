@@ -136,6 +136,8 @@ def _filled(template: str, context: dict[str, Any]) -> str:
         ) from None
     except TemplateError as exc:  # a sandbox refusal included
         raise ScriptFailed(f"the court report's template failed: {exc}") from exc
+    except MemoryError:
+        raise ScriptFailed("the court report's template built a value too large") from None
     return "".join(parts)
 
 

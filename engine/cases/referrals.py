@@ -36,6 +36,7 @@ from engine.storage.tables import (
     Provider,
     Referral,
     User,
+    WebhookSubscription,
 )
 from engine.storage.uow import UnitOfWork
 
@@ -455,7 +456,18 @@ def _offer(
     service_title: str,
 ) -> None:
     """The referral as the provider gets it (its own subscriptions only): the person and why,
-    cut of the reporter; no allegation, no record, nothing else of the case."""
+    cut of the reporter; no allegation, no record, nothing else of the case. A provider with
+    no subscription gets nothing, and the family's details are not written anywhere for it."""
+    listening = uow.session.scalar(
+        select(WebhookSubscription.id)
+        .where(
+            WebhookSubscription.provider_id == row.provider_id,
+            WebhookSubscription.active.is_(True),
+        )
+        .limit(1)
+    )
+    if listening is None:
+        return
     outsider = redaction.for_outsider(uow.session, case.id)
     worker = uow.session.get(User, principal.id)
     languages = (person.details or {}).get("languages")

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from engine.context import EngineContext
 from engine.errors import NotFound
 from engine.identity.access import require
+from engine.identity.roles import ROLES
 from engine.identity.users import Principal
 from engine.statuses import InstanceStatus
 from engine.storage.tables import (
@@ -91,3 +92,39 @@ def running_phases(ctx: EngineContext, principal: Principal) -> list[dict[str, A
             .order_by(ProcessInstance.process_id, ProcessInstance.version_id)
         ).all()
     return [{"process_id": p, "version_id": v, "running": n} for p, v, n in rows]
+
+
+def design_vocabulary(ctx: EngineContext, principal: Principal, version_id: int) -> dict[str, Any]:
+    """What a designer picks from in the modeler's properties: the roles lanes may name, the
+    version's processes (for a call activity), decisions (for a business rule task) and forms,
+    and which statutory deadline each timer stands for in each profile."""
+    require(principal, "process_designer", "administrator")
+    with ctx.db.reader() as session:
+        compiled = ctx.definitions.compiled(session, version_id)
+    bundle = compiled.bundle
+    decisions = sorted(
+        {
+            decision.get("id") or ""
+            for content in bundle.of_kind("dmn").values()
+            for decision in _xml(content).iter("{*}decision")
+        }
+        - {""}
+    )
+    deadlines: dict[str, list[str]] = {}
+    for profile_id, profile in sorted(compiled.profiles.items()):
+        for rule in profile.deadlines:
+            deadlines.setdefault(rule.timer, []).append(f"{rule.id} {rule.title} ({profile_id})")
+    return {
+        "roles": sorted(ROLES),
+        "processes": sorted(compiled.processes),
+        "decisions": decisions,
+        "forms": sorted(bundle.of_kind("form")),
+        "deadlines": deadlines,
+    }
+
+
+def _xml(content: bytes) -> Any:
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    return etree.fromstring(content, parser)

@@ -10,16 +10,28 @@ the reading is defensive all the same (a file that does not parse is listed as c
 from __future__ import annotations
 
 import json
-import re
 from copy import deepcopy
 from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
 
-from engine.definitions.bundle import Bundle
+from engine.definitions.bundle import Bundle, kind_of
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+_XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
+# Attributes at BPMN's default value: one tool writes them, another leaves them out.
+_DEFAULTS = {
+    "cancelActivity": "true",
+    "isInterrupting": "true",
+    "isForCompensation": "false",
+    "startQuantity": "1",
+    "completionQuantity": "1",
+    "gatewayDirection": "Unspecified",
+    "parallelMultiple": "false",
+    "isImmediate": "true",
+    "isSequential": "false",
+}
 DMN_TABLE = "decisionTable"
 # What is reported as an element of a process: whatever has an id and sits directly in a
 # process, a sub-process or a lane set; the definitions nested in it (a timer's expression, a
@@ -130,8 +142,21 @@ def _signature(element: etree._Element) -> str:
         for nested in list(copy):
             if isinstance(nested.tag, str) and nested.get("id"):
                 copy.remove(nested)
-    text = etree.tostring(copy, method="c14n").decode()
-    return re.sub(r"\s+", " ", text)
+    return _canonical(copy)
+
+
+def _canonical(element: etree._Element) -> str:
+    """What an element says, whichever tool wrote it: names by namespace, attributes in order,
+    text with its spacing folded; prefixes, namespace declarations and the xsi:type a modeler
+    adds or drops on expressions do not count."""
+    if not isinstance(element.tag, str):
+        return ""
+    attributes = sorted(
+        (k, v) for k, v in element.attrib.items() if k != _XSI_TYPE and _DEFAULTS.get(str(k)) != v
+    )
+    text = " ".join((element.text or "").split())
+    children = "".join(_canonical(child) for child in element)
+    return f"<{element.tag} {attributes!r}>{text}{children}</>"
 
 
 def _what_changed(was: Element, now: Element) -> str:
@@ -152,6 +177,8 @@ def _shown(element: Element) -> dict[str, str]:
 def _decisions(current: Bundle | None, proposed: Bundle) -> list[dict[str, Any]]:
     old = _rules(current.of_kind("dmn") if current else {})
     new = _rules(proposed.of_kind("dmn"))
+    old_tables = _tables(current.of_kind("dmn") if current else {})
+    new_tables = _tables(proposed.of_kind("dmn"))
     result: list[dict[str, Any]] = []
     for decision_id in sorted(set(old) | set(new)):
         was, now = old.get(decision_id), new.get(decision_id)
@@ -171,8 +198,13 @@ def _decisions(current: Bundle | None, proposed: Bundle) -> list[dict[str, Any]]
                 if i in was and was[i][1] != now[i][1]
             ],
         }
-        if any(rows.values()):
-            result.append({"decision_id": decision_id, "status": "changed", "rules": rows})
+        # The order of rules matters to a FIRST table; the hit policy and columns to any.
+        reordered = [i for i in now if i in was] != [i for i in was if i in now]
+        table = old_tables.get(decision_id) != new_tables.get(decision_id) or reordered
+        if any(rows.values()) or table:
+            result.append(
+                {"decision_id": decision_id, "status": "changed", "rules": rows, "table": table}
+            )
     return result
 
 
@@ -195,6 +227,24 @@ def _rules(files: dict[str, bytes]) -> dict[str, dict[str, tuple[int, list[str]]
                     ]
                     rules[rule.get("id") or f"row {row}"] = (row, cells)
             found[decision.get("id") or ""] = rules
+    return found
+
+
+def _tables(files: dict[str, bytes]) -> dict[str, str]:
+    """Each decision's table apart from its rules: hit policy, inputs, outputs."""
+    found: dict[str, str] = {}
+    for content in files.values():
+        root = _xml(content)
+        if root is None:
+            continue
+        for decision in root.iter("{*}decision"):
+            for table in decision.iter(f"{{*}}{DMN_TABLE}"):
+                copy = deepcopy(table)
+                for rule in list(copy.iter("{*}rule")):
+                    parent = rule.getparent()
+                    if parent is not None:
+                        parent.remove(rule)
+                found[decision.get("id") or ""] = _canonical(copy)
     return found
 
 
@@ -294,6 +344,8 @@ def in_words(found: dict[str, Any]) -> list[str]:
             for kind in ("added", "removed", "changed")
             for r in rules[kind]
         ]
+        if decision["table"]:
+            rows.append("its hit policy, columns or order of rules changed")
         lines.append(f"Decision {decision['decision_id']}: {', '.join(rows)}")
     for kind in ("forms", "profiles"):
         for item in found[kind]:
@@ -307,10 +359,10 @@ def in_words(found: dict[str, Any]) -> list[str]:
                 if names
             ]
             lines.append(f"{item['file']}: {'; '.join(parts) or 'its layout only'}")
-    others = [
-        p
-        for p in found["files"]["added"] + found["files"]["removed"] + found["files"]["changed"]
-        if p.startswith("reports/")
-    ]
-    lines += [f"{path}: changed" for path in others]
+    # Files no section above describes (report templates, scenarios): what became of each.
+    described = {"bpmn", "dmn", "form", "profile"}
+    for change in ("added", "removed", "changed"):
+        lines += [
+            f"{path}: {change}" for path in found["files"][change] if kind_of(path) not in described
+        ]
     return lines

@@ -74,6 +74,7 @@ def review(ctx: EngineContext, principal: Principal, bundle: Bundle) -> dict[str
         "valid": not problems,
         "problems": [p.as_dict() for p in problems],
         "against_version": current_id,
+        "content_hash": bundle.content_hash,
         "changes": changed,
         "summary": in_words(changed),
     }

@@ -43,6 +43,25 @@ def validate(bundle: Bundle) -> list[Problem]:
     return scenario_problems(bundle, compiled)
 
 
+def _current_locked(session: Session) -> DefinitionVersion | None:
+    """The current version, its row locked: of two deploys or activations at once, the second
+    waits and comes after the first."""
+    return session.scalar(
+        select(DefinitionVersion)
+        .order_by(DefinitionVersion.activated_at.desc(), DefinitionVersion.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+
+
+def _after(current: DefinitionVersion | None, at: datetime) -> datetime:
+    """When a version becomes current: now, and after the current one's instant whatever two
+    servers' clocks say."""
+    if current is None:
+        return at
+    return max(at, current.activated_at + timedelta(microseconds=1))
+
+
 # Compiled bundles by content: a version's files never change, so the same files compile to
 # the same specs wherever they are deployed (and registries of one process share them).
 _BY_CONTENT: dict[str, CompiledBundle] = {}
@@ -91,7 +110,7 @@ class DefinitionRegistry:
             process_ids=sorted(compiled.processes),
             deployed_at=at,
             deployed_by=actor_id,
-            activated_at=at,
+            activated_at=_after(_current_locked(session), at),
         )
         session.add(version)
         session.flush()
@@ -136,12 +155,11 @@ class DefinitionRegistry:
         version = uow.session.get(DefinitionVersion, version_id, with_for_update=True)
         if version is None:
             raise NotFound(f"no deployed version {version_id}")
-        previous = self.current_version_id(uow.session)
-        current = uow.session.get(DefinitionVersion, previous) if previous else None
-        version.activated_at = at
-        if current is not None and current.id != version.id:
-            # After the current one's instant, whatever two servers' clocks say.
-            version.activated_at = max(at, current.activated_at + timedelta(microseconds=1))
+        current = _current_locked(uow.session)
+        previous = current.id if current is not None else None
+        if previous == version.id:
+            return version  # current already: nothing changes, nothing to say
+        version.activated_at = _after(current, at)
         uow.audit(
             at=at,
             actor_id=actor_id,

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from jinja2 import TemplateSyntaxError
+from jinja2 import TemplateSyntaxError, nodes
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
@@ -49,12 +50,7 @@ from engine.spiff.decisions import (
     StrictDecisionEngine,
     input_cell_expression,
 )
-from engine.spiff.sandbox import (
-    bare_timer_value,
-    check_expression,
-    check_script,
-    unavailable_calls,
-)
+from engine.spiff.sandbox import check_expression, objection_to
 from engine.spiff.script_functions import script_functions
 from engine.tasks.form_schemas import schema_problems
 
@@ -457,10 +453,15 @@ def _check_spec(spec: Any, file: str, locations: _Locations, problems: list[Prob
         for kind, source, mode, target in _expressions(task_spec):
             if source is None or not str(source).strip():
                 continue
-            objections = check_script(source) if mode == "exec" else check_expression(source)
-            objections = objections or unavailable_calls(str(source), mode, _helper_names())
-            if kind == "timer expression" and (bare := bare_timer_value(str(source))):
-                objections = [bare]
+            checked_as = (
+                "timer"
+                if kind == "timer expression"
+                else "script"
+                if mode == "exec"
+                else "expression"
+            )
+            said = objection_to(checked_as, str(source), helper_names())
+            objections = [said] if said else []
             # A gateway's condition belongs to its outgoing flow: point the designer there.
             where = locations.flow(element_id, target) if target else None
             for objection in objections:
@@ -479,7 +480,7 @@ def _check_spec(spec: Any, file: str, locations: _Locations, problems: list[Prob
 
 
 @cache
-def _helper_names() -> frozenset[str]:
+def helper_names() -> frozenset[str]:
     """The helpers every script may call (which do not depend on the jurisdiction's calendar)."""
     return frozenset(script_functions(BusinessCalendar("UTC"), SystemClock()))
 
@@ -789,29 +790,85 @@ def _load_reports(
     return reports
 
 
-class _ReportSandbox(SandboxedEnvironment):
-    """The sandbox, and no arithmetic that builds a huge value in one step (``"x" * 10**9``):
-    a report's size is bounded as it is written, which a single giant value would escape."""
+class _BoundedConcat(CodeGenerator):
+    """Templates compiled so that ``a ~ b`` asks the environment first: joining two values
+    whose length together is too large is refused before it is built."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        if frame.eval_ctx.volatile:
+            join = "(markup_join if context.eval_ctx.volatile else str_join)"
+        else:
+            join = "markup_join" if frame.eval_ctx.autoescape else "str_join"
+        self.write(f"environment.bounded_join({join}, (")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write("))")
+
+
+class _ReportSandbox(SandboxedEnvironment):
+    """The sandbox, and nothing that builds a huge value in one step (``"x" * 10**9``, a string
+    doubled in a loop, a 10**9-wide padding): a report's size is bounded as it is written,
+    which a single giant value would escape, and one C-level step cannot be interrupted."""
+
+    code_generator_class = _BoundedConcat
+    intercepted_binops = frozenset({"*", "**", "+"})
     LARGEST_REPEAT = 10_000
+    LARGEST_VALUE = 1_000_000  # characters or items of one value a template builds
     LARGEST_EXPONENT = 64
+    LARGEST_INTEGER_BITS = 4096
+    # str methods whose argument is a size to allocate, and formatting with widths in it.
+    SIZED = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs"})
+    UNSAFE = frozenset({"format", "format_map"})
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and isinstance(right, int) and abs(right) > self.LARGEST_EXPONENT:
             raise SecurityError(f"a power above {self.LARGEST_EXPONENT} in a report template")
-        if operator == "*":
-            sizes = [v for v in (left, right) if isinstance(v, int) and not isinstance(v, bool)]
-            repeats = any(isinstance(v, (str, list, tuple)) for v in (left, right))
-            if repeats and any(abs(n) > self.LARGEST_REPEAT for n in sizes):
-                raise SecurityError(f"a repeat above {self.LARGEST_REPEAT} in a report template")
+        sized = [v for v in (left, right) if isinstance(v, str | list | tuple)]
+        numbers = [v for v in (left, right) if isinstance(v, int) and not isinstance(v, bool)]
+        if operator == "*" and sized and numbers:
+            if (
+                abs(numbers[0]) > self.LARGEST_REPEAT
+                or len(sized[0]) * abs(numbers[0]) > self.LARGEST_VALUE
+            ):
+                raise SecurityError("a value too large for a report template")
+        if operator == "*" and len(numbers) == 2:
+            if sum(abs(n).bit_length() for n in numbers) > self.LARGEST_INTEGER_BITS:
+                raise SecurityError("a number too large for a report template")
+        if (
+            operator == "+"
+            and len(sized) == 2
+            and len(sized[0]) + len(sized[1]) > self.LARGEST_VALUE
+        ):
+            raise SecurityError("a value too large for a report template")
         return super().call_binop(context, operator, left, right)
+
+    def bounded_join(self, join: Any, parts: tuple[Any, ...]) -> Any:
+        """``a ~ b``: the parts joined, once their total length is known to be in bounds."""
+        if sum(len(p) if isinstance(p, str) else len(str(p)) for p in parts) > self.LARGEST_VALUE:
+            raise SecurityError("a value too large for a report template")
+        return join(parts)
+
+    def call(self, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        name = getattr(obj, "__name__", "")
+        if name in self.UNSAFE:  # str.format, however the sandbox wraps it
+            raise SecurityError("formatting with str.format is not offered to report templates")
+        if isinstance(getattr(obj, "__self__", None), str):
+            if name in self.SIZED and any(
+                isinstance(a, int) and a > self.LARGEST_VALUE for a in (*args, *kwargs.values())
+            ):
+                raise SecurityError("a value too large for a report template")
+        return super().call(context, obj, *args, **kwargs)
 
 
 def report_templates() -> SandboxedEnvironment:
     """How report templates are read and rendered: sandboxed (a template reaches no Python
-    internals), every value escaped as HTML."""
-    return _ReportSandbox(autoescape=True)
+    internals), every value escaped as HTML; without the filters that pad or format to a
+    width a template chooses."""
+    environment = _ReportSandbox(autoescape=True)
+    for name in ("center", "format", "indent", "wordwrap", "truncate"):
+        environment.filters.pop(name, None)
+    return environment
 
 
 def _load_profiles(bundle: Bundle, problems: list[Problem]) -> dict[str, Profile]:

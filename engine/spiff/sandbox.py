@@ -416,6 +416,9 @@ def unavailable_calls(source: str, mode: str, helpers: frozenset[str]) -> list[s
         return []  # the compiler says what is wrong with it
     nodes = list(ast.walk(tree))
     defined = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    defined |= {n.name for n in nodes if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    defined |= {n.arg for n in nodes if isinstance(n, ast.arg)}  # a parameter may be a function
+    defined |= {n.name for n in nodes if isinstance(n, ast.ExceptHandler) and n.name}
     called = {n.func.id for n in nodes if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
     missing = sorted(called - helpers - defined - set(_ALLOWED_BUILTINS))
     return [
@@ -477,3 +480,14 @@ class RestrictedEnvironment(TaskDataEnvironment):
             for key in [k for k in context if k.startswith("_")]:
                 context.pop(key)
         return True
+
+
+def objection_to(kind: str, source: str, helpers: frozenset[str]) -> str | None:
+    """What validation would say of one expression, script or timer expression as a designer
+    types it (the properties panel asks), or None."""
+    mode = "exec" if kind == "script" else "eval"
+    if kind == "timer" and (bare := bare_timer_value(source)):
+        return bare
+    objections = check_script(source) if mode == "exec" else check_expression(source)
+    objections = objections or unavailable_calls(source, mode, helpers)
+    return "; ".join(objections) or None

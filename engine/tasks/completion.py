@@ -8,6 +8,7 @@ is written unless all of it is.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -35,6 +36,8 @@ from engine.tasks.form_schemas import (
     validate_task_data,
 )
 from engine.tasks.worklists import task_json
+
+log = logging.getLogger(__name__)
 
 # The caller's access rule: sees the task and its case first, and names the actor (or raises).
 Authorize = Callable[[Session, HumanTask, Case], Actor]
@@ -74,8 +77,14 @@ def complete(
     )
     # A report task's copy of the court report is printed once its recommendation is in the
     # record (so after that commit): printing holds no transaction open.
-    kept = court_report.file_for_task(ctx, principal, done)
     answer = task_json(done, numbers[0], ctx.clock.now())
+    try:
+        kept = court_report.file_for_task(ctx, principal, done)
+    except Exception:
+        # Said to the person (and logged): the report can be kept from the case page.
+        log.exception("the court report of task %s could not be kept", task_id)
+        answer["court_report_not_kept"] = True
+        return answer
     if kept is not None:
         answer["court_report_document_id"] = kept["id"]
     return answer

@@ -325,6 +325,12 @@ PROBES: dict[str, Probe] = {
     "web.check_edit": Probe("POST", "/designer/versions/1/check", form={}),
     "web.deploy_edit": Probe("POST", "/designer/versions/1/deploy", form={}),
     "web.activate_version": Probe("POST", "/designer/versions/1/activate", form={}),
+    "web.migrate_instances": Probe(
+        "POST", "/designer/migrate", form={"from_version": "1", "to_version": "1"}
+    ),
+    "web.check_expression": Probe(
+        "POST", "/designer/check-expression", json={"kind": "expression", "source": "1"}
+    ),
     "web.admin": Probe("GET", "/admin"),
     "web.add_user": Probe("POST", "/admin/users", form={}),
     "web.add_team": Probe("POST", "/admin/teams", form={}),

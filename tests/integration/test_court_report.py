@@ -186,14 +186,20 @@ def test_a_report_key_that_is_not_file_is_refused_at_deploy() -> None:
 @pytest.mark.parametrize(
     ("body", "said"),
     [
-        ('{{ "x" * 100000 }}', "a repeat above 10000"),
+        ('{{ "x" * 100000 }}', "a value too large"),
+        ('{{ ("x" * 10000) * 10000 }}', "a value too large"),
+        ('{% set ns = namespace(s="x" * 1000) %}{% for i in range(30) %}'
+         '{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length }}', "a value too large"),
+        ('{{ "x".ljust(2000000) }}', "a value too large"),
+        ("{{ '{:>999999999}'.format(1) }}", "str.format is not offered"),
         ("{{ 10 ** 100000 }}", "a power above 64"),
         ('{% set s = "x" * 10000 %}{% for i in range(100000) %}{% for j in range(100000) %}'
          "{{ s }}{% endfor %}{% endfor %}", "more than 20,000,000 characters"),
         ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
          "s of CPU"),
     ],
-    ids=["a huge repeat", "a huge power", "writing without end", "looping without end"],
+    ids=["a huge repeat", "a repeat of a repeat", "doubling in a loop", "a huge padding",
+         "a formatted width", "a huge power", "writing without end", "looping without end"],
 )  # fmt: skip
 def test_a_report_template_that_runs_away_is_stopped_with_a_reason(
     ctx: EngineContext, body: str, said: str, monkeypatch: pytest.MonkeyPatch

@@ -537,6 +537,10 @@ def test_a_designer_changes_a_response_window_and_the_next_case_follows(
     shutil.copytree(ROOT / "bpmn", edited)
     table = edited / "priority.dmn"
     table.write_text(table.read_text().replace("<text>24</text>", "<text>12</text>"))
+    # The designer's scenario of a late P1 contact says so too, or the deploy is refused.
+    scenario = edited / "scenarios" / "late_first_contact.json"
+    told = scenario.read_text().replace("2025-03-04T09:00:00-06:00", "2025-03-03T21:00:00-06:00")
+    scenario.write_text(told.replace('"PT23H"', '"PT11H"'))
 
     second = deploy_bundle(ctx, DESIGNER, read_bundle([edited]))
     after = reported(

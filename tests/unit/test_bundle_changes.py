@@ -49,6 +49,7 @@ def test_the_changes_a_designer_made_are_listed_where_they_are() -> None:
     assert set(changed) == {"record_report", flows[0]}  # the moved shape is no change
     assert [p["process_id"] for p in found["processes"]] == ["intake"]
     [priority] = found["decisions"]
+    assert priority["table"] is False  # only a cell changed
     [rule] = priority["rules"]["changed"]
     assert (rule["id"], rule["row"]) == ("priority_r1", 1)
     assert (rule["before"][0], rule["after"][0]) == ("True", "False")

@@ -503,7 +503,11 @@ def test_a_script_calling_what_no_run_can_reach_is_refused(source: str, said: st
 
 
 def test_helpers_builtins_and_the_scripts_own_functions_may_be_called() -> None:
-    source = "double = lambda n: n * 2\nx = double(max(1, len([2])))\ny = add_days('2025-03-03', 2)"
+    source = (
+        "double = lambda n: n * 2\nx = double(max(1, len([2])))\ny = add_days('2025-03-03', 2)\n"
+        "def twice(fn, v):\n    return fn(fn(v))\nz = twice(double, 1)\n"
+        "apply = lambda f, *rest: f(*rest)\nw = apply(double, 3)"
+    )
 
     assert validate(Bundle({"x.bpmn": script_process(source)})) == []
 

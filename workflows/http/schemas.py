@@ -270,6 +270,10 @@ TASK = obj(
     overdue=BOOL,
     version=INT,
     children={"type": "array", "items": STR, "description": "in a worklist: the case's children"},
+    court_report_not_kept={
+        "type": "boolean",
+        "description": "the task is done but its court report could not be printed",
+    },
     court_report_document_id={
         "type": "string",
         "format": "uuid",
@@ -393,6 +397,7 @@ VALIDATION = obj(
     },
     against_version={"type": ["integer", "null"], "description": "the current version"},
     summary={"type": "array", "items": STR, "description": "the changes, a line each"},
+    content_hash={"type": "string", "description": "the upload's content hash"},
     changes={
         "type": "object",
         "description": "what the upload changes against the current version: files added, "

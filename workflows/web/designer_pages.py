@@ -12,10 +12,15 @@ from engine.definitions import catalogue, deployments
 from engine.definitions.bundle import bundle_from_files, kind_of
 from engine.definitions.deployments import deploy_bundle
 from engine.errors import InvalidDefinition, InvalidInput, NotFound, Problem
+from engine.identity.access import require
+from engine.instances.migration import Migration, migrate
+from engine.spiff.definitions import helper_names
+from engine.spiff.sandbox import objection_to
 from workflows.uploads import uploaded_files
 from workflows.web.site import bp, engine, signed_in, who
 
 MAX_EDIT_BYTES = 5 * 1024 * 1024
+MAX_EXPRESSION_CHARS = 100_000
 
 
 @bp.get("/designer")
@@ -24,14 +29,14 @@ def designer() -> str:
     return _designer_page()
 
 
-def _designer_page(**upload: Any) -> str:
+def _designer_page(**shown: Any) -> str:
     principal, ctx = who(), engine()
     return render_template(
         "designer.html",
         versions=catalogue.definition_versions(ctx, principal),
         running=catalogue.running_phases(ctx, principal),
         kind_of=kind_of,
-        **upload,
+        **{"migration": None, "migration_asked": None, **shown},
     )
 
 
@@ -44,19 +49,29 @@ def upload_bundle() -> Any:
     asks for the review as JSON to confirm in place.)"""
     principal = who()
     deploy = request.form.get("action") == "deploy"
+    as_json = request.form.get("format") == "json"
     try:
         bundle = bundle_from_files(uploaded_files())
         reviewed = deployments.review(engine(), principal, bundle)
-        if request.form.get("format") == "json":
+        if as_json:
             return jsonify(reviewed), 200 if reviewed["valid"] else 422
         if not reviewed["valid"]:
             raise InvalidDefinition([Problem(**p) for p in reviewed["problems"]])
-        if not deploy or request.form.get("confirmed") != "yes":
+        # Confirmed means: these very files, against the version that is current now.
+        seen = (request.form.get("reviewed_hash"), request.form.get("against_version"))
+        against = reviewed["against_version"]
+        confirmed = request.form.get("confirmed") == "yes" and seen == (
+            bundle.content_hash,
+            "" if against is None else str(against),
+        )
+        if not deploy or not confirmed:
             # Seen first, then deployed: without the page's script, the designer confirms
             # on this page, with the files chosen again.
             return _designer_page(upload_ok=sorted(bundle.files), review=reviewed, asked=deploy)
         deployment = deploy_bundle(engine(), principal.actor, bundle)
     except InvalidDefinition as exc:
+        if as_json:
+            return jsonify({"valid": False, "problems": [p.as_dict() for p in exc.problems]}), 422
         return _designer_page(upload_problems=[str(p) for p in exc.problems]), 422
     if deployment.created:
         flash(f"Deployed as version {deployment.version_id}.", "info")
@@ -65,6 +80,35 @@ def upload_bundle() -> Any:
     else:
         flash(f"Nothing new: the bundle is version {deployment.version_id}.", "info")
     return redirect(url_for("web.designer"))
+
+
+@bp.post("/designer/migrate")
+@signed_in
+def migrate_instances() -> Any:
+    """Running phases moved to another version (or, first, what would move)."""
+    form = request.form
+    mapping = form.get("mapping", "")
+    renamed: dict[str, str] = {}
+    for line in mapping.splitlines():
+        old, equals, new = line.partition("=")
+        if line.strip() and (not equals or not old.strip() or not new.strip()):
+            raise InvalidInput(f"a renamed element is old=new, one a line: {line.strip()!r}")
+        if equals:
+            renamed[old.strip()] = new.strip()
+    try:
+        asked = Migration(
+            from_version=int(form.get("from_version", "")),
+            to_version=int(form.get("to_version", "")),
+            process_id=form.get("process_id", "").strip() or None,
+            renamed=renamed,
+            dry_run=form.get("action") != "move",
+        )
+    except ValueError:
+        raise InvalidInput("choose the versions to move from and to") from None
+    moved = migrate(engine(), who(), asked)
+    status = 200 if all(m["moves"] for m in moved) else 422
+    page = _designer_page(migration=moved, migration_asked=asked, migration_mapping=mapping)
+    return page, status
 
 
 @bp.post("/designer/versions/<int:version_id>/activate")
@@ -86,10 +130,28 @@ def edit_file(version_id: int, path: str) -> str:
     files = catalogue.version_files(engine(), who(), version_id)
     if path not in files:
         raise NotFound(f"no file {path} in version {version_id}")
+    kind = kind_of(path)
+    # What the BPMN modeler's properties offer: roles, processes, decisions, forms, deadlines.
+    design = catalogue.design_vocabulary(engine(), who(), version_id) if kind == "bpmn" else {}
     return render_template(
-        "editor.html", version_id=version_id, path=path, kind=kind_of(path),
+        "editor.html", version_id=version_id, path=path, kind=kind, design=design,
         content=files[path].decode("utf-8", errors="replace"),
     )  # fmt: skip
+
+
+@bp.post("/designer/check-expression")
+@signed_in
+def check_expression() -> Response:
+    """One expression, script or timer expression as the designer types it in the modeler's
+    properties, checked by the compiler validation uses: its objection, or none."""
+    require(who(), "process_designer", "administrator")
+    body: Any = request.get_json(silent=True)
+    kind, source = (body or {}).get("kind"), (body or {}).get("source")
+    if kind not in ("expression", "script", "timer") or not isinstance(source, str):
+        raise InvalidInput('send {"kind": "expression" | "script" | "timer", "source": text}')
+    if len(source) > MAX_EXPRESSION_CHARS:
+        return jsonify({"error": f"at most {MAX_EXPRESSION_CHARS} characters"})
+    return jsonify({"error": objection_to(kind, source, helper_names())})
 
 
 @bp.get("/designer/versions/<int:version_id>/files/<path:path>")
@@ -147,5 +209,5 @@ def deploy_edit(version_id: int) -> Response:
         return _problems(exc)
     return jsonify(
         {"ok": True, "version": deployment.version_id, "created": deployment.created,
-         "processes": deployment.process_ids}
+         "reactivated": deployment.reactivated, "processes": deployment.process_ids}
     )  # fmt: skip

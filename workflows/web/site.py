@@ -99,6 +99,7 @@ def refuse_nul_characters() -> None:
     # A NUL is never meaningful in what a person types, and PostgreSQL cannot store it: a
     # form (or an address) carrying one is refused whole, before anything reads it.
     sent = [*request.args.items(multi=True)]
+    sent += [(name, str(value)) for name, value in (request.view_args or {}).items()]
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         sent += [*request.form.items(multi=True)]
         sent += [(name, f.filename or "") for name, f in request.files.items(multi=True)]

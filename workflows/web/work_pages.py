@@ -230,6 +230,12 @@ def task_action(task_id: uuid.UUID) -> Response | tuple[str, int]:
     flash(f"“{done['name']}” completed for case {done['case_number']}.", "info")
     if "court_report_document_id" in done:
         flash("The court report, with your recommendation, is kept on the case.", "info")
+    if done.get("court_report_not_kept"):
+        flash(
+            "The task is done, but the court report could not be printed: keep it from the "
+            "case page (Court report, Keep this report).",
+            "error",
+        )
     return redirect(_own_page(request.form.get("next", "")) or url_for("web.inbox"))
 
 

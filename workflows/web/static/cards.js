@@ -45,9 +45,19 @@
           form.dataset.declined = String(Number(form.dataset.declined || 0) + 1);  // nothing sent
           return;
         }
-        var confirmed = document.createElement('input');
-        confirmed.type = 'hidden'; confirmed.name = 'confirmed'; confirmed.value = 'yes';
-        form.appendChild(confirmed);
+        // Confirmed for these files against that version: the server deploys only those.
+        [['confirmed', 'yes'], ['reviewed_hash', review.content_hash],
+         ['against_version', review.against_version == null ? '' : String(review.against_version)]].forEach(function (pair) {
+          var field = document.createElement('input');
+          field.type = 'hidden'; field.name = pair[0]; field.value = pair[1];
+          form.appendChild(field);
+        });
+        form.dataset.confirmed = 'yes';
+        button.click();
+      })
+      .catch(function () {
+        // No review to show here (the server answered a page): send the form as it is, and
+        // the page it answers shows the review or the problem.
         form.dataset.confirmed = 'yes';
         button.click();
       });

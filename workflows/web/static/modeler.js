@@ -92,7 +92,8 @@
       showProblems(body.problems || []);
       if (body.ok) {
         var changed = (body.summary || []).join('; ');
-        say('Valid: no problems in the bundle. Against version ' + body.against_version + ': ' + changed, true);
+        var against = body.against_version ? 'version ' + body.against_version : 'nothing deployed yet';
+        say('Valid: no problems in the bundle. Against ' + against + ': ' + changed, true);
       }
       else say((body.problems || []).length + ' problem(s); nothing was deployed.', false);
     }).catch(function (e) { say('Validation failed: ' + e.message, false); });
@@ -120,7 +121,8 @@
       showProblems(body.problems || []);
       if (body.ok) {
         say(body.created ? 'Deployed as version ' + body.version + '. New cases follow it; running cases keep their version.'
-                         : 'Nothing changed: version ' + body.version + ' already has this content.', true);
+          : body.reactivated ? 'Version ' + body.version + ' already has this content: it is the current version again.'
+          : 'Nothing changed: version ' + body.version + ' already has this content.', true);
         result.dataset.version = body.version;
         deployed();
       } else {
@@ -138,9 +140,15 @@
     var viewer = modeler.getActiveViewer();
     if (viewer && !viewer.__cwWatched) { viewer.__cwWatched = true; viewer.on('commandStack.changed', edited); }
   }
-  modeler = kind === 'bpmn'
-    ? new BpmnJS({ container: box })
-    : new DmnJS({ container: box });
+  if (kind === 'bpmn') {
+    var design = JSON.parse(box.dataset.design || '{}');
+    design.checkUrl = box.dataset.checkExpression;
+    design.csrf = box.dataset.csrf;
+    design.fileUrl = box.dataset.fileUrl;
+    modeler = window.CaseworkBpmnModeler(box, '#properties', design);
+  } else {
+    modeler = new DmnJS({ container: box });
+  }
   fetch(box.dataset.source, { credentials: 'same-origin' })
     .then(function (r) { return r.text(); })
     .then(function (xml) { return modeler.importXML(xml); })
