@@ -137,6 +137,7 @@ ACCESS: dict[str, Access] = {
     "api.validate_upload": DESIGN,
     "api.deploy": DESIGN,
     "api.activate": DESIGN,
+    "api.migrate_running": DESIGN,
     "api.send_message": Access(record=Record.MESSAGE),
     "api.audit_log": AUDIT,
     "webhooks_api.list_subscriptions": ADMIN,

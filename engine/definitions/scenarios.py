@@ -57,6 +57,8 @@ SCENARIO_SCHEMA: dict[str, Any] = {
                     "payload": {},
                     "advance": {"type": "string", "description": "an ISO 8601 duration"},
                     "expect_tasks": TASKS,
+                    "expect_waiting": TASKS,
+                    "expect_absent": TASKS,
                     "expect_data": {
                         "type": "object",
                         "required": ["task", "values"],
@@ -151,10 +153,15 @@ def _step(run: simulate.Rehearsal, step: dict[str, Any]) -> str | None:
             fields = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
             return f"the answer does not fit the form: {fields}"
     ready = simulate.ready(run)
-    if "expect_tasks" in step:
-        waiting = sorted(t.bpmn_id for t in ready)
-        if waiting != sorted(step["expect_tasks"]):
-            return f"expected tasks {sorted(step['expect_tasks'])}, waiting are {waiting}"
+    waiting = {t.bpmn_id for t in ready}
+    if "expect_tasks" in step and sorted(waiting) != sorted(step["expect_tasks"]):
+        return f"expected tasks {sorted(step['expect_tasks'])}, waiting are {sorted(waiting)}"
+    missing = sorted(set(step.get("expect_waiting", [])) - waiting)
+    if missing:
+        return f"expected {missing} among the waiting tasks; {_waiting(run)}"
+    present = sorted(set(step.get("expect_absent", [])) & waiting)
+    if present:
+        return f"expected {present} not to be waiting; {_waiting(run)}"
     if "expect_due" in step:
         for task_id, due in step["expect_due"].items():
             found = [t for t in ready if t.bpmn_id == task_id]

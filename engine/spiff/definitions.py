@@ -331,7 +331,61 @@ _ELEMENT_REPR = re.compile(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-f]+>")
 
 def _message(exc: BaseException) -> str:
     text = str(exc.args[0]) if exc.args else str(exc)
-    return " ".join(_ELEMENT_REPR.sub(r"<\1>", text).split())
+    return _in_our_words(" ".join(_ELEMENT_REPR.sub(r"<\1>", text).split()))
+
+
+# The engine library's wording, said as casework explains it: what is wrong, what casework
+# supports, what to do instead.
+_OUR_WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), said)
+    for pattern, said in (
+        (
+            r"^A Service Task must have an operator",
+            "service tasks are not supported: casework reaches other systems through messages "
+            "and webhooks, never from inside a process",
+        ),
+        (
+            r"^Non-default exclusive outgoing sequence flow without condition",
+            "a flow leaving an exclusive gateway needs a condition (e.g. approved == True), "
+            "unless it is the gateway's default flow",
+        ),
+        (
+            r"^No DMN Diagram available with id (\S+?),? Available DMN ids are:\s*(.*)$",
+            r"the business rule task calls decision \1, which no .dmn file of the bundle has "
+            r"(the bundle's decisions: \2)",
+        ),
+        (
+            r"^A multiinstance task must specify a cardinality or a loop input data reference",
+            "a task done for each of several needs what it repeats over: a collection of the "
+            "process data (its loop input, e.g. children) or a number (its cardinality)",
+        ),
+        (
+            r"^The process (\S+) was not found\. Did you mean one of the following: (.*?)\??$",
+            r"the call activity calls process \1, which is not in the bundle (its processes: \2)",
+        ),
+        (
+            r"^Exactly one start event is required in a SubWorkflow Task; found (\d+)",
+            r"a sub-process needs exactly one plain start event; it has \1",
+        ),
+        (
+            r"^No start event found",
+            "the process has no start event: add a plain one, or a message start event for a "
+            "phase another process starts",
+        ),
+        (
+            r"^Cancel Events may only be used with transactions",
+            "a cancel event belongs in a transaction, which casework does not run: end with an "
+            "error or a message instead",
+        ),
+    )
+)
+
+
+def _in_our_words(text: str) -> str:
+    for pattern, said in _OUR_WORDS:
+        if pattern.search(text):
+            return pattern.sub(said, text, count=1)
+    return text
 
 
 def _unsupported_elements(path: str, root: etree._Element, problems: list[Problem]) -> bool:

@@ -41,10 +41,14 @@ def site(ctx: EngineContext, database_url: str, tmp_path: Path) -> Iterator[Site
     )
     app = create_app(settings, Services(settings, ctx, TimerPolicy()))
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    # A request a page still had in flight when its test ended is finished, and gives its
+    # database connection back, before the database is disposed of.
+    httpd.daemon_threads = False
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield Site(f"http://127.0.0.1:{httpd.server_port}", ctx)
     httpd.shutdown()
+    httpd.server_close()  # joins the request threads
     thread.join()
 
 

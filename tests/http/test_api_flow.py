@@ -294,6 +294,20 @@ def test_validate_says_what_changes_and_a_designer_rolls_back_by_api(agency: Age
     assert listed[current["id"]] is True and listed[deployed.json["version"]] is False
     assert agency.post("dana", "/api/v1/definitions/999/activate").status_code == 404
 
+    # Running phases moved back by API: a dry run first, then the move; each says where it waits.
+    file_and_screen(agency)  # a case now waiting for its first contact, on that version
+    asked = {"from_version": current["id"], "to_version": deployed.json["version"],
+             "process_id": "investigation"}  # fmt: skip
+    planned = agency.post("dana", "/api/v1/definitions/migrations", {**asked, "dry_run": True})
+    assert planned.status_code == 200, planned.json
+    [plan] = [p for p in planned.json if p["moves"]]
+    assert plan["waiting"] == ["first_contact"]
+    assert agency.post("sue", "/api/v1/definitions/migrations", asked).status_code == 403
+    moved = agency.post("dana", "/api/v1/definitions/migrations", asked)
+    assert moved.status_code == 200 and all(m["moves"] for m in moved.json)
+    again = agency.post("dana", "/api/v1/definitions/migrations", asked)
+    assert again.status_code == 200 and again.json == []  # nothing left on the old version
+
 
 def test_a_deploy_whose_scenario_fails_is_refused_with_the_difference(agency: Agency) -> None:
     files = {

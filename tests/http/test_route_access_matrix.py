@@ -242,6 +242,9 @@ PROBES: dict[str, Probe] = {
     "api.validate_upload": Probe("POST", "/api/v1/definitions/validate", form={}),
     "api.deploy": Probe("POST", "/api/v1/definitions", form={}),
     "api.activate": Probe("POST", "/api/v1/definitions/1/activate"),
+    "api.migrate_running": Probe(
+        "POST", "/api/v1/definitions/migrations", json={"from_version": 1, "to_version": 1}
+    ),
     "api.send_message": Probe("POST", "/api/v1/messages/court_tmc_order", json=None),
     "api.audit_log": Probe("GET", "/api/v1/audit?per_page=5"),
     "webhooks_api.list_subscriptions": Probe("GET", "/api/v1/webhooks/subscriptions"),

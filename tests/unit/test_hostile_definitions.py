@@ -953,3 +953,16 @@ def test_a_script_that_could_swallow_the_interruption_is_refused(runtime: Runtim
     assert "may only catch named errors" in problems[0].message
     assert (failed.reason, failed.element_id) == ("refused", "evil")
     assert used < SLACK
+
+
+def test_the_engine_librarys_wording_is_said_in_caseworks() -> None:
+    called = bpmn(through('<bpmn:callActivity id="call" calledElement="nowhere">'
+                          "<bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>"
+                          "</bpmn:callActivity>", "call"))  # fmt: skip
+
+    [problem] = validate(Bundle({"x.bpmn": called}))
+
+    assert problem.message == (
+        "the call activity calls process 'nowhere', which is not in the bundle "
+        "(its processes: hostile)"
+    )

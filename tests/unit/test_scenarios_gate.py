@@ -29,7 +29,7 @@ def shipped(path: str) -> dict[str, Any]:
 
 def test_the_shipped_scenarios_pass() -> None:
     bundle = read_bundle([ROOT / "bpmn"])
-    assert len(bundle.of_kind("scenario")) >= 5
+    assert len(bundle.of_kind("scenario")) >= 7
     assert validate(bundle) == []
 
 
@@ -75,9 +75,18 @@ def test_a_rejection_the_diagram_ignores_is_caught() -> None:
         ({"title": "x", "process": "services", "profile": "us-tx",
           "start": "2025-03-03T09:00:00-06:00", "start_message": {"name": "removal_requested"},
           "steps": [{"expect_tasks": []}]}, "services does not start on 'removal_requested'"),
+        ({"title": "x", "process": "intake", "profile": "us-tx",
+          "start": "2025-03-03T09:00:00-06:00",
+          "steps": [{"expect_absent": ["record_report"]}]},
+         "expected ['record_report'] not to be waiting"),
+        ({"title": "x", "process": "intake", "profile": "us-tx",
+          "start": "2025-03-03T09:00:00-06:00",
+          "steps": [{"expect_waiting": ["first_contact"]}]},
+         "expected ['first_contact'] among the waiting tasks; waiting are ['record_report']"),
     ],
     ids=["not JSON", "an unknown step", "no such process", "a task not waiting", "no offset",
-         "a message its process does not start on"],
+         "a message its process does not start on", "a task that should be gone",
+         "a task that should wait"],
 )  # fmt: skip
 def test_a_scenario_that_is_not_one_is_a_problem_of_its_file(content: Any, said: str) -> None:
     [problem] = validate(with_scenario("scenarios/odd.json", content))

@@ -19,6 +19,7 @@ from engine.errors import FieldError, InvalidDefinition, InvalidInput, InvalidTa
 from engine.events import audit_log as audit_trail
 from engine.identity import emergency
 from engine.instances import messages
+from engine.instances.migration import Migration, migrate
 from engine.notifications import calendar, preferences
 from engine.tasks import caseload as caseloads
 from engine.tasks import changes, completion, detail, worklists
@@ -894,6 +895,29 @@ def deploy() -> Response:
 )
 def activate(version_id: int) -> Response:
     return ok(activate_version(engine(), principal(), version_id))
+
+
+@api.operation(
+    "post",
+    "/definitions/migrations",
+    summary="Move running instances to another version, each whole or not at all (or, with "
+    "dry_run, say what would move); 422 when any cannot move",
+    tag="definitions",
+    body=s.MIGRATION,
+    response={"type": "array", "items": s.MIGRATED},
+    errors=(403, 404, 409, 422),
+)
+def migrate_running() -> Response:
+    body = g.body
+    asked = Migration(
+        from_version=body["from_version"],
+        to_version=body["to_version"],
+        process_id=body.get("process_id"),
+        renamed=body.get("renamed", {}),
+        dry_run=body.get("dry_run", False),
+    )
+    moved = migrate(engine(), principal(), asked)
+    return ok(moved, 200 if all(m["moves"] for m in moved) else 422)
 
 
 # -- messages and audit --------------------------------------------------------------------------

@@ -382,6 +382,33 @@ ACTIVATED = obj(
     previous_version={"type": ["integer", "null"]},
     activated_at=INSTANT,
 )
+MIGRATION = {
+    "type": "object",
+    "required": ["from_version", "to_version"],
+    "additionalProperties": False,
+    "properties": {
+        "from_version": INT,
+        "to_version": INT,
+        "process_id": {"type": "string", "maxLength": 200},
+        "renamed": {
+            "type": "object",
+            "description": "renamed elements: old id -> new id",
+            "additionalProperties": {"type": "string", "maxLength": 200},
+        },
+        "dry_run": BOOL,
+    },
+}
+MIGRATED = obj(
+    ["instance_id", "case_number", "process_id", "moves"],
+    instance_id=STR,
+    case_number=STR,
+    process_id=STR,
+    moves=BOOL,
+    why={"type": "string", "description": "why it cannot move"},
+    waiting={"type": "array", "items": STR},
+    cancelled={"type": "array", "items": STR},
+    created={"type": "array", "items": STR},
+)
 VALIDATION = obj(
     ["valid", "problems"],
     valid=BOOL,
