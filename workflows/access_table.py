@@ -194,6 +194,7 @@ ACCESS: dict[str, Access] = {
     "web.deploy_edit": DESIGN,
     "web.activate_version": DESIGN,
     "web.check_expression": DESIGN,
+    "web.preview_form": DESIGN,
     "web.migrate_instances": DESIGN,
     "web.admin": ADMIN,
     "web.add_user": ADMIN,

@@ -16,7 +16,7 @@ from engine.context import Actor
 from engine.definitions.bundle import read_bundle
 from engine.definitions.deployments import activate_version, deploy_bundle
 from engine.definitions.simulate import DryRun, simulate
-from engine.definitions.versions import validate
+from engine.definitions.versions import Checked, check
 from engine.errors import (
     EngineError,
     InvalidDefinition,
@@ -81,16 +81,18 @@ def db_upgrade() -> None:
 def validate_command(paths: tuple[str, ...], as_json: bool) -> None:
     """Check BPMN/DMN files or folders; print every problem as file:line: element-id: message."""
     try:
-        problems = validate(read_bundle(paths))
+        checked = check(read_bundle(paths))
     except InvalidDefinition as exc:
-        problems = exc.problems
-    if problems:
-        _print_problems(problems, as_json)
+        checked = Checked(exc.problems)
+    if checked.problems:
+        _print_problems(checked.problems, as_json)
         sys.exit(1)
+    reach = checked.reach
     if as_json:
-        click.echo(json.dumps({"valid": True, "problems": []}))
+        dry_run = reach.as_dict() if reach else None
+        click.echo(json.dumps({"valid": True, "problems": [], "dry_run": dry_run}))
     else:
-        click.echo("valid")
+        click.echo("valid" + (f"; {reach.in_words()}" if reach else ""))
 
 
 @main.command("deploy")

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from engine.context import Actor, EngineContext
 from engine.definitions.bundle import Bundle
 from engine.definitions.changes import changes, in_words
-from engine.definitions.versions import Deployment, validate
+from engine.definitions.versions import Deployment, check
 from engine.identity.access import require
 from engine.identity.users import Principal
 from engine.storage.uow import UnitOfWork
@@ -65,7 +65,8 @@ def review(ctx: EngineContext, principal: Principal, bundle: Bundle) -> dict[str
     """What a designer reads before deploying: every problem of the bundle, and what it
     changes against the version new cases start on now. Nothing is deployed."""
     require(principal, *DESIGNERS)
-    problems = validate(bundle)
+    checked = check(bundle)
+    problems = checked.problems
     with ctx.db.reader() as session:
         current_id = ctx.definitions.current_version_id(session)
         current = ctx.definitions.files_of(session, current_id) if current_id else None
@@ -77,4 +78,6 @@ def review(ctx: EngineContext, principal: Principal, bundle: Bundle) -> dict[str
         "content_hash": bundle.content_hash,
         "changes": changed,
         "summary": in_words(changed),
+        "dry_run": checked.reach.as_dict() if checked.reach else None,
+        "dry_run_summary": checked.reach.in_words() if checked.reach else None,
     }

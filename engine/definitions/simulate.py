@@ -17,6 +17,7 @@ from engine.definitions.bundle import Bundle
 from engine.errors import Conflict, InvalidTaskData, NotFound
 from engine.spiff.definitions import HOST_MESSAGE_PREFIX, CompiledBundle, compile_bundle
 from engine.spiff.runtime import Runtime, TaskView, Workflow
+from engine.spiff.views import Snapshot
 from engine.tasks.form_schemas import CONFIRMATION_SCHEMA, validate_task_data
 
 MAX_STEPS = 2000
@@ -49,6 +50,7 @@ class Simulation:
     steps: list[Logged] = field(default_factory=list)
     stopped: list[str] = field(default_factory=list)
     completed: bool = False
+    fired: set[str] = field(default_factory=set)  # the timers that fired, by element id
 
     def log(self, at: datetime, kind: str, text: str) -> None:
         self.steps.append(Logged(at, kind, text))
@@ -58,6 +60,16 @@ class Simulation:
 class _Instance:
     process_id: str
     workflow: Workflow
+    ended: bool = False  # finished: nothing of it waits or fires again
+    seen: Snapshot | None = None  # where it stands, until the engine next moves it
+
+    def state(self, runtime: Runtime) -> Snapshot:
+        if self.seen is None:
+            self.seen = runtime.snapshot(self.workflow)
+        return self.seen
+
+    def moved(self) -> None:
+        self.seen = None
 
 
 class _Answers:
@@ -150,11 +162,27 @@ def complete(run: Rehearsal, task_id: str, answer: dict[str, Any]) -> bool:
     return done
 
 
+def complete_task(run: Rehearsal, task: TaskView, answer: dict[str, Any]) -> None:
+    """Answer this ready task (one of several with the same element id, say)."""
+    instance = _holding(run, task)
+    _check_answer(run.compiled, task, answer)
+    run.runtime.complete_task(instance.workflow, task.id, answer)
+    instance.moved()
+    run.report.log(run.clock.now(), "task", f"{task.bpmn_id} {task.name!r} completed")
+    _route_messages(run)
+
+
+def next_timer(run: Rehearsal) -> datetime | None:
+    """When the next timer of the run is due; None when none is set."""
+    return _next_timer(run.runtime, run.instances)
+
+
 def deliver(run: Rehearsal, name: str, payload: Any) -> bool:
     """A message from outside to the instance awaiting it; False if none awaits it."""
     for instance in run.instances:
-        if name in run.runtime.snapshot(instance.workflow).awaited_messages:
+        if name in instance.state(run.runtime).awaited_messages:
             run.runtime.deliver_message(instance.workflow, name, payload)
+            instance.moved()
             run.report.log(run.clock.now(), "message", f"{name} -> {instance.process_id}")
             _route_messages(run)
             return True
@@ -167,24 +195,31 @@ def ready(run: Rehearsal) -> list[TaskView]:
 
 
 def data_at(run: Rehearsal, task: TaskView) -> dict[str, Any]:
-    instance = next(
+    return run.runtime.task_data(_holding(run, task).workflow, task.id)
+
+
+def _holding(run: Rehearsal, task: TaskView) -> _Instance:
+    return next(
         i for i in run.instances if any(t.id == task.id for _, t in _ready(run.runtime, [i]))
     )
-    return run.runtime.task_data(instance.workflow, task.id)
 
 
 def finished(run: Rehearsal) -> bool:
-    return all(run.runtime.snapshot(i.workflow).completed for i in run.instances)
+    return all(i.state(run.runtime).completed for i in run.instances)
 
 
 def _fire_timers(run: Rehearsal) -> None:
     runtime, now = run.runtime, run.clock.now()
-    for instance in run.instances:
-        before = runtime.snapshot(instance.workflow).timers
+    for instance, snapshot in list(_live(runtime, run.instances)):
+        before = snapshot.timers
+        if not before:
+            continue
         runtime.fire_timers(instance.workflow)
-        after = {(t.task_id, t.due_at) for t in runtime.snapshot(instance.workflow).timers}
+        instance.moved()
+        after = {(t.task_id, t.due_at) for t in instance.state(runtime).timers}
         for timer in before:
             if (timer.task_id, timer.due_at) not in after and timer.due_at <= now:
+                run.report.fired.add(timer.bpmn_id)
                 run.report.log(
                     now,
                     "timer",
@@ -193,9 +228,22 @@ def _fire_timers(run: Rehearsal) -> None:
                 )
 
 
-def _ready(runtime: Runtime, instances: list[_Instance]) -> Iterator[tuple[_Instance, TaskView]]:
+def _live(runtime: Runtime, instances: list[_Instance]) -> Iterator[tuple[_Instance, Snapshot]]:
+    """The instances not yet finished, each with where it stands; a finished one is passed
+    over from then on (a long run starts many phases, and most of them end)."""
     for instance in instances:
-        for task in runtime.snapshot(instance.workflow).ready_tasks:
+        if instance.ended:
+            continue
+        snapshot = instance.state(runtime)
+        if snapshot.completed:
+            instance.ended = True
+            continue
+        yield instance, snapshot
+
+
+def _ready(runtime: Runtime, instances: list[_Instance]) -> Iterator[tuple[_Instance, TaskView]]:
+    for instance, snapshot in _live(runtime, instances):
+        for task in snapshot.ready_tasks:
             yield instance, task
 
 
@@ -205,19 +253,24 @@ def _answer_one(run: Rehearsal, given: _Answers) -> bool:
         answer = given.take(task.bpmn_id)
         if answer is None:
             continue
-        schema = compiled.form(task.bpmn_id) or CONFIRMATION_SCHEMA
-        try:
-            validate_task_data(schema, answer)
-        except InvalidTaskData as exc:
-            details = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
-            raise InvalidTaskData(
-                f"the answer for task {task.bpmn_id!r} does not fit its form: {details}", exc.errors
-            ) from None
+        _check_answer(compiled, task, answer)
         runtime.complete_task(instance.workflow, task.id, answer)
+        instance.moved()
         lane = f" [{task.lane}]" if task.lane else ""
         report.log(clock.now(), "task", f"{task.bpmn_id} {task.name!r}{lane} completed")
         return True
     return False
+
+
+def _check_answer(compiled: CompiledBundle, task: TaskView, answer: dict[str, Any]) -> None:
+    schema = compiled.form(task.bpmn_id) or CONFIRMATION_SCHEMA
+    try:
+        validate_task_data(schema, answer)
+    except InvalidTaskData as exc:
+        details = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
+        raise InvalidTaskData(
+            f"the answer for task {task.bpmn_id!r} does not fit its form: {details}", exc.errors
+        ) from None
 
 
 def _route_messages(run: Rehearsal) -> None:
@@ -237,13 +290,14 @@ def _route_messages(run: Rehearsal) -> None:
                 target = next(
                     (
                         other
-                        for other in instances
-                        if message.name in runtime.snapshot(other.workflow).awaited_messages
+                        for other, snapshot in _live(runtime, instances)
+                        if message.name in snapshot.awaited_messages
                     ),
                     None,
                 )
                 if target is not None:
                     runtime.deliver_message(target.workflow, message.name, message.payload)
+                    target.moved()
                     report.log(clock.now(), "message", f"{message.name} -> {target.process_id}")
                     continue
                 if message.name.startswith(HOST_MESSAGE_PREFIX):
@@ -262,14 +316,14 @@ def _route_messages(run: Rehearsal) -> None:
 
 
 def _next_timer(runtime: Runtime, instances: list[_Instance]) -> datetime | None:
-    dues = [t.due_at for i in instances for t in runtime.snapshot(i.workflow).timers]
+    dues = [t.due_at for _, snapshot in _live(runtime, instances) for t in snapshot.timers]
     return min(dues, default=None)
 
 
 def _describe_stop(runtime: Runtime, instances: list[_Instance], report: Simulation) -> None:
-    report.completed = all(runtime.snapshot(i.workflow).completed for i in instances)
+    report.completed = all(i.state(runtime).completed for i in instances)
     for instance in instances:
-        snapshot = runtime.snapshot(instance.workflow)
+        snapshot = instance.state(runtime)
         for task in snapshot.ready_tasks:
             lane = f" [{task.lane}]" if task.lane else ""
             due = f", due {task.due_at.isoformat()}" if task.due_at else ""

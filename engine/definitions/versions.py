@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from engine.definitions.bundle import Bundle
 from engine.definitions.scenarios import scenario_problems
+from engine.definitions.walkthrough import Reach, reach_of, walk_problems
 from engine.errors import InvalidDefinition, NotFound, Problem
 from engine.spiff.definitions import CompiledBundle, compile_bundle
 from engine.storage.tables import DefinitionFile, DefinitionVersion, MessageStartRoute
@@ -34,13 +35,33 @@ class Deployment:
     reactivated: bool = False  # the same files again: that version is current once more
 
 
-def validate(bundle: Bundle) -> list[Problem]:
-    """Every problem of the bundle, its scenarios run; empty when it would deploy."""
+@dataclass(frozen=True)
+class Checked:
+    """What validation found: the problems (none when the bundle would deploy), and how far
+    its dry run reached (None when the bundle did not compile)."""
+
+    problems: list[Problem]
+    reach: Reach | None = None
+
+
+def check(bundle: Bundle) -> Checked:
+    """The bundle compiled, its scenarios run and every process walked."""
     try:
         compiled = compile_bundle(bundle)
     except InvalidDefinition as exc:
-        return exc.problems
-    return scenario_problems(bundle, compiled)
+        return Checked(exc.problems)
+    return Checked(run_problems(bundle, compiled), reach_of(bundle, compiled))
+
+
+def validate(bundle: Bundle) -> list[Problem]:
+    """Every problem of the bundle, its scenarios and dry run run; empty when it would deploy."""
+    return check(bundle).problems
+
+
+def run_problems(bundle: Bundle, compiled: CompiledBundle) -> list[Problem]:
+    """What fails when the compiled bundle runs: its scenarios, then validation's own walk
+    through every process with answers made up from the forms."""
+    return scenario_problems(bundle, compiled) + walk_problems(bundle, compiled)
 
 
 def _current_locked(session: Session) -> DefinitionVersion | None:
@@ -102,7 +123,7 @@ class DefinitionRegistry:
                 existing.id, content_hash, list(existing.process_ids), False, reactivated=again
             )
         compiled = compile_bundle(bundle)
-        failed = scenario_problems(bundle, compiled)
+        failed = run_problems(bundle, compiled)
         if failed:
             raise InvalidDefinition(failed)
         version = DefinitionVersion(

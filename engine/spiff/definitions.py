@@ -114,6 +114,24 @@ class CompiledBundle:
     def form(self, task_bpmn_id: str) -> dict[str, Any] | None:
         return self.forms.get(task_bpmn_id)
 
+    def waits(self) -> tuple[set[str], set[str]]:
+        """Every user task and every timer of the bundle's processes, by element id: where a
+        case can stop and wait."""
+        tasks: set[str] = set()
+        timers: set[str] = set()
+        for definition in self.processes.values():
+            for spec in _all_specs(definition):
+                for task_spec in spec.task_specs.values():
+                    element_id = getattr(task_spec, "bpmn_id", None)
+                    if not element_id:
+                        continue
+                    if isinstance(task_spec, UserTask) or getattr(task_spec, "manual", False):
+                        tasks.add(element_id)
+                    event = getattr(task_spec, "event_definition", None)
+                    if isinstance(event, TimerEventDefinition):
+                        timers.add(element_id)
+        return tasks, timers
+
     def profile(self, profile_id: str) -> Profile | None:
         if profile_id == DEFAULT_PROFILE.id:
             return self.profiles.get(profile_id, DEFAULT_PROFILE)

@@ -362,7 +362,15 @@ _ALLOWED_BUILTINS.update(
     }
 )
 
+
+def _apply(function: Any, *args: Any, **kwargs: Any) -> Any:
+    # RestrictedPython routes a call with *args or **kwargs through here; the function and its
+    # arguments are already what the script could reach, so the call is made as written.
+    return function(*args, **kwargs)
+
+
 _GUARDS: dict[str, Any] = {
+    "_apply_": _apply,
     "_getattr_": _guarded_getattr,
     "_getitem_": default_guarded_getitem,
     "_getiter_": default_guarded_getiter,

@@ -334,6 +334,7 @@ PROBES: dict[str, Probe] = {
     "web.check_expression": Probe(
         "POST", "/designer/check-expression", json={"kind": "expression", "source": "1"}
     ),
+    "web.preview_form": Probe("POST", "/designer/preview-form", json={"content": "{}"}),
     "web.admin": Probe("GET", "/admin"),
     "web.add_user": Probe("POST", "/admin/users", form={}),
     "web.add_team": Probe("POST", "/admin/teams", form={}),

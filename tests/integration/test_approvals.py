@@ -5,7 +5,7 @@ exists meanwhile; the resubmitted work comes back to the approval, and "yes" goe
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,6 +22,7 @@ from cps_cases import (
     contact,
     data_of,
     dispose,
+    end_of_texas_day,
     interview_everyone,
     investigate_to_approval,
     open_quiet_case,
@@ -509,3 +510,33 @@ def test_a_rejection_loop_inside_an_instance_grows_it_by_a_small_constant(
     case.complete("write_safety_plan", plan)
     case.complete("approve_safety_plan", {"approved": True}, SUPERVISOR)
     assert case.task("follow_up_safety_plan")
+
+
+# -- monthly visits --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("answer", ["approve", "send back"])
+def test_a_first_months_visit_outside_the_residence_is_approved_or_visited_again_at_home(
+    ctx: EngineContext, cps: Deployment, answer: str
+) -> None:
+    case = removed(ctx, texas(2025, 1, 15, 10, 0), [("Ana", "2016-04-04")])
+    case.at(texas(2025, 1, 20, 15, 0))
+    case.complete("record_visit", {"visited_on": "2025-01-20", "location": "school",
+                                   "child_seen_alone": True}, CASEWORKER)  # fmt: skip
+    assert case.task("review_visit_location").role == "supervisor"
+
+    if answer == "approve":
+        case.complete("review_visit_location", {"approved": True}, SUPERVISOR)
+        assert case.tasks("record_visit") == []
+    else:
+        send_back(case, "review_visit_location", "no reason not to visit at home: go this week")
+        returned(case, "record_visit", "no reason not to visit at home: go this week",
+                 "review_visit_location")  # fmt: skip
+        case.at(texas(2025, 1, 24, 15, 0))
+        case.complete("record_visit", {"visited_on": "2025-01-24", "location": "child_residence",
+                                       "child_seen_alone": True}, CASEWORKER)  # fmt: skip
+        assert case.tasks("review_visit_location") == []  # at home: nothing to review
+        assert case.tasks("record_visit") == []
+    case.at(end_of_texas_day(2025, 1, 31) + timedelta(seconds=1))
+
+    assert case.deadlines("T27")[0].status == "met"  # January was visited either way

@@ -111,8 +111,12 @@ def test_every_corpus_file_deploys_or_is_rejected_and_deployables_run(ctx: Engin
     # moved once on purpose (55 → 52 running, 114 → 121 rejected) when validation began to
     # refuse what no run could get through: a message with no name, a thrown message naming
     # none, a bare ISO 8601 timer value, a call of print() or of another engine's functions
-    # (tests/unit/test_hostile_definitions.py shows each).
+    # (tests/unit/test_hostile_definitions.py shows each). They moved again (52 → 45 running,
+    # 121 → 162 rejected) when validation began to walk every process with answers made up
+    # from its forms: most of the corpora's processes read a variable that their own test
+    # harness supplies and no form, script or message of theirs ever sets (tests/unit/
+    # test_walkthrough.py shows the walk).
     assert sum(outcomes.values()) == len(corpus_files())
-    assert outcomes["continued"] + outcomes["completed"] >= 52, outcomes
+    assert outcomes["continued"] + outcomes["completed"] >= 45, outcomes
     assert outcomes["stuck"] == 0, outcomes
-    assert outcomes["rejected"] <= 121, outcomes
+    assert outcomes["rejected"] <= 162, outcomes

@@ -447,10 +447,24 @@ def test_a_gateway_condition_problem_names_the_flow_that_carries_it() -> None:
 
 
 def test_a_harmless_bundle_has_no_problems() -> None:
-    files = {"x.bpmn": script_process("x = 2 * 3\ny = [i for i in range(x)]"), "d.dmn": dmn()}
+    files = {
+        "x.bpmn": script_process("x = 2 * 3\ny = [i for i in range(x)]"),
+        "d.dmn": dmn(input_expression="case_number", cell="-"),
+    }
     files["y.bpmn"] = RULE_TASK.replace(b'"hostile"', b'"rules"').replace(b"defs_hostile", b"y")
 
     assert validate(Bundle(files)) == []
+
+
+def test_a_decision_reading_what_no_case_has_fails_validation_s_dry_run() -> None:
+    # It compiles; but no case ever holds `severity`, so every case would stop at the table.
+    files = {"d.dmn": dmn(), "y.bpmn": RULE_TASK}
+
+    [problem] = validate(Bundle(files))
+
+    assert (problem.file, problem.element_id) == ("y.bpmn", "rule_task")
+    assert "dry run of 'hostile'" in problem.message
+    assert "severity" in problem.message
 
 
 @pytest.mark.parametrize(
@@ -811,7 +825,12 @@ RUNAWAYS = {
 def test_a_runaway_process_is_stopped_promptly_and_the_engine_keeps_serving(
     runtime: Runtime, content: bytes
 ) -> None:
-    assert validate(Bundle({"x.bpmn": content})) == []  # nothing validation could have seen
+    # Validation's dry run runs into it, once, and says so; were it deployed all the same (an
+    # earlier version's files), the engine still stops it.
+    [problem] = validate(Bundle({"x.bpmn": content}))
+    assert problem.file == "x.bpmn"
+    assert "dry run of 'hostile'" in problem.message
+    assert "would stop every case" in problem.message
 
     failed, used = run_to_failure(runtime, content)
 

@@ -424,6 +424,20 @@ VALIDATION = obj(
     },
     against_version={"type": ["integer", "null"], "description": "the current version"},
     summary={"type": "array", "items": STR, "description": "the changes, a line each"},
+    dry_run={
+        "type": ["object", "null"],
+        "description": "how far validation's walk through every process (answers made up "
+        "from the forms, timers let fire) reached: user tasks and timers, and those it did "
+        "not reach; null when the bundle does not compile",
+        "properties": {
+            "tasks": {"type": "integer"},
+            "tasks_reached": {"type": "integer"},
+            "timers": {"type": "integer"},
+            "timers_reached": {"type": "integer"},
+            "not_reached": {"type": "array", "items": STR},
+        },
+    },
+    dry_run_summary={"type": ["string", "null"], "description": "the dry run's reach in words"},
     content_hash={"type": "string", "description": "the upload's content hash"},
     changes={
         "type": "object",

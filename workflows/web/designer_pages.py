@@ -4,6 +4,7 @@ element, and deployed as a new version built from the version it was opened from
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
@@ -16,11 +17,37 @@ from engine.identity.access import require
 from engine.instances.migration import Migration, migrate
 from engine.spiff.definitions import helper_names
 from engine.spiff.sandbox import objection_to
+from engine.tasks.form_schemas import schema_problems, with_choices
 from workflows.uploads import uploaded_files
-from workflows.web.site import bp, engine, signed_in, who
+from workflows.web import forms
+from workflows.web.site import bp, engine, signed_in, who, zone
 
 MAX_EDIT_BYTES = 5 * 1024 * 1024
 MAX_EXPRESSION_CHARS = 100_000
+MAX_FORM_CHARS = 500_000
+# A form's choice fields (x-casework-choices) list the case's own people; the preview shows
+# what the list looks like.
+PREVIEW_CHOICES = {
+    "children": [("child-1", "Ana (8)"), ("child-2", "Leo (5)")],
+    "people": [("child-1", "Ana (child)"), ("parent-1", "Maria (parent)")],
+    "allegations": [("allegation-1", "Neglect, Ana")],
+}
+
+
+def _starter_form(task_id: str) -> str:
+    """A new form for a user task: one field to begin from, in the shape every form has."""
+    title = task_id.replace("_", " ").capitalize()
+    return json.dumps(
+        {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "title": title,
+            "properties": {"notes": {"type": "string", "title": "Notes", "maxLength": 8000}},
+            "required": [],
+            "additionalProperties": False,
+        },
+        indent=2,
+    )
 
 
 @bp.get("/designer")
@@ -128,15 +155,40 @@ def activate_version(version_id: int) -> Response:
 @signed_in
 def edit_file(version_id: int, path: str) -> str:
     files = catalogue.version_files(engine(), who(), version_id)
+    kind = kind_of(path)
+    if path not in files and kind == "form":
+        # A user task without a form yet: the designer starts one here, and deploys it with
+        # the rest of the version's files.
+        files = {**files, path: _starter_form(_task_of(path)).encode()}
     if path not in files:
         raise NotFound(f"no file {path} in version {version_id}")
-    kind = kind_of(path)
     # What the BPMN modeler's properties offer: roles, processes, decisions, forms, deadlines.
     design = catalogue.design_vocabulary(engine(), who(), version_id) if kind == "bpmn" else {}
     return render_template(
         "editor.html", version_id=version_id, path=path, kind=kind, design=design,
         content=files[path].decode("utf-8", errors="replace"),
     )  # fmt: skip
+
+
+@bp.post("/designer/preview-form")
+@signed_in
+def preview_form() -> Response:
+    """A form as the designer types it, drawn as a task page draws it: the page's HTML, and
+    what is wrong with the form (the checks validation makes)."""
+    require(who(), "process_designer", "administrator")
+    body: Any = request.get_json(silent=True)
+    content = (body or {}).get("content")
+    if not isinstance(content, str):
+        raise InvalidInput('send {"content": the form\'s JSON}')
+    if len(content) > MAX_FORM_CHARS:
+        return jsonify({"html": "", "problems": [f"at most {MAX_FORM_CHARS} characters"]})
+    schema, problems = schema_problems(content.encode())
+    if schema is None:
+        return jsonify({"html": "", "problems": problems})
+    shown = with_choices(schema, PREVIEW_CHOICES)
+    fields = forms.build(shown, {}, {}, zone())
+    html = render_template("_form_preview.html", form=shown, fields=fields)
+    return jsonify({"html": html, "problems": []})
 
 
 @bp.post("/designer/check-expression")
@@ -170,9 +222,13 @@ def _edited_bundle(version_id: int) -> dict[str, bytes]:
     if len(content) > MAX_EDIT_BYTES:
         raise InvalidInput("the file is too large")
     files = catalogue.version_files(engine(), who(), version_id)
-    if path not in files:
+    if path not in files and kind_of(path) != "form":  # a new form is one of its own
         raise NotFound(f"no file {path} in version {version_id}")
     return {**files, path: content}
+
+
+def _task_of(form_path: str) -> str:
+    return form_path.rsplit("/", 1)[-1].removesuffix(".schema.json")
 
 
 def _problems(error: InvalidDefinition) -> Response:

@@ -246,8 +246,8 @@ function FormEntry({ element, id }) {
     <div class="bio-properties-panel-entry" data-entry-id={id}>
       <label class="bio-properties-panel-label">Form</label>
       {known
-        ? <a href={design.fileUrl.replace('__PATH__', path)} target="_blank" rel="noopener">{path}</a>
-        : <p class="bio-properties-panel-description">No {path}: the task asks for a confirmation only. A form is the file named for the task\u2019s id.</p>}
+        ? <a href={design.fileUrl.replace('__PATH__', path)} target="_blank" rel="noopener">{path} (edit, with its preview)</a>
+        : <p class="bio-properties-panel-description">No {path}: the task asks for a confirmation only. A form is the file named for the task\u2019s id. <a href={design.fileUrl.replace('__PATH__', path)} target="_blank" rel="noopener">Create its form</a></p>}
     </div>
   );
 }

@@ -41,6 +41,7 @@
         if (!review.valid) { form.dataset.confirmed = 'yes'; button.click(); return; }  // the page lists the problems
         var against = review.against_version ? 'version ' + review.against_version : 'nothing deployed yet';
         var lines = (review.summary || []).map(function (line) { return '• ' + line; }).join('\n');
+        if (review.dry_run_summary) lines += '\n\n' + review.dry_run_summary;
         if (!window.confirm('Deploy these changes against ' + against + '?\n\n' + lines)) {
           form.dataset.declined = String(Number(form.dataset.declined || 0) + 1);  // nothing sent
           return;

@@ -131,9 +131,42 @@
     }).catch(function (e) { say('Deploy failed: ' + e.message, false); });
   });
 
+  // A form: the page it draws, redrawn by the server (the task page's own template) as the
+  // designer types, with what is wrong with it.
+  function preview() {
+    var pane = document.getElementById('form-preview');
+    var problems = document.getElementById('form-problems');
+    return fetch(box.dataset.preview, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': box.dataset.csrf },
+      body: JSON.stringify({ content: document.getElementById('source').value })
+    }).then(function (r) { return r.json(); }).then(function (body) {
+      problems.innerHTML = '';
+      (body.problems || []).forEach(function (text) {
+        var item = document.createElement('li');
+        item.textContent = text;
+        problems.appendChild(item);
+      });
+      if (body.html) pane.innerHTML = body.html;  // the server's template escapes every value
+      pane.classList.toggle('stale', !body.html);
+      pane.dataset.drawn = String(Number(pane.dataset.drawn || 0) + 1);
+    });
+  }
+
   if (kind !== 'bpmn' && kind !== 'dmn') {
-    document.getElementById('source').addEventListener('input', edited);
-    box.dataset.ready = '1';
+    var waiting = null;
+    // The preview is for looking: pressing Enter in it sends nothing (and loses no edit).
+    var pane = document.getElementById('form-preview');
+    if (pane) pane.addEventListener('submit', function (event) { event.preventDefault(); });
+    document.getElementById('source').addEventListener('input', function () {
+      edited();
+      if (!box.dataset.preview) return;
+      clearTimeout(waiting);
+      waiting = setTimeout(preview, 250);
+    });
+    if (box.dataset.preview) preview().then(function () { box.dataset.ready = '1'; });
+    else box.dataset.ready = '1';
     return;
   }
   function watchActiveView() {
