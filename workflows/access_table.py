@@ -139,6 +139,7 @@ ACCESS: dict[str, Access] = {
     "api.activate": DESIGN,
     "api.migrate_running": DESIGN,
     "api.send_message": Access(record=Record.MESSAGE),
+    "api.start_process": Access(record=Record.MESSAGE),
     "api.audit_log": AUDIT,
     "webhooks_api.list_subscriptions": ADMIN,
     "webhooks_api.subscribe": ADMIN,

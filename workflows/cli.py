@@ -89,10 +89,22 @@ def validate_command(paths: tuple[str, ...], as_json: bool) -> None:
         sys.exit(1)
     reach = checked.reach
     if as_json:
-        dry_run = reach.as_dict() if reach else None
-        click.echo(json.dumps({"valid": True, "problems": [], "dry_run": dry_run}))
-    else:
-        click.echo("valid" + (f"; {reach.in_words()}" if reach else ""))
+        click.echo(
+            json.dumps(
+                {
+                    "valid": True,
+                    "problems": [],
+                    "dry_run": reach.as_dict() if reach else None,
+                    "translations": [t.as_dict() for t in checked.translations],
+                }
+            )
+        )
+        return
+    click.echo("valid" + (f"; {reach.in_words()}" if reach else ""))
+    if checked.translations:
+        click.echo("written for another engine, run by casework as:")
+    for said in checked.translations:
+        click.echo(f"  {said.file}: {said.element_id or '-'}: {said.written} -> {said.runs}")
 
 
 @main.command("deploy")

@@ -80,4 +80,5 @@ def review(ctx: EngineContext, principal: Principal, bundle: Bundle) -> dict[str
         "summary": in_words(changed),
         "dry_run": checked.reach.as_dict() if checked.reach else None,
         "dry_run_summary": checked.reach.in_words() if checked.reach else None,
+        "translations": [t.as_dict() for t in checked.translations],
     }

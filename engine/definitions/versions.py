@@ -21,6 +21,7 @@ from engine.definitions.scenarios import scenario_problems
 from engine.definitions.walkthrough import Reach, reach_of, walk_problems
 from engine.errors import InvalidDefinition, NotFound, Problem
 from engine.spiff.definitions import CompiledBundle, compile_bundle
+from engine.spiff.dialects.camunda import Translation
 from engine.storage.tables import DefinitionFile, DefinitionVersion, MessageStartRoute
 from engine.storage.uow import UnitOfWork
 
@@ -42,6 +43,7 @@ class Checked:
 
     problems: list[Problem]
     reach: Reach | None = None
+    translations: list[Translation] = field(default_factory=list)  # read from other engines
 
 
 def check(bundle: Bundle) -> Checked:
@@ -50,7 +52,9 @@ def check(bundle: Bundle) -> Checked:
         compiled = compile_bundle(bundle)
     except InvalidDefinition as exc:
         return Checked(exc.problems)
-    return Checked(run_problems(bundle, compiled), reach_of(bundle, compiled))
+    return Checked(
+        run_problems(bundle, compiled), reach_of(bundle, compiled), compiled.translations
+    )
 
 
 def validate(bundle: Bundle) -> list[Problem]:
@@ -244,29 +248,44 @@ class DefinitionRegistry:
             return self._compiled[version_id]
 
     def newest_version_of(self, session: Session, process_id: str) -> int:
-        """The current version that has this process: the one activated last."""
-        versions = session.scalars(
-            select(DefinitionVersion).order_by(
-                DefinitionVersion.activated_at.desc(), DefinitionVersion.id.desc()
-            )
-        )
-        for version in versions:
-            if process_id in version.process_ids:
-                return version.id
+        """The version new instances of this process start on: of the live versions that have
+        it, the one activated last."""
+        for version_id, process_ids in self._live(session):
+            if process_id in process_ids:
+                return version_id
         raise NotFound(f"no deployed process {process_id!r}")
 
     def newest_start_route(self, session: Session, message: str) -> MessageStartRoute | None:
-        return session.scalar(
+        """The process a message starts: in the live version activated last that routes it."""
+        routes = session.scalars(
             select(MessageStartRoute)
-            .join(DefinitionVersion, DefinitionVersion.id == MessageStartRoute.version_id)
             .where(MessageStartRoute.message_name == message)
-            .order_by(
-                DefinitionVersion.activated_at.desc(),
-                DefinitionVersion.id.desc(),
-                MessageStartRoute.process_id,
+            .order_by(MessageStartRoute.process_id)
+        ).all()
+        by_version: dict[int, MessageStartRoute] = {}
+        for route in routes:
+            by_version.setdefault(route.version_id, route)
+        return next((by_version[v] for v, _ in self._live(session) if v in by_version), None)
+
+    @staticmethod
+    def _live(session: Session) -> list[tuple[int, frozenset[str]]]:
+        """Versions that still start work, the one activated last first. A version stops
+        when one activated after it shares a process with it: a rollback to an earlier
+        version withdraws the later one whole (a process it alone had starts no more), while
+        bundles of unrelated processes deployed one after another all stay live."""
+        versions = session.execute(
+            select(DefinitionVersion.id, DefinitionVersion.process_ids).order_by(
+                DefinitionVersion.activated_at.desc(), DefinitionVersion.id.desc()
             )
-            .limit(1)
-        )
+        ).all()
+        live: list[tuple[int, frozenset[str]]] = []
+        covered: set[str] = set()
+        for version_id, process_ids in versions:
+            processes = frozenset(process_ids)
+            if not processes & covered:
+                live.append((version_id, processes))
+            covered |= processes
+        return live
 
     def forget(self) -> None:
         """Drop what was compiled, as a restart would (tests prove versions reload from the

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -212,7 +213,11 @@ def _walk(
     coverage: Coverage,
 ) -> Problem | None:
     """One walk of the process; the problem it ran into, if any."""
-    dry_run = simulate.DryRun(process_id, {}, START, profile_id=profile_id, data=CASE_DATA)
+    data = dict(CASE_DATA)
+    start_form = compiled.start_form(process_id)
+    if start_form is not None:
+        data |= sample_answer(with_choices(start_form, CHOICES), chance, START) or {}
+    dry_run = simulate.DryRun(process_id, {}, START, profile_id=profile_id, data=data)
     run: simulate.Rehearsal | None = None
     try:
         run = simulate.begin(compiled, dry_run)
@@ -236,10 +241,10 @@ def _take_steps(
     given: dict[str, list[dict[str, Any]]],
     coverage: Coverage,
 ) -> None:
-    for step in range(MAX_WALK_STEPS):
+    for _ in range(MAX_WALK_STEPS):
         ready = simulate.ready(run)
         due = simulate.next_timer(run)
-        if due is not None and (not ready or (patient and step % 2 == 0)):
+        if due is not None and (not ready or (patient and chance.random() < 0.5)):
             simulate.advance_to(run, due)
             continue
         if not ready:
@@ -273,6 +278,9 @@ def _unset(exc: ScriptFailed) -> str | None:
     on the way set it."""
     cause = _cause(exc)
     name = getattr(cause, "name", None) if isinstance(cause, NameError) else None
+    if not name:  # a message's payload or correlation: the engine keeps only the words
+        said = re.search(r"NameError: ?name '(\w+)' is not defined", exc.message)
+        name = said.group(1) if said else None
     if not name:
         return None
     return (

@@ -8,6 +8,7 @@ Each problem names its file, element id and line, so a designer can find it.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections import defaultdict
@@ -50,6 +51,7 @@ from engine.spiff.decisions import (
     StrictDecisionEngine,
     input_cell_expression,
 )
+from engine.spiff.dialects.camunda import Reading, Translation, read_bpmn, read_dmn
 from engine.spiff.sandbox import check_expression, objection_to
 from engine.spiff.script_functions import script_functions
 from engine.tasks.form_schemas import schema_problems
@@ -103,6 +105,8 @@ class CompiledBundle:
     message_senders: dict[str, frozenset[str]] = field(default_factory=dict)
     # Court report templates by path (``reports/<name>.html``); a profile names its own.
     reports: dict[str, str] = field(default_factory=dict)
+    # What casework runs otherwise than the files say (another engine's constructs, read).
+    translations: list[Translation] = field(default_factory=list)
 
     def senders(self, message: str) -> frozenset[str]:
         """The roles that may send this message by hand; none unless a diagram says so."""
@@ -110,6 +114,29 @@ class CompiledBundle:
 
     def process(self, process_id: str) -> ProcessDefinition | None:
         return self.processes.get(process_id)
+
+    def start_form(self, process_id: str) -> dict[str, Any] | None:
+        """The form of the process's plain start event: the data it starts with, if any."""
+        definition = self.processes.get(process_id)
+        if definition is None:
+            return None
+        for task_spec in definition.spec.task_specs.values():
+            if isinstance(task_spec, StartEvent) and task_spec.bpmn_id in self.forms:
+                return self.forms[task_spec.bpmn_id]
+        return None
+
+    def roles_of(self, process_id: str) -> frozenset[str]:
+        """The roles the process's user tasks are for (its lanes, and its called processes')."""
+        definition = self.processes.get(process_id)
+        if definition is None:
+            return frozenset()
+        return frozenset(
+            task_spec.lane
+            for spec in _all_specs(definition)
+            for task_spec in spec.task_specs.values()
+            if (isinstance(task_spec, UserTask) or getattr(task_spec, "manual", False))
+            and task_spec.lane
+        )
 
     def form(self, task_bpmn_id: str) -> dict[str, Any] | None:
         return self.forms.get(task_bpmn_id)
@@ -188,6 +215,8 @@ def compile_bundle(bundle: Bundle, *, check_expressions: bool = True) -> Compile
     parser = CaseworkParser(validator=None)
     senders: dict[str, frozenset[str]] = {}
     unrouted: set[str] = set()
+    # Other engines' constructs, read as casework runs them (engine.spiff.dialects).
+    reading = Reading()
 
     for path, content in bundle.of_kind("bpmn").items():
         root = _parse_xml(path, content, problems)
@@ -201,6 +230,7 @@ def compile_bundle(bundle: Bundle, *, check_expressions: bool = True) -> Compile
             continue
         if _unsupported_elements(path, root, problems):
             continue
+        _merge(reading, read_bpmn(path, root))
         _read_senders(path, root, senders, problems)
         unrouted |= _unroutable_messages(path, root, problems)
         _guarded(
@@ -222,16 +252,21 @@ def compile_bundle(bundle: Bundle, *, check_expressions: bool = True) -> Compile
         validator = _dmn_validator(namespace)
         if validator is not None and _schema_problems(path, root, validator, problems):
             continue
+        if _unsupported_decisions(path, root, namespace, problems):
+            continue
+        _merge(reading, read_dmn(path, root, namespace))
         _guarded(
             problems, locations, path, lambda r=root, p=path: parser.add_dmn_xml(r, filename=p)
         )
 
+    problems.extend(reading.problems)
     processes = _build_processes(parser, locations, problems)
-    forms = _load_forms(bundle, processes, problems)
+    forms = _load_forms(bundle, processes, problems, reading, locations)
     profiles = _load_profiles(bundle, problems)
     reports = _load_reports(bundle, profiles, problems)
     # Whatever parsed is checked further, so one run reports as much as it can.
-    if check_expressions:
+    if check_expressions:  # deploy-time rules: a stored version is reloaded without them
+        _check_roles(processes, locations, problems)
         _check_decision_tables(parser, locations, problems)
         for definition in processes.values():
             for spec in _all_specs(definition):
@@ -254,7 +289,13 @@ def compile_bundle(bundle: Bundle, *, check_expressions: bool = True) -> Compile
     if problems:
         raise InvalidDefinition(_unique(problems))
     compiled = CompiledBundle(
-        bundle, processes, forms, profiles, message_senders=senders, reports=reports
+        bundle,
+        processes,
+        forms,
+        profiles,
+        message_senders=senders,
+        reports=reports,
+        translations=reading.translations,
     )
     for definition in processes.values():
         for name in definition.start_messages:
@@ -406,6 +447,13 @@ def _in_our_words(text: str) -> str:
     return text
 
 
+def _merge(into: Reading, reading: Reading) -> None:
+    into.translations.extend(reading.translations)
+    into.problems.extend(reading.problems)
+    into.forms.update(reading.forms)
+    into.form_keys.update(reading.form_keys)
+
+
 def _unsupported_elements(path: str, root: etree._Element, problems: list[Problem]) -> bool:
     """Elements casework refuses on principle, reported with their id and line."""
     found = False
@@ -416,6 +464,77 @@ def _unsupported_elements(path: str, root: etree._Element, problems: list[Proble
                 "data stores are not supported: process data lives in task data and case records",
                 _line(element),
                 element.get("id"),
+            )
+        )
+        found = True
+    return found
+
+
+# DMN's other ways of deciding, each said in a designer's words: casework runs decision tables.
+_OTHER_DECISION_LOGIC = {
+    "literalExpression": "a literal (FEEL) expression",
+    "context": "a boxed context",
+    "invocation": "an invocation of a business knowledge model",
+    "relation": "a relation",
+    "list": "a list",
+    "functionDefinition": "a function definition",
+}
+_UNRUN_DMN = {
+    "decisionService": "a decision service",
+    "businessKnowledgeModel": "a business knowledge model",
+}
+
+
+def _unsupported_decisions(
+    path: str, root: etree._Element, namespace: str, problems: list[Problem]
+) -> bool:
+    """Decisions casework cannot run, reported with their id and line instead of the parser
+    failing on them: each decision must be a decision table."""
+    found = False
+    for local, what in _UNRUN_DMN.items():
+        for element in root.iter(f"{{{namespace}}}{local}"):
+            problems.append(
+                Problem(
+                    path,
+                    f"{what} ({element.get('name') or element.get('id')}) is not run by "
+                    "casework: write the logic as a decision table in a decision of its own",
+                    _line(element),
+                    element.get("id"),
+                )
+            )
+            found = True
+    for decision in root.iter(f"{{{namespace}}}decision"):
+        for required in decision.iter(f"{{{namespace}}}requiredDecision"):
+            problems.append(
+                Problem(
+                    path,
+                    f"decision {decision.get('name') or decision.get('id')!r} requires another "
+                    f"decision ({required.get('href', '').lstrip('#')}): casework runs each "
+                    "decision table on its own; call each from a business rule task of its "
+                    "own, in order, the first one's outputs being the next one's inputs",
+                    _line(required),
+                    decision.get("id"),
+                )
+            )
+            found = True
+        if decision.find(f"{{{namespace}}}decisionTable") is not None:
+            continue
+        logic = next(
+            (
+                said
+                for local, said in _OTHER_DECISION_LOGIC.items()
+                if decision.find(f"{{{namespace}}}{local}") is not None
+            ),
+            "no decision logic",
+        )
+        problems.append(
+            Problem(
+                path,
+                f"decision {decision.get('name') or decision.get('id')!r} holds {logic}; "
+                "casework runs decision tables only: write it as a decision table (one "
+                "output column, with a rule per case)",
+                _line(decision),
+                decision.get("id"),
             )
         )
         found = True
@@ -805,15 +924,17 @@ def _messages_of(definition: Any) -> Iterator[str]:
 
 
 def _load_forms(
-    bundle: Bundle, processes: dict[str, ProcessDefinition], problems: list[Problem]
+    bundle: Bundle,
+    processes: dict[str, ProcessDefinition],
+    problems: list[Problem],
+    reading: Reading,
+    locations: _Locations,
 ) -> dict[str, dict[str, Any]]:
-    user_tasks = {
-        task_spec.bpmn_id
-        for definition in processes.values()
-        for spec in _all_specs(definition)
-        for task_spec in spec.task_specs.values()
-        if isinstance(task_spec, UserTask) or getattr(task_spec, "manual", False)
-    }
+    """Each user task's form: the file named for it, else the fields its diagram declares
+    (``formData``), else the file its ``formKey`` names."""
+    user_tasks = _user_tasks(processes) | _plain_starts(processes)
+    keyed = {_form_path(key): task for task, key in reading.form_keys.items()}
+    files: dict[str, dict[str, Any]] = {}
     forms: dict[str, dict[str, Any]] = {}
     for path, content in bundle.of_kind("form").items():
         task_id = path.rsplit("/", 1)[-1].removesuffix(".schema.json")
@@ -821,11 +942,112 @@ def _load_forms(
         problems.extend(Problem(path, objection, None, task_id) for objection in objections)
         if schema is None:
             continue
-        if processes and task_id not in user_tasks:
+        files[path] = schema
+        if processes and task_id not in user_tasks and path not in keyed:
             problems.append(Problem(path, f"no user task {task_id!r} in the bundle", None, task_id))
             continue
+        if task_id in user_tasks:
+            forms[task_id] = schema
+    for task_id, schema in reading.forms.items():
+        if task_id in forms:
+            problems.append(
+                Problem(
+                    f"forms/{task_id}.schema.json",
+                    f"user task {task_id!r} has both this form and formData fields in its "
+                    "diagram: keep one",
+                    None,
+                    task_id,
+                )
+            )
+            continue
+        _, objections = schema_problems(json.dumps(schema).encode())
+        problems.extend(locations.problem(objection, task_id) for objection in objections)
         forms[task_id] = schema
+    for task_id, key in reading.form_keys.items():
+        if task_id in forms:
+            continue
+        named = files.get(_form_path(key))
+        if named is None:
+            problems.append(
+                locations.problem(
+                    f"formKey {key!r} names a form casework cannot show: give {task_id!r} a "
+                    f"JSON Schema form (forms/{task_id}.schema.json) or formData fields",
+                    task_id,
+                )
+            )
+            continue
+        forms[task_id] = named
     return forms
+
+
+def _user_tasks(processes: dict[str, ProcessDefinition]) -> dict[str, str]:
+    """Every user task's id, with the file of the process that holds it."""
+    return {
+        task_spec.bpmn_id: definition.file
+        for definition in processes.values()
+        for spec in _all_specs(definition)
+        for task_spec in spec.task_specs.values()
+        if isinstance(task_spec, UserTask) or getattr(task_spec, "manual", False)
+    }
+
+
+def _plain_starts(processes: dict[str, ProcessDefinition]) -> dict[str, str]:
+    """Every plain start event's id: a form of its own says what data the process starts
+    with (given by whoever starts it by hand)."""
+    return {
+        task_spec.bpmn_id: definition.file
+        for definition in processes.values()
+        for task_spec in definition.spec.task_specs.values()
+        if isinstance(task_spec, StartEvent)
+        and type(task_spec.event_definition).__name__ == "NoneEventDefinition"
+    }
+
+
+# How Camunda names a form deployed with the diagrams: a prefix, then the path.
+_FORM_KEY_PREFIXES = (
+    "camunda-forms:deployment:",
+    "camunda-forms:app:",
+    "embedded:deployment:",
+    "embedded:app:",
+    "deployment:",
+    "app:",
+)
+
+
+def _form_path(key: str) -> str:
+    for prefix in _FORM_KEY_PREFIXES:
+        if key.startswith(prefix):
+            return key.removeprefix(prefix)
+    return key
+
+
+def _check_roles(
+    processes: dict[str, ProcessDefinition], locations: _Locations, problems: list[Problem]
+) -> None:
+    """Every user task is for a role someone holds: its lane (or candidate group) names one."""
+    known = ", ".join(ROLES)
+    for definition in processes.values():
+        for spec in _all_specs(definition):
+            for task_spec in spec.task_specs.values():
+                if not (isinstance(task_spec, UserTask) or getattr(task_spec, "manual", False)):
+                    continue
+                element_id = task_spec.bpmn_id
+                lane = task_spec.lane
+                if not lane:
+                    message = (
+                        f"user task {task_spec.bpmn_name or element_id!r} is in no lane and names "
+                        "no candidate group: no one could take it; put it in a lane named for "
+                        f"the role that does it ({known})"
+                    )
+                elif lane not in ROLES:
+                    message = (
+                        f"user task {task_spec.bpmn_name or element_id!r} is for {lane!r}, which "
+                        f"is no role casework knows: name its lane or candidate group for one of "
+                        f"{known}"
+                    )
+                else:
+                    continue
+                problems.append(locations.problem(message, element_id, definition.file))
 
 
 def _load_reports(

@@ -81,6 +81,8 @@ SUPERVISES = {
     "sol": {"foreign"},
 }
 MESSAGE_SENDERS = frozenset({"attorney", "supervisor"})  # court_tmc_order's, in its diagram
+# Who may start a placement change by hand: the senders its start message names.
+STARTERS = frozenset({"ongoing_caseworker", "supervisor"})
 CONTACT = {
     "occurred_at": "2025-03-03T16:00:00+00:00",
     "type": "phone",
@@ -246,6 +248,7 @@ PROBES: dict[str, Probe] = {
         "POST", "/api/v1/definitions/migrations", json={"from_version": 1, "to_version": 1}
     ),
     "api.send_message": Probe("POST", "/api/v1/messages/court_tmc_order", json=None),
+    "api.start_process": Probe("POST", "/api/v1/processes/placement_change/instances", json=None),
     "api.audit_log": Probe("GET", "/api/v1/audit?per_page=5"),
     "webhooks_api.list_subscriptions": Probe("GET", "/api/v1/webhooks/subscriptions"),
     "webhooks_api.subscribe": Probe("POST", "/api/v1/webhooks/subscriptions", json={}),
@@ -397,7 +400,8 @@ def expected(endpoint: str, access: Access, user: str | None, kind: str | None, 
         return "allowed" if readable and w.alerts[kind][1] == user else "hidden"
     if not readable:
         return "hidden"
-    if access.record is Record.MESSAGE and not ROLES[user] & MESSAGE_SENDERS:
+    senders = STARTERS if endpoint == "api.start_process" else MESSAGE_SENDERS
+    if access.record is Record.MESSAGE and not ROLES[user] & senders:
         return "forbidden"
     if endpoint in NEEDS_LANE and w.task_roles[kind] not in ROLES[user]:
         return "forbidden"
@@ -656,6 +660,10 @@ class Caller:
         json = probe.json
         if endpoint == "api.send_message":
             json = {"case_id": str(w.cases[kind or ""]), "payload": {"order_date": "2025-03-10"}}
+        if endpoint == "api.start_process":
+            # Data the case itself gives: refused (422) once access is granted, so that the
+            # probe starts nothing that would change who may see the case.
+            json = {"case_id": str(w.cases[kind or ""]), "data": {"case_id": "x"}}
         as_it_is = "true" if kind == "sensitive" else "false"
         if endpoint == "api.set_sensitivity":
             json = {"sensitive": kind == "sensitive", "reason": "as the case already is"}

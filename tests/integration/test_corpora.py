@@ -108,15 +108,16 @@ def test_every_corpus_file_deploys_or_is_rejected_and_deployables_run(ctx: Engin
     outcomes = Counter(drive(ctx, path) for path in corpus_files())
 
     # Figures from the first full run; a drop means casework handles less of the corpora. They
-    # moved once on purpose (55 → 52 running, 114 → 121 rejected) when validation began to
-    # refuse what no run could get through: a message with no name, a thrown message naming
-    # none, a bare ISO 8601 timer value, a call of print() or of another engine's functions
-    # (tests/unit/test_hostile_definitions.py shows each). They moved again (52 → 45 running,
-    # 121 → 162 rejected) when validation began to walk every process with answers made up
-    # from its forms: most of the corpora's processes read a variable that their own test
-    # harness supplies and no form, script or message of theirs ever sets (tests/unit/
-    # test_walkthrough.py shows the walk).
+    # moved on purpose three times, each time because validation began to refuse at deploy
+    # what no case could get through: (1) 55 → 52 running, 114 → 121 rejected: a message with
+    # no name, a thrown message naming none, a bare ISO 8601 timer value in casework's own
+    # files, a call of print() or of another engine's functions; (2) → 45 running, 162
+    # rejected: validation's walk through every process, where most of these processes read a
+    # variable only their own test harness supplies; (3) → 8 running, 202 rejected: a user
+    # task in no lane and of no candidate group, which no one could take (61 files), or of a
+    # group that is no casework role. bench/corpora.py prints the refusals by category (the
+    # README's figures).
     assert sum(outcomes.values()) == len(corpus_files())
-    assert outcomes["continued"] + outcomes["completed"] >= 45, outcomes
+    assert outcomes["continued"] + outcomes["completed"] >= 8, outcomes
     assert outcomes["stuck"] == 0, outcomes
-    assert outcomes["rejected"] <= 162, outcomes
+    assert outcomes["rejected"] <= 202, outcomes

@@ -11,13 +11,14 @@ import pytest
 from sqlalchemy import select
 
 from conftest import DESIGNER, ROOT
-from cps_cases import CpsCase, open_report
+from cps_cases import SCREENER, CpsCase, open_report
 from engine.context import EngineContext
 from engine.definitions.bundle import Bundle, read_bundle
 from engine.definitions.catalogue import definition_versions
 from engine.definitions.deployments import activate_version, deploy_bundle
 from engine.errors import Forbidden, NotFound
 from engine.identity.users import Principal
+from engine.instances.lifecycle import start_instance
 from engine.storage.tables import AuditEvent, OutboxEvent, ProcessInstance
 
 DANA = Principal("dana.designer", "Dana", frozenset({"process_designer"}))
@@ -76,6 +77,43 @@ def test_a_rollback_starts_new_cases_on_the_earlier_version_and_leaves_running_o
         (second.version_id, first.version_id),
     ]
     assert [p["data"]["version_id"] for p in heard] == [first.version_id, second.version_id]
+
+
+HOME_STUDY = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="home_study_defs"
+    targetNamespace="https://casework.example/bpmn">
+  <bpmn:process id="home_study" isExecutable="true">
+    <bpmn:laneSet id="home_study_lanes"><bpmn:lane id="home_study_worker" name="ongoing_caseworker">
+      <bpmn:flowNodeRef>visit_home</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
+    <bpmn:startEvent id="home_study_start"><bpmn:outgoing>hs1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="visit_home" name="Visit the home"><bpmn:incoming>hs1</bpmn:incoming>
+      <bpmn:outgoing>hs2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="home_study_end"><bpmn:incoming>hs2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="hs1" sourceRef="home_study_start" targetRef="visit_home"/>
+    <bpmn:sequenceFlow id="hs2" sourceRef="visit_home" targetRef="home_study_end"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_a_rollback_withdraws_a_process_only_the_newer_version_had(ctx: EngineContext) -> None:
+    ctx.clock.move_to(datetime(2025, 3, 3, 9, tzinfo=UTC))  # type: ignore[attr-defined]
+    first = deploy_bundle(ctx, DESIGNER, read_bundle([ROOT / "bpmn"]))
+    deploy_bundle(ctx, DESIGNER, Bundle({**newer_files().files, "home_study.bpmn": HOME_STUDY}))
+    case = open_report(ctx, [("Lia", "2021-11-02")])
+    assert start_instance(ctx, SCREENER, case.id, "home_study").process_id == "home_study"
+
+    activate_version(ctx, DANA, first.version_id)
+
+    # The rolled-back version never had it: it starts no more (running ones carry on).
+    with pytest.raises(NotFound, match="no deployed process 'home_study'"):
+        start_instance(ctx, SCREENER, case.id, "home_study")
+    assert case.processes()["home_study"] == ["active"]
+    assert version_of_intake(ctx) == first.version_id
+
+
+def version_of_intake(ctx: EngineContext) -> int:
+    with ctx.db.reader() as session:
+        return ctx.definitions.newest_version_of(session, "intake")
 
 
 def test_only_designers_roll_back_and_only_to_a_version_that_exists(ctx: EngineContext) -> None:

@@ -5,6 +5,7 @@ engine keeps serving other processes."""
 
 from __future__ import annotations
 
+import re
 import textwrap
 import time
 from collections.abc import Callable
@@ -45,16 +46,29 @@ DMN_NS = "https://www.omg.org/spec/DMN/20191111/MODEL/"
 
 
 def bpmn(body: str, *, process_id: str = "hostile", messages: str = "") -> bytes:
+    # Every user task is someone's: in a supervisor's lane, on the process's own line (so
+    # that the lines the tests point at stay where they are written).
+    lanes = lane_set(re.findall(r'<bpmn:userTask id="([^"]+)"', body), process_id)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<bpmn:definitions xmlns:bpmn="{BPMN_NS}" xmlns:spiffworkflow="{SPIFF_NS}"\n'
         f'    id="defs_{process_id}" targetNamespace="http://casework.example/test">\n'
         f"{messages}\n"
-        f'<bpmn:process id="{process_id}" isExecutable="true">\n'
+        f'<bpmn:process id="{process_id}" isExecutable="true">{lanes}\n'
         f"{body}\n"
         "</bpmn:process>\n"
         "</bpmn:definitions>\n"
     ).encode()
+
+
+def lane_set(user_tasks: list[str], process_id: str) -> str:
+    if not user_tasks:
+        return ""
+    refs = "".join(f"<bpmn:flowNodeRef>{task}</bpmn:flowNodeRef>" for task in user_tasks)
+    return (
+        f'<bpmn:laneSet id="{process_id}_lanes"><bpmn:lane id="{process_id}_supervisor" '
+        f'name="supervisor">{refs}</bpmn:lane></bpmn:laneSet>'
+    )
 
 
 def through(element: str, element_id: str) -> str:

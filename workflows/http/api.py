@@ -18,7 +18,7 @@ from engine.definitions.deployments import activate_version, deploy_bundle, revi
 from engine.errors import FieldError, InvalidDefinition, InvalidInput, InvalidTaskData
 from engine.events import audit_log as audit_trail
 from engine.identity import emergency
-from engine.instances import messages
+from engine.instances import messages, starts
 from engine.instances.migration import Migration, migrate
 from engine.notifications import calendar, preferences
 from engine.tasks import caseload as caseloads
@@ -943,6 +943,25 @@ def send_message(name: str) -> Response:
         payload=body.get("payload"),
     )
     return ok(result)
+
+
+@api.operation(
+    "post",
+    "/processes/{process_id}/instances",
+    summary="Start a deployed process on a case: a plain start for the roles of its lanes, a "
+    "message start for the roles its message names",
+    tag="messages",
+    body=s.START_BODY,
+    response=s.STARTED,
+    status=201,
+    errors=(403, 404, 409, 422),
+)
+def start_process(process_id: str) -> Response:
+    body = g.body
+    started = starts.start_by_hand(
+        engine(), principal(), uuid.UUID(body["case_id"]), process_id, body.get("data")
+    )
+    return ok(started, 201)
 
 
 def _instant_arg(name: str) -> datetime | None:

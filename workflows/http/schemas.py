@@ -438,6 +438,12 @@ VALIDATION = obj(
         },
     },
     dry_run_summary={"type": ["string", "null"], "description": "the dry run's reach in words"},
+    translations={
+        "type": "array",
+        "description": "what casework runs otherwise than written: another engine's constructs "
+        "(Camunda, Zeebe, Flowable) read in casework's terms, each with what runs instead",
+        "items": obj(["file", "written", "runs"], file=STR, element_id=NSTR, written=STR, runs=STR),
+    },
     content_hash={"type": "string", "description": "the upload's content hash"},
     changes={
         "type": "object",
@@ -560,6 +566,23 @@ MESSAGE_BODY = {
 }
 MESSAGE_RESULT = obj(
     ["case_id", "instance_id", "message"], case_id=STR, instance_id=STR, message=STR
+)
+START_BODY = {
+    "type": "object",
+    "required": ["case_id"],
+    "additionalProperties": False,
+    "properties": {
+        "case_id": {"type": "string", "format": "uuid"},
+        "data": {"type": "object", "description": "the process's start data, beside the case's"},
+    },
+}
+STARTED = obj(
+    ["case_id", "process_id", "instance_id", "version"],
+    case_id=STR,
+    process_id=STR,
+    instance_id=STR,
+    version={"type": "integer"},
+    message={**NSTR, "description": "the message that started it, for a message start"},
 )
 ASSIGN_BODY = {
     "type": "object",
