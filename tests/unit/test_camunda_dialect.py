@@ -155,7 +155,7 @@ def test_an_implicit_split_runs_both_ways() -> None:
 def test_a_collection_is_the_multi_instance_input() -> None:
     body = task().replace(
         "<bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>",
-        '<bpmn:outgoing>f2</bpmn:outgoing><bpmn:multiInstanceLoopCharacteristics '
+        "<bpmn:outgoing>f2</bpmn:outgoing><bpmn:multiInstanceLoopCharacteristics "
         'camunda:collection="${children}" camunda:elementVariable="child"/></bpmn:userTask>',
     )
     checked = check(Bundle({"p.bpmn": diagram(body)}))
