@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit bench clean
+.PHONY: run test test-deps lint unit bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,8 +42,11 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-test: lint $(VENDOR) $(CHROMIUM) $(PRINTING)
+test: lint test-deps
 	$(BIN)/pytest
+
+# What the tests need besides the Python packages: the browser libraries, Chromium, printing.
+test-deps: $(STAMP) $(VENDOR) $(CHROMIUM) $(PRINTING)
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine_bench.py

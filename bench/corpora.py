@@ -31,6 +31,7 @@ CATEGORIES = (
     ("requires another decision", "DMN beyond decision tables"),
     ("dry run", "fails when run (reads data only its own tests supply)"),
     ("service tasks", "service tasks"),
+    ("runs no listeners", "listeners (Java or scripts beside the flow)"),
     ("formKey", "a form casework cannot show (formKey)"),
     ("data stores", "data stores"),
     ("no executable process", "no executable process"),

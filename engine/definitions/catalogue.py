@@ -12,6 +12,7 @@ from engine.errors import NotFound
 from engine.identity.access import require
 from engine.identity.roles import ROLES
 from engine.identity.users import Principal
+from engine.spiff.definitions import read_xml
 from engine.statuses import InstanceStatus
 from engine.storage.tables import (
     DefinitionFile,
@@ -106,7 +107,9 @@ def design_vocabulary(ctx: EngineContext, principal: Principal, version_id: int)
         {
             decision.get("id") or ""
             for content in bundle.of_kind("dmn").values()
-            for decision in _xml(content).iter("{*}decision")
+            for root in [read_xml(content)]
+            if root is not None
+            for decision in root.iter("{*}decision")
         }
         - {""}
     )
@@ -121,10 +124,3 @@ def design_vocabulary(ctx: EngineContext, principal: Principal, version_id: int)
         "forms": sorted(bundle.of_kind("form")),
         "deadlines": deadlines,
     }
-
-
-def _xml(content: bytes) -> Any:
-    from lxml import etree
-
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    return etree.fromstring(content, parser)

@@ -17,6 +17,7 @@ from typing import Any
 from lxml import etree
 
 from engine.definitions.bundle import Bundle, kind_of
+from engine.spiff.definitions import read_xml
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 _XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
@@ -103,7 +104,7 @@ def _processes(current: Bundle | None, proposed: Bundle) -> list[dict[str, Any]]
 def _process_elements(files: dict[str, bytes]) -> dict[str, dict[str, Element]]:
     processes: dict[str, dict[str, Element]] = {}
     for content in files.values():
-        root = _xml(content)
+        root = read_xml(content)
         if root is None:
             continue
         for process in root.iter(f"{{{BPMN}}}process"):
@@ -212,7 +213,7 @@ def _rules(files: dict[str, bytes]) -> dict[str, dict[str, tuple[int, list[str]]
     """Each decision's rules: rule id → (its row, numbered from 1; its cells' texts)."""
     found: dict[str, dict[str, tuple[int, list[str]]]] = {}
     for content in files.values():
-        root = _xml(content)
+        root = read_xml(content)
         if root is None:
             continue
         for decision in root.iter("{*}decision"):
@@ -234,7 +235,7 @@ def _tables(files: dict[str, bytes]) -> dict[str, str]:
     """Each decision's table apart from its rules: hit policy, inputs, outputs."""
     found: dict[str, str] = {}
     for content in files.values():
-        root = _xml(content)
+        root = read_xml(content)
         if root is None:
             continue
         for decision in root.iter("{*}decision"):
@@ -298,14 +299,6 @@ def _profile_entries(profile: Any) -> dict[str, dict[str, Any]]:
         section: (value if isinstance(value, dict) else {"(value)": value})
         for section, value in profile.items()
     }
-
-
-def _xml(content: bytes) -> etree._Element | None:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    try:
-        return etree.fromstring(content, parser)
-    except etree.XMLSyntaxError:
-        return None
 
 
 def _json(content: bytes) -> Any:

@@ -68,15 +68,15 @@ def run_problems(bundle: Bundle, compiled: CompiledBundle) -> list[Problem]:
     return scenario_problems(bundle, compiled) + walk_problems(bundle, compiled)
 
 
-def _current_locked(session: Session) -> DefinitionVersion | None:
-    """The current version, its row locked: of two deploys or activations at once, the second
-    waits and comes after the first."""
-    return session.scalar(
+def _current(session: Session, *, lock: bool = False) -> DefinitionVersion | None:
+    """The version activated last; with ``lock``, its row locked: of two deploys or
+    activations at once, the second waits and comes after the first."""
+    query = (
         select(DefinitionVersion)
         .order_by(DefinitionVersion.activated_at.desc(), DefinitionVersion.id.desc())
         .limit(1)
-        .with_for_update()
     )
+    return session.scalar(query.with_for_update() if lock else query)
 
 
 def _after(current: DefinitionVersion | None, at: datetime) -> datetime:
@@ -135,7 +135,7 @@ class DefinitionRegistry:
             process_ids=sorted(compiled.processes),
             deployed_at=at,
             deployed_by=actor_id,
-            activated_at=_after(_current_locked(session), at),
+            activated_at=_after(_current(session, lock=True), at),
         )
         session.add(version)
         session.flush()
@@ -180,7 +180,7 @@ class DefinitionRegistry:
         version = uow.session.get(DefinitionVersion, version_id, with_for_update=True)
         if version is None:
             raise NotFound(f"no deployed version {version_id}")
-        current = _current_locked(uow.session)
+        current = _current(uow.session, lock=True)
         previous = current.id if current is not None else None
         if previous == version.id:
             return version  # current already: nothing changes, nothing to say
@@ -214,11 +214,8 @@ class DefinitionRegistry:
 
     def current_version_id(self, session: Session) -> int | None:
         """The version activated last (None before any deployment)."""
-        return session.scalar(
-            select(DefinitionVersion.id)
-            .order_by(DefinitionVersion.activated_at.desc(), DefinitionVersion.id.desc())
-            .limit(1)
-        )
+        current = _current(session)
+        return current.id if current is not None else None
 
     def remember(self, deployment: Deployment) -> None:
         """Cache a fresh deployment's compiled specs, once its transaction has committed."""

@@ -75,6 +75,14 @@ def _safe_parser() -> etree.XMLParser:
     return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
+def read_xml(content: bytes) -> etree._Element | None:
+    """A designer's XML file, parsed as safely as compiling does; None if it is not XML."""
+    try:
+        return etree.fromstring(content, _safe_parser())
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+
+
 class CaseworkParser(SpiffBpmnParser):
     """SpiffWorkflow's parser with casework's strict decision tables."""
 

@@ -1,7 +1,8 @@
 """A designer edits a task's form beside a live preview of the page it draws: a field added in
 the JSON appears in the preview as the task page would show it, a broken schema is named
 (and the preview kept, dimmed) until it is mended, and the edit deploys after confirming what
-it changes. A user task's form that does not exist yet opens as a starting form."""
+it changes. A user task's form that does not exist yet opens as a starting form; a diagram
+drawn in Camunda Modeler, checked on the designer page, lists what casework runs instead."""
 
 from __future__ import annotations
 
@@ -63,4 +64,25 @@ def test_a_task_s_form_that_does_not_exist_yet_opens_as_a_starting_form(sign_in:
     # No user task of that id yet: validation says so, and nothing is deployed.
     dana.page.click("#check")
     expect(dana.page.locator("#problems")).to_contain_text("no user task 'call_the_school'")
+    assert dana.errors == []
+
+
+def test_a_camunda_drawn_diagram_checked_on_the_designer_page_shows_what_runs_instead(
+    sign_in: Any,
+) -> None:
+    dana = sign_in("dana")
+    dana.go("/designer")
+    camunda = ROOT / "tests" / "fixtures" / "camunda"
+    dana.page.set_input_files("#bundle-files", [str(p) for p in sorted(camunda.iterdir())])
+    dana.page.click("button[value=check]")
+
+    expect(dana.page.locator("#dry-run-reach")).to_contain_text(
+        "Validation's dry run reached 3 of 3 user tasks and 1 of 1 timers"
+    )
+    translations = dana.page.locator("#translations")
+    translations.locator("summary").click()
+    row = translations.locator("tr", has_text="Flow_approved")
+    expect(row).to_contain_text("${approved}")
+    expect(row.locator("td").last).to_have_text("approved")
+    expect(translations.locator("tr", has_text="Rule_young_age")).to_contain_text("0 <= ? <= 5")
     assert dana.errors == []

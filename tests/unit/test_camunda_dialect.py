@@ -5,13 +5,16 @@ and a user task no one can take is a validate error."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
 from engine.definitions.bundle import Bundle
+from engine.definitions.simulate import DryRun, begin, data_at, ready
 from engine.definitions.versions import check, validate
 from engine.spiff.definitions import compile_bundle
 
+START = datetime(2026, 3, 9, 14, 0, tzinfo=UTC)
 NAMESPACES = (
     'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
     'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" '
@@ -208,3 +211,34 @@ def test_a_juel_condition_outside_the_subset_is_refused_naming_its_flow() -> Non
         p.element_id == "f2" and p.message.startswith("this is JUEL that casework does not run")
         for p in problems
     ), problems
+
+
+def test_input_and_output_parameters_are_the_task_s_pre_and_post_script() -> None:
+    mapping = (
+        "<bpmn:extensionElements><camunda:inputOutput>"
+        '<camunda:inputParameter name="greeting">hello</camunda:inputParameter>'
+        '<camunda:outputParameter name="answered">${true}</camunda:outputParameter>'
+        "</camunda:inputOutput></bpmn:extensionElements>"
+    )
+    bundle = Bundle({"p.bpmn": diagram(task(inner=mapping))})
+    checked = check(bundle)
+    assert checked.problems == []
+    said = {t.written: t.runs for t in checked.translations}
+    assert said["camunda:inputOutput (preScript)"] == 'greeting = "hello"'
+    assert said["camunda:inputOutput (postScript)"] == "answered = True"
+
+    run = begin(compile_bundle(bundle), DryRun("p", {}, START))
+    [work] = ready(run)
+    assert data_at(run, work)["greeting"] == "hello"  # set as the task began
+
+
+def test_a_listener_is_refused_with_where_to_put_the_work() -> None:
+    listener = (
+        "<bpmn:extensionElements>"
+        '<camunda:taskListener class="org.example.Notify" event="create"/>'
+        "</bpmn:extensionElements>"
+    )
+    [problem] = validate(Bundle({"p.bpmn": diagram(task(inner=listener))}))
+
+    assert problem.element_id == "work"
+    assert problem.message.startswith("a taskListener (create): casework runs no listeners")

@@ -29,7 +29,7 @@ def shipped(path: str) -> dict[str, Any]:
 
 def test_the_shipped_scenarios_pass() -> None:
     bundle = read_bundle([ROOT / "bpmn"])
-    assert len(bundle.of_kind("scenario")) >= 7
+    assert len(bundle.of_kind("scenario")) >= 14
     assert validate(bundle) == []
 
 

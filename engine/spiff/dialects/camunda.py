@@ -103,6 +103,8 @@ def read_bpmn(path: str, root: etree._Element) -> Reading:
     reading.multi_instances()
     reading.user_tasks()
     reading.lanes()
+    reading.listeners()
+    reading.input_output()
     reading.implicit_splits()
     return reading.result
 
@@ -444,6 +446,96 @@ class _BpmnReading:
         )
 
     # -- the shape of the flow -------------------------------------------------------------
+
+    def listeners(self) -> None:
+        """Execution and task listeners run Java or scripts beside the diagram's flow, where
+        nobody reading the diagram sees them: refused, with where to put the work instead."""
+        for listener in self.root.iter(
+            f"{{{CAMUNDA}}}executionListener",
+            f"{{{CAMUNDA}}}taskListener",
+            f"{{{FLOWABLE}}}executionListener",
+            f"{{{FLOWABLE}}}taskListener",
+        ):
+            owner = listener.getparent()
+            while owner is not None and owner.get("id") is None:
+                owner = owner.getparent()
+            self.refuse(
+                owner if owner is not None else listener,
+                f"a {etree.QName(listener).localname} ({listener.get('event') or 'an event'}): "
+                "casework runs no listeners; put the work in a script task (in Python) on the "
+                "flow, or in the task's pre- or post-script",
+            )
+
+    def input_output(self) -> None:
+        """Camunda's input and output parameters, as the task's pre- and post-script that set
+        the same variables (a parameter holding a script, list or map is refused)."""
+        for mapping in self.root.iter(f"{{{CAMUNDA}}}inputOutput"):
+            owner = mapping.getparent()
+            while owner is not None and owner.tag not in ACTIVITIES:
+                owner = owner.getparent()
+            if owner is None:
+                holder = mapping.getparent()
+                while holder is not None and holder.get("id") is None:
+                    holder = holder.getparent()
+                self.refuse(
+                    holder if holder is not None else mapping,
+                    "input/output parameters on an event: casework sets variables in a task's "
+                    "pre- or post-script, or in a script task",
+                )
+                continue
+            scripts: dict[str, list[str]] = {"inputParameter": [], "outputParameter": []}
+            lines = [
+                (etree.QName(p).localname, self.assignment(owner, p))
+                for p in mapping
+                if isinstance(p.tag, str) and etree.QName(p).localname in scripts
+            ]
+            if any(line is None for _, line in lines):
+                continue  # refused, and said why
+            for kind, line in lines:
+                scripts[kind].append(str(line))
+            self.add_scripts(owner, scripts["inputParameter"], "preScript", first=True)
+            self.add_scripts(owner, scripts["outputParameter"], "postScript", first=False)
+
+    def add_scripts(
+        self, owner: etree._Element, lines: list[str], tag: str, *, first: bool
+    ) -> None:
+        """Lines added to the task's pre- or post-script: inputs before what it already does,
+        outputs after."""
+        if not lines:
+            return
+        extensions = _extensions(owner)
+        script = extensions.find(f"{{{SPIFF}}}{tag}")
+        if script is None:
+            script = etree.SubElement(extensions, f"{{{SPIFF}}}{tag}")
+        added = "\n".join(lines)
+        existing = script.text or ""
+        script.text = (
+            (f"{added}\n{existing}" if first else f"{existing}\n{added}") if existing else added
+        )
+        self.said(owner, f"camunda:inputOutput ({tag})", "; ".join(lines))
+
+    def assignment(self, owner: etree._Element, parameter: etree._Element) -> str | None:
+        """One parameter as the Python line that sets it, or None (refused)."""
+        name = parameter.get("name") or ""
+        if not name.isidentifier():
+            self.refuse(owner, f"parameter {name!r}: a parameter's name must be a variable name")
+            return None
+        if len(parameter):
+            self.refuse(
+                owner,
+                f"parameter {name!r} holds a {etree.QName(parameter[0]).localname}: casework "
+                "reads parameters given as text or an expression; set it in the task's "
+                "pre-script, in Python",
+            )
+            return None
+        value = (parameter.text or "").strip()
+        if not value.startswith(("${", "#{", "=")):
+            return f"{name} = {json.dumps(value)}"  # Camunda reads plain text as a string
+        try:
+            return f"{name} = {expressions.condition(value).python}"
+        except NotRunnable as refused:
+            self.refuse(owner, f"parameter {name!r}: {refused}")
+            return None
 
     def implicit_splits(self) -> None:
         """An activity with several outgoing flows splits there, as BPMN says: all of them

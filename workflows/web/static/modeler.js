@@ -93,7 +93,12 @@
       if (body.ok) {
         var changed = (body.summary || []).join('; ');
         var against = body.against_version ? 'version ' + body.against_version : 'nothing deployed yet';
-        say('Valid: no problems in the bundle. Against ' + against + ': ' + changed, true);
+        var translated = (body.translations || []).map(function (t) {
+          return t.element_id + ': ' + t.written + ' → ' + t.runs;
+        });
+        say('Valid: no problems in the bundle. Against ' + against + ': ' + changed +
+            (body.dry_run_summary ? '. ' + body.dry_run_summary[0].toUpperCase() + body.dry_run_summary.slice(1) : '') +
+            (translated.length ? '. Runs otherwise than written: ' + translated.join('; ') : ''), true);
       }
       else say((body.problems || []).length + ' problem(s); nothing was deployed.', false);
     }).catch(function (e) { say('Validation failed: ' + e.message, false); });
