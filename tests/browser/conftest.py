@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from conftest import ROOT
@@ -23,6 +23,10 @@ from workflows.bootstrap import Services
 from workflows.settings import Settings
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package, installed by `make test`; never downloaded
+# How long a page may take to show what a test expects. A deploy checks the whole bundle (its
+# scenarios and validation's walk), which on a loaded two-core machine, with the PostgreSQL
+# tests running beside these, has taken more than Playwright's default 5 s.
+expect.set_options(timeout=20_000)
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 
 
