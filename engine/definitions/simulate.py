@@ -164,11 +164,7 @@ def complete(run: Rehearsal, task_id: str, answer: dict[str, Any]) -> bool:
 
 def complete_task(run: Rehearsal, task: TaskView, answer: dict[str, Any]) -> None:
     """Answer this ready task (one of several with the same element id, say)."""
-    instance = _holding(run, task)
-    _check_answer(run.compiled, task, answer)
-    run.runtime.complete_task(instance.workflow, task.id, answer)
-    instance.moved()
-    run.report.log(run.clock.now(), "task", f"{task.bpmn_id} {task.name!r} completed")
+    _answer(run, _holding(run, task), task, answer)
     _route_messages(run)
 
 
@@ -248,18 +244,21 @@ def _ready(runtime: Runtime, instances: list[_Instance]) -> Iterator[tuple[_Inst
 
 
 def _answer_one(run: Rehearsal, given: _Answers) -> bool:
-    compiled, runtime, report, clock = run.compiled, run.runtime, run.report, run.clock
-    for instance, task in _ready(runtime, run.instances):
+    for instance, task in _ready(run.runtime, run.instances):
         answer = given.take(task.bpmn_id)
-        if answer is None:
-            continue
-        _check_answer(compiled, task, answer)
-        runtime.complete_task(instance.workflow, task.id, answer)
-        instance.moved()
-        lane = f" [{task.lane}]" if task.lane else ""
-        report.log(clock.now(), "task", f"{task.bpmn_id} {task.name!r}{lane} completed")
-        return True
+        if answer is not None:
+            _answer(run, instance, task, answer)
+            return True
     return False
+
+
+def _answer(run: Rehearsal, instance: _Instance, task: TaskView, answer: dict[str, Any]) -> None:
+    """Complete the task with the answer, once it fits the task's form, and log it."""
+    _check_answer(run.compiled, task, answer)
+    run.runtime.complete_task(instance.workflow, task.id, answer)
+    instance.moved()
+    lane = f" [{task.lane}]" if task.lane else ""
+    run.report.log(run.clock.now(), "task", f"{task.bpmn_id} {task.name!r}{lane} completed")
 
 
 def _check_answer(compiled: CompiledBundle, task: TaskView, answer: dict[str, Any]) -> None:

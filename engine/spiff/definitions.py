@@ -142,8 +142,7 @@ class CompiledBundle:
             task_spec.lane
             for spec in _all_specs(definition)
             for task_spec in spec.task_specs.values()
-            if (isinstance(task_spec, UserTask) or getattr(task_spec, "manual", False))
-            and task_spec.lane
+            if _is_user_task(task_spec) and task_spec.lane
         )
 
     def form(self, task_bpmn_id: str) -> dict[str, Any] | None:
@@ -160,7 +159,7 @@ class CompiledBundle:
                     element_id = getattr(task_spec, "bpmn_id", None)
                     if not element_id:
                         continue
-                    if isinstance(task_spec, UserTask) or getattr(task_spec, "manual", False):
+                    if _is_user_task(task_spec):
                         tasks.add(element_id)
                     event = getattr(task_spec, "event_definition", None)
                     if isinstance(event, TimerEventDefinition):
@@ -988,6 +987,11 @@ def _load_forms(
     return forms
 
 
+def _is_user_task(task_spec: Any) -> bool:
+    """A task a person completes (a user task, or a manual one)."""
+    return isinstance(task_spec, UserTask) or bool(getattr(task_spec, "manual", False))
+
+
 def _user_tasks(processes: dict[str, ProcessDefinition]) -> dict[str, str]:
     """Every user task's id, with the file of the process that holds it."""
     return {
@@ -995,7 +999,7 @@ def _user_tasks(processes: dict[str, ProcessDefinition]) -> dict[str, str]:
         for definition in processes.values()
         for spec in _all_specs(definition)
         for task_spec in spec.task_specs.values()
-        if isinstance(task_spec, UserTask) or getattr(task_spec, "manual", False)
+        if _is_user_task(task_spec)
     }
 
 
@@ -1037,7 +1041,7 @@ def _check_roles(
     for definition in processes.values():
         for spec in _all_specs(definition):
             for task_spec in spec.task_specs.values():
-                if not (isinstance(task_spec, UserTask) or getattr(task_spec, "manual", False)):
+                if not _is_user_task(task_spec):
                     continue
                 element_id = task_spec.bpmn_id
                 lane = task_spec.lane

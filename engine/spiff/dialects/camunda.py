@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,6 +160,23 @@ def _attribute(element: etree._Element, name: str) -> str | None:
     return None
 
 
+def _nearest(
+    element: etree._Element, test: Callable[[etree._Element], bool]
+) -> etree._Element | None:
+    """The closest enclosing element that passes ``test``."""
+    found = element.getparent()
+    while found is not None and not test(found):
+        found = found.getparent()
+    return found
+
+
+def _zeebe(element: etree._Element, local: str, attribute: str) -> str | None:
+    """An attribute of a Zeebe extension element inside ``element`` (Camunda 8 writes there
+    what Camunda 7 writes as attributes)."""
+    found = element.find(f".//{{{ZEEBE}}}{local}")
+    return found.get(attribute) if found is not None else None
+
+
 def _role_of(name: str) -> str:
     """A lane or group named as people write it ("Ongoing caseworker"), as casework's role id."""
     return re.sub(r"[\s\-]+", "_", name.strip()).lower()
@@ -258,18 +276,17 @@ class _BpmnReading:
 
     def decisions(self) -> None:
         for task in self.each("businessRuleTask"):
-            decision = _attribute(task, "decisionRef")
-            called = task.find(f".//{{{ZEEBE}}}calledDecision")
-            if decision is None and called is not None:
-                decision = called.get("decisionId")
+            decision = _attribute(task, "decisionRef") or _zeebe(
+                task, "calledDecision", "decisionId"
+            )
             if decision is None:
                 continue
             extensions = _extensions(task)
             if extensions.find(f"{{{SPIFF}}}calledDecisionId") is None:
                 etree.SubElement(extensions, f"{{{SPIFF}}}calledDecisionId").text = decision
                 self.said(task, f"decisionRef {decision}", f"calls decision {decision}")
-            result = _attribute(task, "resultVariable") or (
-                called.get("resultVariable") if called is not None else None
+            result = _attribute(task, "resultVariable") or _zeebe(
+                task, "calledDecision", "resultVariable"
             )
             if result:
                 self.said(
@@ -282,12 +299,12 @@ class _BpmnReading:
     def multi_instances(self) -> None:
         for loop in self.each("multiInstanceLoopCharacteristics"):
             owner = loop.getparent()
-            collection = _attribute(loop, "collection")
-            element = _attribute(loop, "elementVariable")
-            zeebe = loop.find(f".//{{{ZEEBE}}}loopCharacteristics")
-            if zeebe is not None:
-                collection = collection or zeebe.get("inputCollection")
-                element = element or zeebe.get("inputElement")
+            collection = _attribute(loop, "collection") or _zeebe(
+                loop, "loopCharacteristics", "inputCollection"
+            )
+            element = _attribute(loop, "elementVariable") or _zeebe(
+                loop, "loopCharacteristics", "inputElement"
+            )
             if not collection or loop.find(f"{{{BPMN}}}loopDataInputRef") is not None:
                 continue
             try:
@@ -318,14 +335,13 @@ class _BpmnReading:
         self.groups: dict[str, list[str]] = {}
         for task in self.each("userTask", "startEvent"):
             task_id = task.get("id") or ""
-            groups = _attribute(task, "candidateGroups")
-            assignment = task.find(f".//{{{ZEEBE}}}assignmentDefinition")
-            if groups is None and assignment is not None:
-                groups = assignment.get("candidateGroups")
+            groups = _attribute(task, "candidateGroups") or _zeebe(
+                task, "assignmentDefinition", "candidateGroups"
+            )
             if groups:
                 self.groups[task_id] = [g.strip() for g in groups.split(",") if g.strip()]
-            assignee = _attribute(task, "assignee") or (
-                assignment.get("assignee") if assignment is not None else None
+            assignee = _attribute(task, "assignee") or _zeebe(
+                task, "assignmentDefinition", "assignee"
             )
             if assignee:
                 self.said(
@@ -334,10 +350,11 @@ class _BpmnReading:
                     "not used: casework gives a task to the case's worker who holds its role, "
                     "or to its team's queue",
                 )
-            key = _attribute(task, "formKey")
-            zeebe_form = task.find(f".//{{{ZEEBE}}}formDefinition")
-            if key is None and zeebe_form is not None:
-                key = zeebe_form.get("formKey") or zeebe_form.get("formId")
+            key = (
+                _attribute(task, "formKey")
+                or _zeebe(task, "formDefinition", "formKey")
+                or _zeebe(task, "formDefinition", "formId")
+            )
             if key:
                 self.result.form_keys[task_id] = key
             fields = (
@@ -456,9 +473,7 @@ class _BpmnReading:
             f"{{{FLOWABLE}}}executionListener",
             f"{{{FLOWABLE}}}taskListener",
         ):
-            owner = listener.getparent()
-            while owner is not None and owner.get("id") is None:
-                owner = owner.getparent()
+            owner = _nearest(listener, lambda e: e.get("id") is not None)
             self.refuse(
                 owner if owner is not None else listener,
                 f"a {etree.QName(listener).localname} ({listener.get('event') or 'an event'}): "
@@ -470,13 +485,9 @@ class _BpmnReading:
         """Camunda's input and output parameters, as the task's pre- and post-script that set
         the same variables (a parameter holding a script, list or map is refused)."""
         for mapping in self.root.iter(f"{{{CAMUNDA}}}inputOutput"):
-            owner = mapping.getparent()
-            while owner is not None and owner.tag not in ACTIVITIES:
-                owner = owner.getparent()
+            owner = _nearest(mapping, lambda e: e.tag in ACTIVITIES)
             if owner is None:
-                holder = mapping.getparent()
-                while holder is not None and holder.get("id") is None:
-                    holder = holder.getparent()
+                holder = _nearest(mapping, lambda e: e.get("id") is not None)
                 self.refuse(
                     holder if holder is not None else mapping,
                     "input/output parameters on an event: casework sets variables in a task's "
