@@ -1,6 +1,7 @@
-"""The demo agency that ``make run`` seeds: one team, its supervisor and workers, a screener,
-a designer, an administrator, an auditor. Passwords and API tokens are generated once and kept
-in the data folder so the same credentials work on every start."""
+"""The demo agency that ``make run`` seeds (``demo_agency.json``): a team for each
+jurisdiction with its supervisor and workers, a screener, a designer, an administrator, an
+auditor, and a few reports. Passwords and API tokens are generated once and kept in the data
+folder so the same credentials work on every start."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ import json
 import logging
 import secrets
 import uuid
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from isodate import parse_duration
 from werkzeug.security import generate_password_hash
 
 from engine.cases.casefile import file_intake
@@ -23,18 +24,9 @@ from engine.tasks.worklists import Worklist, worklist
 from workflows.bootstrap import Services
 
 SEEDER = Actor("setup", "administrator")
-PEOPLE = [
-    ("sue.supervisor", "Sue Supervisor", ["supervisor", "intake_supervisor"], "north", False),
-    ("ivy.investigator", "Ivy Investigator", ["investigator"], "north", False),
-    ("ian.investigator", "Ian Investigator", ["investigator"], "north", False),
-    ("cal.caseworker", "Cal Caseworker", ["ongoing_caseworker"], "north", False),
-    ("amy.attorney", "Amy Attorney", ["attorney"], "north", False),
-    ("sam.screener", "Sam Screener", ["intake_screener"], "north", False),
-    ("pat.director", "Pat Director", ["program_director"], None, True),
-    ("dana.designer", "Dana Designer", ["process_designer"], None, False),
-    ("alex.admin", "Alex Admin", ["administrator"], None, False),
-    ("olga.auditor", "Olga Auditor", ["auditor"], None, False),
-]
+# The demo's teams, people and reports: data, so that the demo shows every jurisdiction the
+# bundle has without the code naming one.
+AGENCY = Path(__file__).with_name("demo_agency.json")
 
 
 def seed(services: Services) -> list[dict[str, str]]:
@@ -44,81 +36,69 @@ def seed(services: Services) -> list[dict[str, str]]:
         credentials: list[dict[str, str]] = json.loads(path.read_text())
         return credentials
     ctx = services.ctx
-    try:
-        create_team(ctx, SEEDER, "north", "North investigations", "region-1")
-    except Conflict:
-        pass
+    agency = json.loads(AGENCY.read_text())
+    for team in agency["teams"]:
+        try:
+            create_team(ctx, SEEDER, team["id"], team["name"], team["unit"])
+        except Conflict:
+            pass
     credentials = []
-    for user_id, name, roles, team, security in PEOPLE:
+    for person in agency["people"]:
         password = secrets.token_urlsafe(9)
         try:
             create_user(
                 ctx,
                 SEEDER,
                 NewUser(
-                    user_id,
-                    name,
-                    roles,
-                    team_id=team,
-                    unit="region-1",
-                    security_group=security,
+                    person["id"],
+                    person["name"],
+                    person["roles"],
+                    team_id=person.get("team"),
+                    unit=person.get("unit"),
+                    security_group=person.get("security_group", False),
                     password_hash=generate_password_hash(password),
                 ),
             )
         except Conflict:
             continue
-        token = issue_token(ctx, SEEDER, user_id, "demo")
+        token = issue_token(ctx, SEEDER, person["id"], "demo")
         credentials.append(
-            {"user": user_id, "roles": ",".join(roles), "password": password, "token": token}
+            {
+                "user": person["id"],
+                "roles": ",".join(person["roles"]),
+                "password": password,
+                "token": token,
+            }
         )
-    try:
-        _seed_cases(services)
-    except EngineError as exc:  # e.g. bpmn/ did not deploy: the accounts are still useful
-        logging.getLogger(__name__).warning("demo cases not seeded: %s", exc.message)
+    for filed in agency["reports"]:
+        try:
+            _seed_case(services, filed)
+        except EngineError as exc:  # e.g. bpmn/ did not deploy: the accounts are still useful
+            logging.getLogger(__name__).warning("demo case not seeded: %s", exc.message)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(credentials, indent=2))
     path.chmod(0o600)
     return credentials
 
 
-def _report(child: str, birth: str, summary: str, kind: str) -> dict[str, Any]:
-    return {
-        "team": "north",
-        "summary": summary,
-        "reporter": {"name": "Demo Reporter", "relationship": "teacher", "mandated": True},
-        "children": [{"name": child, "birth_date": birth}],
-        "caregivers": [{"name": f"Parent of {child.split()[0]}"}],
-        "alleged_perpetrators": [{"name": "Demo Boyfriend", "relationship": "mother's partner"}],
-        "allegations": [{"victim": 0, "perpetrator": 0, "type": kind, "narrative": summary}],
-    }
-
-
-def _seed_cases(services: Services) -> None:
-    """Two reports so the pages are not empty: one screened in and waiting for an
-    investigator's first contact, one waiting in the screener's queue."""
+def _seed_case(services: Services, filed: dict[str, Any]) -> None:
+    """One report, and its first task answered when the demo says how (a duration such as
+    "-PT2H" is that long before now)."""
     ctx = services.ctx
-    screener = load_principal(ctx, "sam.screener")
-    if screener is None:
+    filer = load_principal(ctx, filed["filed_by"])
+    if filer is None:
         return
-    screened = file_intake(
-        ctx, screener, _report("Lia Demo", "2022-01-05", "Bruises on a toddler's face", "PHAB")
-    )
-    tasks, _ = worklist(ctx, screener, Worklist(view="queue", case_id=screened.id))
-    received = (ctx.clock.now() - timedelta(hours=2)).isoformat()
+    opened = file_intake(ctx, filer, filed["report"])
+    answers = filed.get("first_task_answers")
+    if answers is None:
+        return
+    now = ctx.clock.now()
+    answers = {
+        key: (now + parse_duration(value)).isoformat()
+        if isinstance(value, str) and value.startswith("-P")
+        else value
+        for key, value in answers.items()
+    }
+    tasks, _ = worklist(ctx, filer, Worklist(view="queue", case_id=opened.id))
     for task in tasks:
-        complete(
-            ctx,
-            screener,
-            uuid.UUID(task["id"]),
-            {
-                "received_at": received,
-                "channel": "phone",
-                "narrative": "Teacher saw bruises on the cheek; mother's partner at home tonight",
-                "screening": {"jurisdiction": "THIS"},
-                "indicators": {"physical_abuse": True, "ap_access_24h": True},
-                "reporter": {"name": "Demo Reporter", "anonymous": False},
-            },
-        )
-    file_intake(
-        ctx, screener, _report("Ben Demo", "2016-06-30", "Left alone overnight, age 9", "NSUP")
-    )
+        complete(ctx, filer, uuid.UUID(task["id"]), answers)

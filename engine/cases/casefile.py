@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from engine.cases import documents, record, redaction, referrals
+from engine.cases import documents, jurisdictions, record, redaction, referrals
 from engine.cases.facts import value_in_words
 from engine.cases.opening import OpenedCase, open_case
 from engine.cases.placements import placements_by_child
@@ -24,12 +24,10 @@ from engine.cases.reads import audit_listed, reading_case
 from engine.cases.redaction import REDACTED, SHOWS_ALL, Redactor
 from engine.context import EngineContext
 from engine.deadlines.profiles import Profile, setting
-from engine.errors import Conflict, FieldError, Forbidden, InvalidTaskData, NotFound
+from engine.errors import Conflict, FieldError, Forbidden, InvalidTaskData
 from engine.identity.access import readable_case, supervises, visible_cases
 from engine.identity.roles import INTAKE_ROLES
 from engine.identity.users import Principal
-from engine.instances.steps import INTAKE_PROCESS
-from engine.spiff.definitions import CompiledBundle
 from engine.statuses import InstanceStatus, TaskStatus, TimerStatus
 from engine.storage.tables import (
     Alert,
@@ -147,16 +145,13 @@ def _instant(text: str) -> datetime:
 
 
 def intake_choices(ctx: EngineContext) -> dict[str, Any]:
-    """What a hotline report may name: the agency's teams, the jurisdiction profiles of the
-    intake process's newest version, and the allegation types those profiles name (code →
-    title, from each profile's ``data.maltreatment_types``)."""
+    """What a hotline report may name: the agency's teams, the jurisdictions deployed, and the
+    allegation types those profiles name (code → title, from each profile's
+    ``data.maltreatment_types``)."""
     with ctx.db.reader() as session:
         # Each by its id, with the name people know it by.
         teams = dict(session.execute(select(Team.id, Team.name).order_by(Team.id)).all())
-        compiled = newest_bundle(ctx, session)
-        if compiled is None:
-            return {"teams": teams, "profiles": {}, "maltreatment_types": {}}
-        profiles = compiled.profiles
+        profiles = jurisdictions.deployed(ctx, session)
     types: dict[str, str] = {}
     for profile_id in sorted(profiles):
         types.update(profiles[profile_id].data.get("maltreatment_types", {}))
@@ -218,8 +213,12 @@ def file_intake(ctx: EngineContext, principal: Principal, data: dict[str, Any]) 
         raise InvalidTaskData(
             "the report is not valid", [FieldError(f, m, "ref") for f, m in problems]
         )
+    with ctx.db.reader() as session:
+        profile_id, version_id, process_id = jurisdictions.intake(
+            ctx, session, data.get("profile_id")
+        )
     case = {
-        "profile_id": data.get("profile_id", "us-tx"),
+        "profile_id": profile_id,
         "summary": data.get("summary", ""),
         "people": [{k: v for k, v in p.items() if v is not None} for p in people],
         "allegations": allegations,
@@ -230,9 +229,10 @@ def file_intake(ctx: EngineContext, principal: Principal, data: dict[str, Any]) 
         ctx,
         principal.acting_as("intake_screener"),
         case,
-        start_process=INTAKE_PROCESS,
-        start_data=_filed_report(ctx, data, case["profile_id"]),
+        start_process=process_id,
+        start_data=_filed_report(ctx, data, profile_id),
         filed=data,
+        version_id=version_id,
     )
 
 
@@ -463,6 +463,7 @@ def _case_file(read: CaseRead) -> dict[str, Any]:
     result["allegations"] = _allegations(read)
     profile = newest_profile(read.ctx, session, case.profile_id)
     code_labels = setting(profile, "code_labels", {})
+    result["local"] = _local_ways(profile)
     result["decisions"] = _decisions(session, case.id, code_labels)
     result["record"] = _record(read)
     result["placements"] = placements_by_child(result["record"], _zone(read))
@@ -541,27 +542,29 @@ def _record(read: CaseRead, **which: Any) -> list[dict[str, Any]]:
     return record.entries(read.session, read.case.id, read.redactor, forms, **which)
 
 
+def _local_ways(profile: Profile | None) -> dict[str, Any]:
+    """How the case's jurisdiction writes dates and names roles, for the pages to show its
+    case as its people read it (None where it says nothing)."""
+    if profile is None:
+        return {"time_zone": None, "date": None, "date_time": None, "role_titles": {}}
+    return {
+        "time_zone": profile.calendar.time_zone,
+        "date": profile.dates.date,
+        "date_time": profile.dates.date_time,
+        "role_titles": {role: title for _name, title, role in profile.roles},
+    }
+
+
 def _zone(read: CaseRead) -> ZoneInfo:
     """The case's local time zone: its jurisdiction profile's, in the newest version."""
     profile = newest_profile(read.ctx, read.session, read.case.profile_id)
     return profile.calendar.zone if profile is not None else ZoneInfo("UTC")
 
 
-def newest_bundle(ctx: EngineContext, session: Session) -> CompiledBundle | None:
-    """The newest version of intake's bundle: its profiles, forms and report templates are
-    the ones cases read now (None before any deployment)."""
-    try:
-        version = ctx.definitions.newest_version_of(session, INTAKE_PROCESS)
-    except NotFound:
-        return None
-    return ctx.definitions.compiled(session, version)
-
-
 def newest_profile(ctx: EngineContext, session: Session, profile_id: str) -> Profile | None:
-    """A jurisdiction profile as the newest version of intake has it (None before any
-    deployment, or for a profile it does not have)."""
-    compiled = newest_bundle(ctx, session)
-    return compiled.profile(profile_id) if compiled is not None else None
+    """A jurisdiction profile as its newest work has it (None before any deployment, or for
+    a profile nothing deployed has)."""
+    return jurisdictions.profile_of(ctx, session, profile_id)
 
 
 def _deadlines(read: CaseRead) -> list[dict[str, Any]]:

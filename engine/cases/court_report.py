@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import TemplateError
 from sqlalchemy import select
 
-from engine.cases import casefile, documents
+from engine.cases import casefile, documents, jurisdictions
 from engine.context import EngineContext
 from engine.deadlines.profiles import setting
 from engine.errors import NotFound, ScriptFailed
@@ -143,7 +143,7 @@ def _filled(template: str, context: dict[str, Any]) -> str:
 
 def _template(ctx: EngineContext, profile_id: str) -> tuple[str, ZoneInfo]:
     with ctx.db.reader() as session:
-        compiled = casefile.newest_bundle(ctx, session)
+        compiled = jurisdictions.bundle_of(ctx, session, profile_id)
     profile = compiled.profile(profile_id) if compiled is not None else None
     named = setting(profile, "court_report", None)
     if compiled is None or profile is None or named not in compiled.reports:
@@ -204,6 +204,10 @@ def _context(
         "permanency": kinds(PERMANENCY),
         "court": kinds(COURT),
         "recommendation": next((e for e in reversed(record) if e["kind"] == "court_report"), None),
+        # The whole record, and its entries of the kinds a jurisdiction's template names
+        # (entries_of("strategy_discussion", "conference")), in the record's order.
+        "record": record,
+        "entries_of": lambda *wanted: kinds(tuple(wanted)),
         "documents": [d for d in view["shelf"]["documents"] if not d["deleted"]],
         "categories": view["shelf"]["categories"],
         "prepared_by": principal.display_name,

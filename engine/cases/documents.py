@@ -242,9 +242,9 @@ def delete(
 
 def categories_of(ctx: EngineContext, session: Session, case: Case) -> dict[str, str]:
     """The kinds of document the case's jurisdiction keeps (code → title)."""
-    from engine.cases.casefile import newest_profile
+    from engine.cases.jurisdictions import profile_of
 
-    named = setting(newest_profile(ctx, session, case.profile_id), "document_categories", None)
+    named = setting(profile_of(ctx, session, case.profile_id), "document_categories", None)
     return dict(named) if isinstance(named, dict) and named else dict(DEFAULT_CATEGORIES)
 
 

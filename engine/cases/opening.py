@@ -113,6 +113,7 @@ def open_case(
     start_process: str | None = None,
     start_data: dict[str, Any] | None = None,
     filed: dict[str, Any] | None = None,
+    version_id: int | None = None,
 ) -> OpenedCase:
     """Create a case with its people and allegations (and optionally start its first process
     with ``start_data``) in one transaction. ``filed`` is the report as filed: it becomes the
@@ -187,7 +188,13 @@ def open_case(
         if filed is not None:
             record.record_filing(uow, case, filed, actor, now)
         if start_process is not None:
-            steps.start_in(steps.Run(ctx, uow, actor, case), start_process, start_data or {})
+            steps.start_in(
+                steps.Run(ctx, uow, actor, case),
+                start_process,
+                start_data or {},
+                version_id=version_id,
+                opens_case=True,
+            )
         uow.commit()
     return OpenedCase(case.id, case_number)
 

@@ -19,7 +19,7 @@ def placements_by_child(
     for entry in entries:
         data = entry["data"]
         if entry["kind"] == "removal":
-            # The day of the removal where it happened (a removal at 19:30 in Texas is that
+            # The day of the removal where it happened (a removal at 19:30 local time is that
             # day, though it is already the next in UTC).
             removed_at = datetime.fromisoformat(entry["occurred_at"])
             start = removed_at.astimezone(zone).date().isoformat()

@@ -19,7 +19,7 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine.cases import redaction
+from engine.cases import jurisdictions, redaction
 from engine.cases.reads import reading_case
 from engine.cases.redaction import Redactor
 from engine.context import SYSTEM, Actor, EngineContext
@@ -133,12 +133,7 @@ def services_of(ctx: EngineContext, profile_id: str | None = None) -> dict[str, 
 
 def services_in(ctx: EngineContext, session: Session, profile_id: str | None) -> dict[str, str]:
     """``services_of`` in a transaction already open."""
-    from engine.cases.casefile import newest_bundle  # the case file reads referrals: late
-
-    compiled = newest_bundle(ctx, session)
-    if compiled is None:
-        return dict(DEFAULT_SERVICES)
-    profiles = compiled.profiles
+    profiles = jurisdictions.deployed(ctx, session)
     found: dict[str, str] = {}
     for pid, profile in sorted(profiles.items()):
         if profile_id is None or pid == profile_id:
@@ -411,9 +406,7 @@ def _person(session: Session, case: Case, person_id: str) -> CasePerson:
 
 
 def _profile(ctx: EngineContext, session: Session, case: Case) -> Any:
-    from engine.cases.casefile import newest_profile  # the case file reads referrals: late
-
-    return newest_profile(ctx, session, case.profile_id)
+    return jurisdictions.profile_of(ctx, session, case.profile_id)
 
 
 def _local_day(ctx: EngineContext, session: Session, case: Case, at: Any) -> date:

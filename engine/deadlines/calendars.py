@@ -50,13 +50,13 @@ class BusinessCalendar:
         return day.weekday() < _SATURDAY and self.holiday_name(day) is None
 
     def add_business_days(self, start: date, days: int) -> date:
-        """The date ``days`` working days after ``start`` (``start`` itself never counts)."""
-        if days < 0:
-            raise ValueError("business days must not be negative")
+        """The date ``days`` working days after ``start`` (before it when negative; ``start``
+        itself never counts)."""
+        step = timedelta(days=1 if days >= 0 else -1)
         current = start
-        remaining = days
+        remaining = abs(days)
         while remaining:
-            current += timedelta(days=1)
+            current += step
             if self.is_working_day(current):
                 remaining -= 1
         return current

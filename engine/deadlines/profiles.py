@@ -1,6 +1,7 @@
-"""Jurisdiction profiles: a time zone, a holiday calendar and the profile's own data
-(durations, windows) that processes read, kept as files in ``bpmn/profiles/`` so a second
-jurisdiction is a set of files, not a fork."""
+"""Jurisdiction profiles: a time zone, a holiday calendar, the statutory periods the diagrams
+read by deadline id, the processes the jurisdiction runs, its names for casework's roles, how it
+writes dates, and its own data, kept as files in ``bpmn/profiles/`` so a second jurisdiction is
+a set of files, not a fork."""
 
 from __future__ import annotations
 
@@ -44,6 +45,58 @@ PROFILE_SCHEMA: dict[str, Any] = {
                 "not_observed": {"type": "array", "items": {"type": "string"}},
                 "extra_closures": {"type": "array", "items": {"type": "string", "format": "date"}},
             },
+        },
+        "default": {
+            "type": "boolean",
+            "description": "the jurisdiction of a report that names none (one profile at most)",
+        },
+        "periods": {
+            "type": "object",
+            "description": "Statutory periods by deadline id, read by the diagrams "
+            '(due_after("U03", start)): an ISO 8601 duration, counted in working days when '
+            'days is "working", elapsed when it has hours, else in local calendar dates.',
+            "propertyNames": {"pattern": "^[A-Za-z0-9_.-]{1,64}$"},
+            "additionalProperties": {
+                "type": "object",
+                "required": ["duration"],
+                "additionalProperties": False,
+                "properties": {
+                    "duration": {"type": "string"},
+                    "days": {"enum": ["calendar", "working"]},
+                    "within": {"type": "string"},
+                    "note": {"type": "string"},
+                },
+            },
+        },
+        "processes": {
+            "type": "array",
+            "description": "The jurisdiction's own processes (those no profile names are shared); "
+            "absent, every process of the bundle.",
+            "items": {"type": "string", "minLength": 1},
+            "uniqueItems": True,
+        },
+        "intake": {
+            "type": "string",
+            "description": "The process a new report or referral starts.",
+        },
+        "roles": {
+            "type": "object",
+            "description": "The jurisdiction's names for casework's roles: a lane named "
+            '"Social worker" is for the role social_worker stands for.',
+            "propertyNames": {"pattern": "^[a-z][a-z0-9_]{0,63}$"},
+            "additionalProperties": {
+                "type": "object",
+                "required": ["title", "role"],
+                "additionalProperties": False,
+                "properties": {"title": {"type": "string"}, "role": {"type": "string"}},
+            },
+        },
+        "dates": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "How the jurisdiction writes dates and times on its cases' pages "
+            "(strftime layouts).",
+            "properties": {"date": {"type": "string"}, "date_time": {"type": "string"}},
         },
         "data": {
             "type": "object",
@@ -159,6 +212,29 @@ class RecordRules:
 
 
 @dataclass(frozen=True)
+class Period:
+    """A statutory period: ``duration`` (ISO 8601) counted in working days, in elapsed time
+    (a duration with hours: 24 hours is 24 real hours) or in local calendar dates; ``within``
+    is a window some counters take (15 months *within* 22)."""
+
+    duration: str
+    working_days: bool = False
+    within: str | None = None
+
+    @property
+    def elapsed(self) -> bool:
+        return "T" in self.duration
+
+
+@dataclass(frozen=True)
+class DateLayouts:
+    """How a jurisdiction writes a date, and a date with its time (strftime layouts)."""
+
+    date: str = "%a %d %b %Y"
+    date_time: str = "%a %d %b %Y %H:%M"
+
+
+@dataclass(frozen=True)
 class Profile:
     id: str
     name: str
@@ -167,6 +243,25 @@ class Profile:
     ladders: dict[str, Ladder] = field(default_factory=dict)
     deadlines: tuple[DeadlineRule, ...] = ()
     records: RecordRules = RecordRules()
+    periods: tuple[tuple[str, Period], ...] = ()
+    processes: tuple[str, ...] | None = None  # None: every process of the bundle
+    intake: str | None = None
+    roles: tuple[tuple[str, str, str], ...] = ()  # (name, title, casework role)
+    dates: DateLayouts = DateLayouts()
+    default: bool = False
+
+    @cached_property
+    def period_by_id(self) -> dict[str, Period]:
+        return dict(self.periods)
+
+    def runs(self, process_id: str) -> bool:
+        """Whether the jurisdiction names this process as its own (every process, when it
+        names none; processes no profile names are shared, see the compiled bundle)."""
+        return self.processes is None or process_id in self.processes
+
+    def role_title(self, role: str) -> str | None:
+        """What the jurisdiction calls one of casework's roles, if it names it."""
+        return next((title for _, title, r in self.roles if r == role), None)
 
     def deadline_rules_for(self, timer_bpmn_id: str) -> list[DeadlineRule]:
         return [rule for rule in self.deadlines if rule.timer == timer_bpmn_id]
@@ -213,6 +308,7 @@ def parse_profile(path: str, content: bytes) -> tuple[Profile | None, list[Probl
         except ValueError:
             problems.append(Problem(path, f"extra_closures: {text!r} is not a date"))
     ladders = _ladders(path, raw.get("ladders", {}), problems)
+    periods = _periods(path, raw.get("periods", {}), problems)
     deadlines = _deadlines(path, raw.get("deadlines", {}), ladders, problems)
     records = _record_rules(path, raw.get("records", {}), problems)
     if problems:
@@ -232,8 +328,46 @@ def parse_profile(path: str, content: bytes) -> tuple[Profile | None, list[Probl
         ladders,
         deadlines,
         records,
+        periods,
+        tuple(raw["processes"]) if "processes" in raw else None,
+        raw.get("intake"),
+        tuple((name, spec["title"], spec["role"]) for name, spec in raw.get("roles", {}).items()),
+        DateLayouts(**raw.get("dates", {})),
+        bool(raw.get("default", False)),
     )
     return profile, []
+
+
+def _periods(
+    path: str, raw: dict[str, Any], problems: list[Problem]
+) -> tuple[tuple[str, Period], ...]:
+    periods = []
+    for deadline_id, spec in sorted(raw.items()):
+        where = f"periods/{deadline_id}"
+        text = spec["duration"]
+        try:
+            value = isodate.parse_duration(text)
+        except (isodate.ISO8601Error, ValueError):
+            problems.append(Problem(path, f"{where}: {text!r} is not an ISO 8601 duration"))
+            continue
+        working = spec.get("days") == "working"
+        only_days = isinstance(value, timedelta) and "T" not in text and "W" not in text
+        if working and not only_days:
+            problems.append(
+                Problem(path, f"{where}: working days count whole days; write {text!r} in days")
+            )
+        if "T" in text and isinstance(value, isodate.Duration):
+            problems.append(
+                Problem(path, f"{where}: {text!r} mixes months and hours; use one or the other")
+            )
+        within = spec.get("within")
+        if within is not None:
+            try:
+                isodate.parse_duration(within)
+            except (isodate.ISO8601Error, ValueError):
+                problems.append(Problem(path, f"{where}/within: {within!r} is not a duration"))
+        periods.append((deadline_id, Period(text, working, within)))
+    return tuple(periods)
 
 
 def _record_rules(path: str, raw: dict[str, Any], problems: list[Problem]) -> RecordRules:

@@ -49,8 +49,12 @@ class Bundle:
 
     @property
     def content_hash(self) -> str:
+        return self.hash_of(self.files)
+
+    def hash_of(self, paths: Iterable[str]) -> str:
+        """The hash of some of the bundle's files: the same files, the same hash."""
         digest = hashlib.sha256()
-        for path in sorted(self.files):
+        for path in sorted(set(paths)):
             digest.update(path.encode())
             digest.update(b"\0")
             digest.update(hashlib.sha256(self.files[path]).digest())

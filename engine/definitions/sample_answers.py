@@ -113,7 +113,10 @@ def _object(
         branch = branch if branch is not None else part.get("else")
         if not isinstance(branch, dict):
             continue
-        for name, field in (branch.get("properties") or {}).items():
+        limits = dict(branch.get("properties") or {})
+        # A field the branch requires without restating it takes the form's own schema.
+        limits.update({n: {} for n in branch.get("required") or [] if n not in answer | limits})
+        for name, field in limits.items():
             merged = {**properties.get(name, {}), **field}
             value = _value(merged, chance, now, depth + 1)
             if value is not None:

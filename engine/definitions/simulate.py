@@ -304,7 +304,12 @@ def _route_messages(run: Rehearsal) -> None:
                     # engine carries it out on the case; here it is only told.
                     report.log(clock.now(), "command", f"{message.name} {message.payload!r}")
                     continue
-                starters = compiled.message_starts.get(message.name, [])
+                # A jurisdiction's case starts only the processes it runs.
+                starters = [
+                    p
+                    for p in compiled.message_starts.get(message.name, [])
+                    if compiled.runs(run.profile.id, p)
+                ]
                 if not starters:
                     raise Conflict(f"message {message.name!r} has no receiver")
                 definition = compiled.processes[starters[0]]

@@ -10,8 +10,10 @@ one again, to roll back.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -87,6 +89,24 @@ def _after(current: DefinitionVersion | None, at: datetime) -> datetime:
     return max(at, current.activated_at + timedelta(microseconds=1))
 
 
+def _recorded(
+    before: dict[str, dict[str, Any]], version_id: int, compiled: CompiledBundle
+) -> dict[str, Any]:
+    """What a new version holds of each jurisdiction. One whose files it left as they were
+    goes on starting its work on the version it started on before."""
+    recorded = {}
+    for profile_id, jurisdiction in compiled.jurisdictions.items():
+        held = before.get(profile_id)
+        unchanged = held is not None and held["fingerprint"] == jurisdiction.fingerprint
+        recorded[profile_id] = {
+            "runs": sorted(jurisdiction.runs),
+            "intake": jurisdiction.intake,
+            "fingerprint": jurisdiction.fingerprint,
+            "starts_on": held["starts_on"] if held is not None and unchanged else version_id,
+        }
+    return recorded
+
+
 # Compiled bundles by content: a version's files never change, so the same files compile to
 # the same specs wherever they are deployed (and registries of one process share them).
 _BY_CONTENT: dict[str, CompiledBundle] = {}
@@ -130,6 +150,7 @@ class DefinitionRegistry:
         failed = run_problems(bundle, compiled)
         if failed:
             raise InvalidDefinition(failed)
+        held_before = self._held(session)
         version = DefinitionVersion(
             content_hash=content_hash,
             process_ids=sorted(compiled.processes),
@@ -139,6 +160,7 @@ class DefinitionRegistry:
         )
         session.add(version)
         session.flush()
+        version.jurisdictions = _recorded(held_before, version.id, compiled)
         for path, content in sorted(bundle.files.items()):
             session.add(DefinitionFile(version_id=version.id, path=path, content=content))
         for message, process_ids in compiled.message_starts.items():
@@ -185,6 +207,11 @@ class DefinitionRegistry:
         if previous == version.id:
             return version  # current already: nothing changes, nothing to say
         version.activated_at = _after(current, at)
+        # Activated by hand, it is every one of its jurisdictions' version again.
+        version.jurisdictions = {
+            profile_id: {**held, "starts_on": version.id}
+            for profile_id, held in (version.jurisdictions or {}).items()
+        }
         uow.audit(
             at=at,
             actor_id=actor_id,
@@ -244,43 +271,93 @@ class DefinitionRegistry:
             self._compiled.setdefault(version_id, compiled)
             return self._compiled[version_id]
 
-    def newest_version_of(self, session: Session, process_id: str) -> int:
-        """The version new instances of this process start on: of the live versions that have
-        it, the one activated last."""
-        for version_id, process_ids in self._live(session):
-            if process_id in process_ids:
-                return version_id
-        raise NotFound(f"no deployed process {process_id!r}")
+    def newest_version_of(
+        self, session: Session, process_id: str, profile_id: str | None = None
+    ) -> int:
+        """The version new instances of this process start on: of the live versions that
+        have it, the one activated last; for a case of a jurisdiction, the version that
+        jurisdiction's work starts on (a deployment that left its files as they were does not
+        move it)."""
+        found = self._starts_on(session, profile_id, lambda processes: process_id in processes)
+        if found is None:
+            raise NotFound(f"no deployed process {process_id!r}")
+        return found
 
-    def newest_start_route(self, session: Session, message: str) -> MessageStartRoute | None:
-        """The process a message starts: in the live version activated last that routes it."""
+    def newest_start_route(
+        self, session: Session, message: str, profile_id: str | None = None
+    ) -> MessageStartRoute | None:
+        """The process a message starts: in the live version activated last that routes it
+        (for a case of a jurisdiction, to one of the processes it runs)."""
         routes = session.scalars(
             select(MessageStartRoute)
             .where(MessageStartRoute.message_name == message)
             .order_by(MessageStartRoute.process_id)
         ).all()
-        by_version: dict[int, MessageStartRoute] = {}
-        for route in routes:
-            by_version.setdefault(route.version_id, route)
-        return next((by_version[v] for v, _ in self._live(session) if v in by_version), None)
+        started = {route.process_id for route in routes}
+        found = self._starts_on(session, profile_id, lambda processes: bool(processes & started))
+        if found is None:
+            return None
+        return next((r for r in routes if r.version_id == found), None)
+
+    def intake_of(self, session: Session, profile_id: str) -> tuple[int, str] | None:
+        """The version a jurisdiction's new cases start on, and the process they start
+        (None when nothing deployed has the jurisdiction)."""
+        for _version_id, _processes, jurisdictions in self._live(session):
+            held = jurisdictions.get(profile_id)
+            if held is not None and held["intake"] in held["runs"]:
+                return int(held["starts_on"]), str(held["intake"])
+        return None
+
+    def jurisdiction_ids(self, session: Session) -> list[str]:
+        """The jurisdictions whose work the deployed versions start."""
+        return sorted({p for _v, _ps, held in self._live(session) for p in held})
+
+    def _starts_on(
+        self, session: Session, profile_id: str | None, wanted: Callable[[frozenset[str]], bool]
+    ) -> int | None:
+        """The live version, activated last, with a process ``wanted``: for a jurisdiction,
+        among the processes it runs, and then the version its work starts on."""
+        live = self._live(session)
+        if not any(profile_id in held for _v, _ps, held in live):
+            profile_id = None  # no version has the jurisdiction: any process serves its cases
+        for version_id, processes, jurisdictions in live:
+            if profile_id is not None and jurisdictions:
+                held = jurisdictions.get(profile_id)
+                if held is not None and wanted(frozenset(held["runs"])):
+                    return int(held["starts_on"])
+                continue
+            if wanted(processes):
+                return version_id
+        return None
+
+    def _held(self, session: Session) -> dict[str, dict[str, Any]]:
+        """What the live versions hold of each jurisdiction (the one activated last first)."""
+        held: dict[str, dict[str, Any]] = {}
+        for _id, _processes, jurisdictions in self._live(session):
+            for profile_id, record in jurisdictions.items():
+                held.setdefault(profile_id, record)
+        return held
 
     @staticmethod
-    def _live(session: Session) -> list[tuple[int, frozenset[str]]]:
-        """Versions that still start work, the one activated last first. A version stops
-        when one activated after it shares a process with it: a rollback to an earlier
-        version withdraws the later one whole (a process it alone had starts no more), while
-        bundles of unrelated processes deployed one after another all stay live."""
+    def _live(session: Session) -> list[tuple[int, frozenset[str], dict[str, Any]]]:
+        """Versions that still start work, the one activated last first, with what they hold
+        of each jurisdiction. A version stops when one activated after it shares a process
+        with it: a rollback to an earlier version withdraws the later one whole (a process it
+        alone had starts no more), while bundles of unrelated processes deployed one after
+        another all stay live."""
         versions = session.execute(
-            select(DefinitionVersion.id, DefinitionVersion.process_ids).order_by(
-                DefinitionVersion.activated_at.desc(), DefinitionVersion.id.desc()
-            )
+            select(
+                DefinitionVersion.id,
+                DefinitionVersion.process_ids,
+                DefinitionVersion.jurisdictions,
+            ).order_by(DefinitionVersion.activated_at.desc(), DefinitionVersion.id.desc())
         ).all()
-        live: list[tuple[int, frozenset[str]]] = []
+        live: list[tuple[int, frozenset[str], dict[str, Any]]] = []
         covered: set[str] = set()
-        for version_id, process_ids in versions:
+        for version_id, process_ids, jurisdictions in versions:
             processes = frozenset(process_ids)
             if not processes & covered:
-                live.append((version_id, processes))
+                live.append((version_id, processes, jurisdictions or {}))
             covered |= processes
         return live
 

@@ -126,8 +126,8 @@ def walk_problems(bundle: Bundle, compiled: CompiledBundle) -> list[Problem]:
 
 
 def walk_every_process(bundle: Bundle, compiled: CompiledBundle) -> list[Coverage]:
-    """Every process a person can start, walked on every profile of the bundle. Kept by the
-    bundle's content: the same files walk the same way."""
+    """Every process a person can start, walked on every profile of the bundle that runs it.
+    Kept by the bundle's content: the same files walk the same way."""
     results: list[Coverage] = []
     for profile_id in sorted(compiled.profiles) or ["default"]:
         key = (bundle.content_hash, profile_id)
@@ -138,6 +138,7 @@ def walk_every_process(bundle: Bundle, compiled: CompiledBundle) -> list[Coverag
             known = [
                 _walk_process(compiled, process_id, profile_id, given)
                 for process_id in _startable(compiled)
+                if compiled.runs(profile_id, process_id)
             ]
             with _RESULTS_LOCK:
                 _RESULTS[key] = known

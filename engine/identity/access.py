@@ -74,7 +74,7 @@ def _in_intake() -> ColumnElement[bool]:
         select(ProcessInstance.id)
         .where(
             ProcessInstance.case_id == Case.id,
-            ProcessInstance.process_id == "intake",
+            ProcessInstance.opens_case.is_(True),
             ProcessInstance.status == InstanceStatus.ACTIVE,
         )
         .correlate(Case)

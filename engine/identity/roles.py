@@ -11,10 +11,12 @@ ROLES = (
     "supervisor",
     "program_director",
     "attorney",
+    # Chairs conferences and reviews a case independently of its line management.
+    "independent_reviewer",
     "process_designer",
     "administrator",
     "auditor",
 )
 INTAKE_ROLES = frozenset({"intake_screener", "intake_supervisor"})
-WORKER_ROLES = frozenset({"investigator", "ongoing_caseworker", "attorney"})
+WORKER_ROLES = frozenset({"investigator", "ongoing_caseworker", "attorney", "independent_reviewer"})
 SUPERVISING_ROLES = frozenset({"supervisor", "intake_supervisor", "program_director"})

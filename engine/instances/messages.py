@@ -89,9 +89,12 @@ def send_message(
     return {"case_id": str(case_id), "instance_id": str(instance_id), "message": name}
 
 
-def startable(ctx: EngineContext, principal: Principal) -> list[dict[str, str]]:
+def startable(
+    ctx: EngineContext, principal: Principal, profile_id: str | None = None
+) -> list[dict[str, str]]:
     """The processes this person may start on a case by hand (a message start event whose
-    message names one of their roles), in the newest deployed version."""
+    message names one of their roles), in the newest deployed version; for a case of a
+    jurisdiction, of the processes it runs."""
     with ctx.db.reader() as session:
         newest = ctx.definitions.current_version_id(session)
         if newest is None:
@@ -101,6 +104,8 @@ def startable(ctx: EngineContext, principal: Principal) -> list[dict[str, str]]:
     for message, process_ids in sorted(compiled.message_starts.items()):
         if principal.roles & compiled.senders(message):
             for process_id in process_ids:
+                if profile_id is not None and not compiled.runs(profile_id, process_id):
+                    continue
                 definition = compiled.process(process_id)
                 name = definition.name if definition is not None else process_id
                 found.append({"message": message, "process_id": process_id, "name": name})

@@ -37,7 +37,7 @@ def start_by_hand(
     data = dict(data or {})
     with ctx.db.reader() as session:
         case = readable_case(session, principal, case_id)
-        version_id = ctx.definitions.newest_version_of(session, process_id)
+        version_id = ctx.definitions.newest_version_of(session, process_id, case.profile_id)
         compiled = ctx.definitions.compiled(session, version_id)
     definition = compiled.process(process_id)
     if definition is None:

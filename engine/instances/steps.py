@@ -47,7 +47,6 @@ from engine.tasks.assignment import assign_new_tasks
 # than this is a loop in the design, not a case.
 MAX_MESSAGE_HOPS = 25
 # Intake's end is where a report is screened in or out (DOMAIN S1-S2).
-INTAKE_PROCESS = "intake"
 
 
 @dataclass(frozen=True)
@@ -121,12 +120,14 @@ def start_in(
     message: tuple[str, Any] | None = None,
     version_id: int | None = None,
     hops: int = 0,
+    opens_case: bool = False,
 ) -> ProcessInstance:
-    """Start a process for a case (on the newest version that has it, unless one is given)."""
+    """Start a process for a case (on the version its jurisdiction's new work starts on,
+    unless one is given); ``opens_case`` for the process the case opens with."""
     ctx, uow, actor, case = run.ctx, run.uow, run.actor, run.case
     session = uow.session
     if version_id is None:
-        version_id = ctx.definitions.newest_version_of(session, process_id)
+        version_id = ctx.definitions.newest_version_of(session, process_id, case.profile_id)
     compiled = ctx.definitions.compiled(session, version_id)
     definition = _definition(compiled, process_id)
     if message is None and not definition.has_plain_start:
@@ -147,6 +148,7 @@ def start_in(
         serializer_version="",
         created_at=now,
         updated_at=now,
+        opens_case=opens_case,
     )
     uow.audit(
         at=now,
@@ -206,7 +208,11 @@ def route(
         )
         settle(run, loaded, hops=hops)
         return waiting
-    start = None if require_waiting else ctx.definitions.newest_start_route(session, name)
+    start = (
+        None
+        if require_waiting
+        else ctx.definitions.newest_start_route(session, name, case.profile_id)
+    )
     if start is None:
         raise Conflict(
             f"no process of case {case.case_number} is waiting for message {name!r}, "
@@ -467,7 +473,7 @@ def _publish_outcome(
         instance_id=instance.id,
         process_id=instance.process_id,
     )
-    if instance.process_id == INTAKE_PROCESS:
+    if instance.opens_case:
         screened_out = case.status == CaseStatus.SCREENED_OUT
         uow.publish(
             "case.screened",

@@ -8,6 +8,7 @@ Each problem names its file, element id and line, so a designer can find it.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import threading
@@ -53,10 +54,13 @@ from engine.spiff.decisions import (
 )
 from engine.spiff.dialects.camunda import Reading, Translation, read_bpmn, read_dmn
 from engine.spiff.sandbox import check_expression, objection_to
-from engine.spiff.script_functions import script_functions
+from engine.spiff.script_functions import PERIOD_HELPERS, script_functions
 from engine.tasks.form_schemas import schema_problems
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+# The process a report starts when the jurisdiction's profile names none (``intake``).
+INTAKE_PROCESS = "intake"
 # casework's own attributes on BPMN elements (the standard's extension point, anyAttribute).
 CASEWORK_NS = "https://casework.example/schema/bpmn"
 # On a <bpmn:message>: the roles whose holders may send it by hand (space-separated). A
@@ -103,6 +107,18 @@ class ProcessDefinition:
     has_plain_start: bool
 
 
+@dataclass(frozen=True)
+class Jurisdiction:
+    """What of a bundle one jurisdiction runs: its processes (those it names and those they
+    call), the process a report starts, and the hash of every file they are made of (the
+    profile, the diagrams, their forms, decision tables and report template). Deploying a
+    change to another jurisdiction's files leaves this hash as it was."""
+
+    runs: frozenset[str]
+    intake: str
+    fingerprint: str
+
+
 @dataclass
 class CompiledBundle:
     bundle: Bundle
@@ -115,6 +131,8 @@ class CompiledBundle:
     reports: dict[str, str] = field(default_factory=dict)
     # What casework runs otherwise than the files say (another engine's constructs, read).
     translations: list[Translation] = field(default_factory=list)
+    # Each profile's processes and the hash of the files they are made of, by profile id.
+    jurisdictions: dict[str, Jurisdiction] = field(default_factory=dict)
 
     def senders(self, message: str) -> frozenset[str]:
         """The roles that may send this message by hand; none unless a diagram says so."""
@@ -165,6 +183,12 @@ class CompiledBundle:
                     if isinstance(event, TimerEventDefinition):
                         timers.add(element_id)
         return tasks, timers
+
+    def runs(self, profile_id: str, process_id: str) -> bool:
+        """Whether a jurisdiction's cases run this process (its own, a shared one, or one they
+        call); every process for a jurisdiction the bundle does not have."""
+        held = self.jurisdictions.get(profile_id)
+        return held is None or process_id in held.runs
 
     def profile(self, profile_id: str) -> Profile | None:
         if profile_id == DEFAULT_PROFILE.id:
@@ -224,7 +248,11 @@ def compile_bundle(bundle: Bundle, *, check_expressions: bool = True) -> Compile
     unrouted: set[str] = set()
     # Other engines' constructs, read as casework runs them (engine.spiff.dialects).
     reading = Reading()
+    profiles = _load_profiles(bundle, problems)
+    role_names = _role_names(bundle, profiles, problems)
 
+    decisions_called: dict[str, set[str]] = {}  # BPMN file → the decision ids it calls
+    decision_files: dict[str, str] = {}  # decision id → its DMN file
     for path, content in bundle.of_kind("bpmn").items():
         root = _parse_xml(path, content, problems)
         if root is None:
@@ -237,7 +265,10 @@ def compile_bundle(bundle: Bundle, *, check_expressions: bool = True) -> Compile
             continue
         if _unsupported_elements(path, root, problems):
             continue
-        _merge(reading, read_bpmn(path, root))
+        _merge(reading, read_bpmn(path, root, role_names))
+        decisions_called[path] = {
+            (called.text or "").strip() for called in root.iter(f"{{{SPIFF_NS}}}calledDecisionId")
+        }
         _read_senders(path, root, senders, problems)
         unrouted |= _unroutable_messages(path, root, problems)
         _guarded(
@@ -262,6 +293,8 @@ def compile_bundle(bundle: Bundle, *, check_expressions: bool = True) -> Compile
         if _unsupported_decisions(path, root, namespace, problems):
             continue
         _merge(reading, read_dmn(path, root, namespace))
+        for decision in root.iter(f"{{{namespace}}}decision"):
+            decision_files.setdefault(decision.get("id") or "", path)
         _guarded(
             problems, locations, path, lambda r=root, p=path: parser.add_dmn_xml(r, filename=p)
         )
@@ -269,7 +302,6 @@ def compile_bundle(bundle: Bundle, *, check_expressions: bool = True) -> Compile
     problems.extend(reading.problems)
     processes = _build_processes(parser, locations, problems)
     forms = _load_forms(bundle, processes, problems, reading, locations)
-    profiles = _load_profiles(bundle, problems)
     reports = _load_reports(bundle, profiles, problems)
     # Whatever parsed is checked further, so one run reports as much as it can.
     if check_expressions:  # deploy-time rules: a stored version is reloaded without them
@@ -281,6 +313,7 @@ def compile_bundle(bundle: Bundle, *, check_expressions: bool = True) -> Compile
     _check_messages(processes, locations, problems, unrouted)
     _check_call_cycles(processes, locations, problems)
     _check_deadline_timers(bundle, processes, profiles, problems)
+    _check_jurisdictions(bundle, processes, profiles, locations, problems)
     if not processes and not problems:
         problems.extend(
             Problem(path, 'no executable process (isExecutable="true") in this file')
@@ -307,7 +340,32 @@ def compile_bundle(bundle: Bundle, *, check_expressions: bool = True) -> Compile
     for definition in processes.values():
         for name in definition.start_messages:
             compiled.message_starts.setdefault(name, []).append(definition.process_id)
+    for path, profile in _profile_paths(bundle, profiles):
+        runs = runs_of(compiled, profile)
+        files = {path, *(processes[p].file for p in runs)}
+        files |= {f"forms/{e}.schema.json" for p in runs for e in _element_ids(processes[p])}
+        files |= {
+            decision_files[d]
+            for f in list(files)
+            for d in decisions_called.get(f, ())
+            if d in decision_files
+        }
+        files.add(str(profile.data.get("court_report", "")))
+        compiled.jurisdictions[profile.id] = Jurisdiction(
+            frozenset(runs),
+            profile.intake or INTAKE_PROCESS,
+            bundle.hash_of(f for f in files if f in bundle.files),
+        )
     return compiled
+
+
+def _element_ids(definition: ProcessDefinition) -> set[str]:
+    return {
+        task_spec.bpmn_id
+        for spec in _all_specs(definition)
+        for task_spec in spec.task_specs.values()
+        if getattr(task_spec, "bpmn_id", None)
+    }
 
 
 def _line(element: etree._Element) -> int | None:
@@ -913,6 +971,185 @@ def _check_deadline_timers(
                         f"deadlines/{rule.id}: no timer event {rule.timer!r} in the bundle",
                     )
                 )
+
+
+def _role_names(
+    bundle: Bundle, profiles: dict[str, Profile], problems: list[Problem]
+) -> dict[str, str]:
+    """The jurisdictions' names for casework's roles (social_worker → ongoing_caseworker): a
+    lane so named is for that role. Two profiles may not give one name two meanings."""
+    names: dict[str, str] = {}
+    paths = {p.id: path for path, p in _profile_paths(bundle, profiles)}
+    for profile in profiles.values():
+        for name, _title, role in profile.roles:
+            where = paths.get(profile.id, "-")
+            if role not in ROLES:
+                problems.append(
+                    Problem(
+                        where,
+                        f"roles/{name}: {role!r} is no role casework knows ({', '.join(ROLES)})",
+                    )
+                )
+            elif names.setdefault(name, role) != role:
+                problems.append(
+                    Problem(where, f"roles/{name}: another profile makes it {names[name]!r}")
+                )
+    return names
+
+
+def periods_named(source: str) -> tuple[list[str], bool]:
+    """The deadline ids an expression reads a period by (``due_after("U03", start)``), and whether
+    it names one otherwise than as written text (which validation cannot check)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return [], False
+    named: list[str] = []
+    unnamed = False
+    for node in ast.walk(tree):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in PERIOD_HELPERS
+        ):
+            continue
+        ids = _written_ids(node.args[0]) if node.args else None
+        if ids is None:
+            unnamed = True
+        else:
+            named += ids
+    return named, unnamed
+
+
+def _written_ids(node: ast.expr) -> list[str] | None:
+    """The text an argument is, or either text a condition picks (``"T38-on-request" if
+    asked else "T38"``); None when it is computed otherwise."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        body, orelse = _written_ids(node.body), _written_ids(node.orelse)
+        return None if body is None or orelse is None else body + orelse
+    return None
+
+
+def _periods_read(
+    definition: ProcessDefinition, locations: _Locations, problems: list[Problem]
+) -> dict[str, str]:
+    """The statutory periods a process reads (deadline id → the element that reads it)."""
+    found: dict[str, str] = {}
+    for spec in _all_specs(definition):
+        for task_spec in spec.task_specs.values():
+            element_id = getattr(task_spec, "bpmn_id", None) or "-"
+            for kind, source, _mode, _target in _expressions(task_spec):
+                if source is None:
+                    continue
+                named, unnamed = periods_named(str(source))
+                for deadline_id in named:
+                    found.setdefault(deadline_id, element_id)
+                if unnamed:
+                    problems.append(
+                        locations.problem(
+                            f"{kind}: name the period by its deadline id, as text "
+                            '(due_after("U03", start)), so validation can check that every '
+                            "profile has it",
+                            element_id,
+                            definition.file,
+                        )
+                    )
+    return found
+
+
+def _called(processes: dict[str, ProcessDefinition], roots: Iterator[str]) -> set[str]:
+    """The processes given and every process they call, however deep."""
+    seen: set[str] = set()
+    pending = list(roots)
+    while pending:
+        process_id = pending.pop()
+        definition = processes.get(process_id)
+        if process_id in seen or definition is None:
+            continue
+        seen.add(process_id)
+        for spec in _all_specs(definition):
+            for task_spec in spec.task_specs.values():
+                if isinstance(task_spec, CallActivityMixin):
+                    pending.append(task_spec.spec)
+    return seen
+
+
+def runs_of(compiled: CompiledBundle, profile: Profile) -> set[str]:
+    """The processes a jurisdiction runs: its own, the shared ones, and what they call."""
+    own = jurisdiction_processes(compiled.processes, profile, compiled.profiles)
+    return _called(compiled.processes, iter(own))
+
+
+def jurisdiction_processes(
+    processes: dict[str, ProcessDefinition], profile: Profile, profiles: dict[str, Profile]
+) -> list[str]:
+    """The processes a profile names as its own, and those no profile names (shared by every
+    jurisdiction); all of them when it names none."""
+    claimed = {p for other in profiles.values() for p in other.processes or ()}
+    return sorted(p for p in processes if profile.runs(p) or p not in claimed)
+
+
+def _check_jurisdictions(
+    bundle: Bundle,
+    processes: dict[str, ProcessDefinition],
+    profiles: dict[str, Profile],
+    locations: _Locations,
+    problems: list[Problem],
+) -> None:
+    """Each profile's processes exist, and it has every statutory period they read."""
+    paths = {p.id: path for path, p in _profile_paths(bundle, profiles)}
+    reads = {pid: _periods_read(d, locations, problems) for pid, d in processes.items()}
+    if len(profiles) < len(bundle.of_kind("profile")):
+        return  # a profile that did not read is problem enough: its periods are unknown
+    defaults = sorted(p.id for p in profiles.values() if p.default)
+    if len(defaults) > 1:
+        problems.append(
+            Problem(
+                paths.get(defaults[1], "-"),
+                f"default: {', '.join(defaults)} all say they "
+                "are the default jurisdiction; one at most may",
+            )
+        )
+    for profile in profiles.values() or [DEFAULT_PROFILE]:
+        where = paths.get(profile.id, "-")
+        for process_id in profile.processes or ():
+            if process_id not in processes:
+                problems.append(
+                    Problem(where, f"processes: no process {process_id!r} in the bundle")
+                )
+        if profile.intake is not None and (
+            profile.intake not in processes
+            or profile.intake not in jurisdiction_processes(processes, profile, profiles)
+        ):
+            problems.append(
+                Problem(where, f"intake: {profile.intake!r} is not one of the profile's processes")
+            )
+        runs = _called(processes, iter(jurisdiction_processes(processes, profile, profiles)))
+        have = profile.period_by_id
+        for process_id in sorted(runs):
+            for deadline_id, element_id in sorted(reads[process_id].items()):
+                if deadline_id in have:
+                    continue
+                file = processes[process_id].file
+                if profile is DEFAULT_PROFILE:
+                    problems.append(
+                        locations.problem(
+                            f"reads the period {deadline_id!r}, and the bundle has no "
+                            "jurisdiction profile to give it (profiles/<id>.json, periods)",
+                            element_id,
+                            file,
+                        )
+                    )
+                else:
+                    problems.append(
+                        Problem(
+                            where,
+                            f"periods: no {deadline_id!r}, which {file} ({element_id}) reads "
+                            f"for process {process_id!r}",
+                        )
+                    )
 
 
 def _profile_paths(bundle: Bundle, profiles: dict[str, Profile]) -> Iterator[tuple[str, Profile]]:

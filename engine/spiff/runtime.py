@@ -103,7 +103,7 @@ class Runtime:
         self.serializer_version = SERIALIZER_VERSION
         self.cpu_seconds = cpu_seconds
         self._serializer = _serializer()
-        self._engines: dict[BusinessCalendar, PythonScriptEngine] = {}
+        self._engines: dict[tuple[BusinessCalendar, Any], PythonScriptEngine] = {}
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -369,12 +369,14 @@ class Runtime:
     # -- internals --------------------------------------------------------------------------
 
     def _engine(self, profile: Profile) -> PythonScriptEngine:
-        # Helpers depend only on the calendar (and the clock), so profiles share engines.
-        engine = self._engines.get(profile.calendar)
+        # Helpers depend only on the calendar and the periods (and the clock), so profiles
+        # alike share engines.
+        key = (profile.calendar, profile.periods)
+        engine = self._engines.get(key)
         if engine is None:
-            environment = RestrictedEnvironment(script_functions(profile.calendar, self.clock))
-            engine = PythonScriptEngine(environment=environment)
-            self._engines[profile.calendar] = engine
+            helpers = script_functions(profile.calendar, self.clock, profile.period_by_id)
+            engine = PythonScriptEngine(environment=RestrictedEnvironment(helpers))
+            self._engines[key] = engine
         return engine
 
     @contextmanager

@@ -9,7 +9,7 @@ stays plain JSON.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -17,6 +17,7 @@ import isodate
 
 from engine.clock import Clock
 from engine.deadlines.calendars import BusinessCalendar, first_monday_after
+from engine.deadlines.profiles import Period
 
 DateLike = str | date | datetime
 
@@ -56,6 +57,14 @@ def _add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, last))
 
 
+def _months_and_rest(text: str) -> tuple[int, timedelta]:
+    """An ISO duration of dates as whole months (years are twelve) and the days beyond."""
+    value = isodate.parse_duration(text)
+    if isinstance(value, isodate.Duration):
+        return int(value.years * 12 + value.months), value.tdelta
+    return 0, value
+
+
 def _elapsed(seconds: int) -> str:
     """Elapsed time as an ISO duration in hours, minutes and seconds (never days)."""
     hours, rest = divmod(seconds, 3600)
@@ -81,8 +90,23 @@ def _as_months(days: int, ending: date) -> float:
     return math.floor((whole + fraction) * 100) / 100
 
 
-def script_functions(calendar: BusinessCalendar, clock: Clock) -> dict[str, Callable[..., Any]]:
-    """The whitelist, bound to one jurisdiction's calendar and the injected clock."""
+# The helpers that read a statutory period of the jurisdiction, by deadline id (their first
+# argument): validation checks each profile has the periods its processes name.
+PERIOD_HELPERS = frozenset({"due_after", "after_period", "period_months"})
+
+
+def script_functions(
+    calendar: BusinessCalendar, clock: Clock, periods: Mapping[str, Period] | None = None
+) -> dict[str, Callable[..., Any]]:
+    """The whitelist, bound to one jurisdiction's calendar, its statutory periods and the
+    injected clock."""
+    periods = periods or {}
+
+    def period_of(deadline_id: str) -> Period:
+        period = periods.get(deadline_id)
+        if period is None:
+            raise ValueError(f"the jurisdiction profile has no period {deadline_id!r}")
+        return period
 
     def now() -> str:
         """The current instant (UTC, ISO 8601)."""
@@ -207,6 +231,38 @@ def script_functions(calendar: BusinessCalendar, clock: Clock) -> dict[str, Call
             day += timedelta(days=1)
         return None
 
+    def after_period(deadline_id: str, start: DateLike, times: int = 1) -> str:
+        """``times`` of the jurisdiction's period ``deadline_id`` after ``start`` (before it
+        when negative): a local date for a period of days, weeks or months (working days when
+        the profile counts it so), an instant for a period of hours."""
+        period = period_of(deadline_id)
+        if period.elapsed:
+            length = isodate.parse_duration(period.duration)
+            return (_to_instant(start, calendar) + length * times).isoformat()
+        day = _to_date(start, calendar)
+        if period.working_days:
+            days = isodate.parse_duration(period.duration).days * times
+            return calendar.add_business_days(day, days).isoformat()
+        months, rest = _months_and_rest(period.duration)
+        return (_add_months(day, months * times) + rest * times).isoformat()
+
+    def due_after(deadline_id: str, start: DateLike) -> str:
+        """When the jurisdiction's period ``deadline_id`` from ``start`` ends: the last instant
+        of its last local day, or for a period of hours that many real hours later."""
+        end = after_period(deadline_id, start)
+        return end if period_of(deadline_id).elapsed else end_of_day(end)
+
+    def period_months(deadline_id: str, part: str = "duration") -> float:
+        """The period (or its ``within`` window) in calendar months: 15 of 22 months."""
+        period = period_of(deadline_id)
+        text = period.within if part == "within" else period.duration
+        if text is None:
+            raise ValueError(f"the period {deadline_id!r} has no {part}")
+        months, rest = _months_and_rest(text)
+        if rest:
+            raise ValueError(f"the period {deadline_id!r} is not in whole months or years")
+        return months
+
     def age_on(birth_date: DateLike, on: DateLike) -> int:
         """Whole years of age on a date."""
         born, day = _to_date(birth_date, calendar), _to_date(on, calendar)
@@ -232,6 +288,9 @@ def script_functions(calendar: BusinessCalendar, clock: Clock) -> dict[str, Call
         "until": until,
         "is_before": is_before,
         "age_on": age_on,
+        "due_after": due_after,
+        "after_period": after_period,
+        "period_months": period_months,
         "months_in_care": months_in_care,
         "months_in_care_reached_on": months_in_care_reached_on,
     }

@@ -74,6 +74,10 @@ class DefinitionVersion(Base):
     # The current version is the one activated last: deploying activates, and a designer
     # may activate an earlier version again (a rollback).
     activated_at: Mapped[datetime]
+    # By jurisdiction profile id: the processes it runs, the process a report starts, the
+    # hash of its files, and the version its new work starts on (an earlier one when this
+    # deployment left its files as they were).
+    jurisdictions: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
 
 
 class DefinitionFile(Base):
@@ -156,6 +160,9 @@ class ProcessInstance(Base):
     updated_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
     next_timer_due_at: Mapped[datetime | None]
+    # The process the case opened with (its jurisdiction's intake): intake staff read the case
+    # while it runs.
+    opens_case: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __mapper_args__ = {"version_id_col": lock_version}
 

@@ -34,6 +34,9 @@ from engine.tasks.form_schemas import (
 )
 from engine.tasks.worklists import task_json
 
+# On a task's form as served: the time zone its local date-times are in.
+ZONE_KEY = "x-casework-time-zone"
+
 
 def task_detail(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) -> dict[str, Any]:
     """A task with its form, current data, deadline, draft and comments, the reporter
@@ -44,6 +47,8 @@ def task_detail(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) ->
         compiled = ctx.definitions.compiled(session, instance.version_id)
         result = task_json(task, case.case_number, ctx.clock.now())
         result["form"] = _form(ctx, session, compiled, task, case)
+        # A task of the process the case opened with (its intake).
+        result["opens_case"] = instance.opens_case
         data: dict[str, Any] = {}
         if task.status == TaskStatus.READY and instance.status == InstanceStatus.ACTIVE:
             definition = compiled.process(instance.process_id)
@@ -142,7 +147,10 @@ def _form(
     profile = compiled.profile(case.profile_id)
     if profile is None:
         return dict(form)
-    return form_for_case(session, form, case.id, profile, ctx.clock.now())
+    shown = form_for_case(session, form, case.id, profile, ctx.clock.now())
+    # The zone its local times are typed in: the case's jurisdiction's (an annotation, which
+    # validation passes over).
+    return {**shown, ZONE_KEY: profile.calendar.time_zone}
 
 
 def _recorded_answers(

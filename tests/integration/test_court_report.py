@@ -96,8 +96,12 @@ def test_a_broken_template_or_a_missing_one_is_refused_at_deploy() -> None:
     problems = validate(Bundle(broken))
     assert [(p.file, p.line) for p in problems] == [("reports/court-report-us-tx.html", 1)]
     missing = {k: v for k, v in files.items() if not k.startswith("reports/")}
-    [problem] = validate(Bundle(missing))
-    assert "data.court_report names 'reports/court-report-us-tx.html'" in problem.message
+    problems = validate(Bundle(missing))
+    # Each jurisdiction's profile names its own template, and each is said missing.
+    said = sorted((p.file, p.message) for p in problems)
+    assert [file for file, _ in said] == ["profiles/england.json", "profiles/us-tx.json"]
+    assert "data.court_report names 'reports/court-report-england.html'" in said[0][1]
+    assert "data.court_report names 'reports/court-report-us-tx.html'" in said[1][1]
 
 
 def _add_reporter(case: CpsCase, name: str) -> None:

@@ -15,7 +15,7 @@ from engine.identity import emergency
 from engine.instances import messages
 from workflows.web import forms
 from workflows.web.paging import requested
-from workflows.web.site import bp, engine, local_time, signed_in, who, zone
+from workflows.web.site import bp, engine, for_case, local_time, signed_in, who, zone
 from workflows.web.words import person
 
 CASE_STATUSES = ("open", "screened_out", "closed")
@@ -239,6 +239,7 @@ def case_page_with(
     principal, ctx = who(), engine()
     view = casefile.case_page(ctx, principal, case_id)
     case, positions = view["case"], view["positions"]
+    for_case(case)
     by_pointer = forms.errors_by_pointer(errors or [])
     contact_fields = forms.build(CONTACT_FORM, contact or {}, by_pointer, zone())
     for phase in positions:
@@ -264,7 +265,11 @@ def case_page_with(
         workers=primary_worker.workers_for(ctx, case["team"]) if view["may_amend_any"] else [],
         worker_error=worker_error,
         # What this person may start on the case by hand (a placement change).
-        startable=messages.startable(ctx, principal) if case["status"] == "open" else [],
+        startable=(
+            messages.startable(ctx, principal, case["profile_id"])
+            if case["status"] == "open"
+            else []
+        ),
         shelf=view["shelf"],
         document_error=document_error,
         referrals=view["referrals"],

@@ -56,7 +56,21 @@ def engine() -> EngineContext:
 
 
 def zone() -> ZoneInfo:
-    return ZoneInfo(current_app.extensions["casework"].settings.time_zone)
+    """The zone a page shows times in: its case's jurisdiction's, else the agency's."""
+    local = g.get("case_local") or {}
+    return ZoneInfo(local.get("time_zone") or current_app.extensions["casework"].settings.time_zone)
+
+
+def for_case(case: dict[str, Any]) -> None:
+    """This page is about one case: its times, dates and role names as its jurisdiction writes
+    them (its profile's zone, date layouts and role titles)."""
+    g.case_local = case.get("local") or {}
+
+
+def role_title(role: str | None) -> str:
+    """A role as the page's jurisdiction names it (a social worker), else in casework's words."""
+    titles = (g.get("case_local") or {}).get("role_titles") or {}
+    return str(titles.get(role) or (role or "").replace("_", " "))
 
 
 def who() -> Principal:
@@ -137,6 +151,7 @@ def page_context() -> dict[str, Any]:
         "navigation": navigation,
         "csrf_token": csrf_token,
         "local_time": local_time,
+        "role_title": role_title,
         "header_counts": header_counts,
     }
 
@@ -166,8 +181,11 @@ def end_of_today() -> datetime:
 
 
 def local_time(value: str | None, with_time: bool = True) -> str:
-    """An ISO instant in the agency's zone, as people read it."""
-    return in_zone(value, zone(), "%a %d %b %Y %H:%M" if with_time else "%a %d %b %Y")
+    """An ISO instant in the page's zone, as people there write it."""
+    local = g.get("case_local") or {}
+    if with_time:
+        return in_zone(value, zone(), local.get("date_time") or "%a %d %b %Y %H:%M")
+    return in_zone(value, zone(), local.get("date") or "%a %d %b %Y")
 
 
 UUID_IN_TEXT = re.compile(r"\s?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

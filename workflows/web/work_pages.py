@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
@@ -14,7 +15,6 @@ from engine.cases.facts import describe
 from engine.deadlines import alerts
 from engine.errors import Conflict, EngineError, InvalidInput, InvalidTaskData, NotFound
 from engine.identity.roles import INTAKE_ROLES, SUPERVISING_ROLES
-from engine.instances.steps import INTAKE_PROCESS
 from engine.tasks import changes, completion, detail, worklists
 from workflows.web import forms
 from workflows.web.paging import requested
@@ -23,6 +23,7 @@ from workflows.web.site import (
     bp,
     end_of_today,
     engine,
+    for_case,
     local_time,
     remember_header_counts,
     signed_in,
@@ -115,12 +116,13 @@ def _task_page(
     task = detail.task_detail(engine(), principal, task_id)
     case_id = uuid.UUID(task["case_id"])
     case = casefile.case_file(engine(), principal, case_id)
+    for_case(case)
     if values is None:
         values = {**task["data"], **(task["draft"] or {})}
     by_pointer = forms.errors_by_pointer(errors or [])
     fields = forms.build(task["form"], values, by_pointer, zone())
     # The screener decides with the people's prior history in view.
-    screening = task["process_id"] == INTAKE_PROCESS and task["status"] == "ready"
+    screening = task["opens_case"] and task["status"] == "ready"
     page = render_template(
         "task.html",
         task=task,
@@ -162,6 +164,12 @@ def _own_page(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") else ""
 
 
+def _zone_of(form: dict[str, Any]) -> ZoneInfo:
+    """The zone a task's local times are typed in: its case's, as its form says."""
+    named = form.get(detail.ZONE_KEY)
+    return ZoneInfo(named) if isinstance(named, str) else zone()
+
+
 def _version() -> int | None:
     raw = request.form.get("version", "")
     return int(raw) if raw.isdigit() else None
@@ -179,7 +187,7 @@ def task_action(task_id: uuid.UUID) -> Response | tuple[str, int]:
         # Claimed from the task's own page: what was typed there is kept, as a draft.
         if _typed(request.form):
             schema = detail.task_form(ctx, principal, task_id)
-            typed = forms.parse(schema, request.form, zone())
+            typed = forms.parse(schema, request.form, _zone_of(schema))
             changes.save_draft(ctx, principal, task_id, typed, claimed["version"])
             flash("The task is yours; what you typed is kept as a draft.", "info")
         else:
@@ -209,7 +217,7 @@ def task_action(task_id: uuid.UUID) -> Response | tuple[str, int]:
         ]
         message = "Not saved: the task was done meanwhile. What you typed is still here."
         return render_template("typed.html", message=message, typed=typed), 409
-    data = forms.parse(schema, request.form, zone())
+    data = forms.parse(schema, request.form, _zone_of(schema))
     if action == "save":
         changes.save_draft(ctx, principal, task_id, data, _version())
         flash("Draft saved.", "info")
@@ -246,7 +254,8 @@ def autosave_draft(task_id: uuid.UUID) -> tuple[dict[str, Any], int]:
     answer is the task's new version, for the page's next save or completion, or why not."""
     ctx, principal = engine(), who()
     try:
-        data = forms.parse(detail.task_form(ctx, principal, task_id), request.form, zone())
+        schema = detail.task_form(ctx, principal, task_id)
+        data = forms.parse(schema, request.form, _zone_of(schema))
         saved = changes.save_draft(ctx, principal, task_id, data, _version())
     except EngineError as exc:
         return {"saved": False, "message": in_words(exc.message)}, status_of(exc)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,9 +94,12 @@ def is_foreign(root: etree._Element) -> bool:
     )
 
 
-def read_bpmn(path: str, root: etree._Element) -> Reading:
-    """Rewrite a BPMN file's other-engine constructs in place; what changed and what could not."""
-    reading = _BpmnReading(path, root, is_foreign(root))
+def read_bpmn(
+    path: str, root: etree._Element, role_names: Mapping[str, str] | None = None
+) -> Reading:
+    """Rewrite a BPMN file's other-engine constructs in place; what changed and what could not.
+    ``role_names`` are the jurisdictions' names for casework's roles (a profile's ``roles``)."""
+    reading = _BpmnReading(path, root, is_foreign(root), role_names or {})
     reading.scripts()
     reading.conditions()
     reading.timers()
@@ -200,8 +203,11 @@ def _after_documentation(element: etree._Element) -> int:
 
 
 class _BpmnReading:
-    def __init__(self, path: str, root: etree._Element, foreign: bool) -> None:
+    def __init__(
+        self, path: str, root: etree._Element, foreign: bool, role_names: Mapping[str, str]
+    ) -> None:
         self.path, self.root, self.foreign = path, root, foreign
+        self.role_names = role_names
         self.result = Reading()
 
     def said(self, element: etree._Element, written: str, runs: str) -> None:
@@ -434,10 +440,12 @@ class _BpmnReading:
         in_lane: set[str] = set()
         for lane in self.each("lane"):
             name = lane.get("name") or ""
-            role = _role_of(name)
+            written = _role_of(name)
+            role = self.role_names.get(written, written)
             if name not in ROLES and role in ROLES:
                 lane.set("name", role)
-                self.said(lane, f"lane {name}", f"role {role}")
+                if role == written:  # a profile's own name for a role is no translation
+                    self.said(lane, f"lane {name}", f"role {role}")
             in_lane |= {(ref.text or "").strip() for ref in lane.findall(f"{{{BPMN}}}flowNodeRef")}
         for process in self.each("process"):
             for task in process.iter(f"{{{BPMN}}}userTask"):
@@ -445,7 +453,7 @@ class _BpmnReading:
                 groups = self.groups.get(task_id)
                 if task_id in in_lane or not groups:
                     continue
-                roles = [_role_of(g) for g in groups]
+                roles = [self.role_names.get(_role_of(g), _role_of(g)) for g in groups]
                 role = next((r for r in roles if r in ROLES), groups[0])
                 self.lane_for(process, role).append(_ref(task_id))
                 self.said(task, f"candidateGroups {', '.join(groups)}", f"lane {role}")
