@@ -16,6 +16,7 @@ from engine.cases.opening import open_case
 from engine.context import Actor, EngineContext
 from engine.definitions.bundle import read_bundle
 from engine.definitions.deployments import deploy_bundle
+from engine.errors import Conflict
 from engine.statuses import CaseStatus
 
 FRONT_DOOR = Actor("fay", "intake_screener")
@@ -164,3 +165,78 @@ def test_a_plan_is_reviewed_until_a_conference_ends_it(england: CpsCase) -> None
     )
     assert england.tasks() == []
     assert status(england) == CaseStatus.CLOSED
+
+
+def looked_after(case: CpsCase, proceedings_on: str | None) -> None:
+    case.message("child_looked_after", {}, SOCIAL_WORKER)
+    answer = {"looked_after_on": "2025-03-03", "legal_status": "SECTION_20", "placement": "kin"}
+    if proceedings_on is not None:
+        answer |= {
+            "legal_status": "INTERIM_CARE_ORDER",
+            "care_proceedings_issued_on": proceedings_on,
+        }
+    case.complete("record_looked_after", answer, SOCIAL_WORKER)
+
+
+def review(case: CpsCase, held_on: str, remains: bool) -> None:
+    case.complete(
+        "hold_looked_after_review",
+        {"review_held_on": held_on, "child_participated": True, "remains_looked_after": remains,
+         "care_plan_decisions": "as decided"},
+        CHAIR,
+    )  # fmt: skip
+
+
+def test_a_looked_after_child_is_reviewed_until_no_longer_looked_after(england: CpsCase) -> None:
+    looked_after(england, proceedings_on=None)
+    # No proceedings: only the reviews run (beside the referral), the first within 20
+    # working days.
+    assert [t.bpmn_id for t in england.tasks()] == [
+        "decide_on_referral",
+        "hold_looked_after_review",
+    ]
+    assert england.task("hold_looked_after_review").due_at == datetime(
+        2025, 3, 31, 22, 59, 59, tzinfo=UTC
+    )
+    review(england, "2025-03-03", remains=True)
+    # The second within 3 months of the first, then every 6 months.
+    assert england.task("hold_looked_after_review").due_at == datetime(
+        2025, 6, 3, 22, 59, 59, tzinfo=UTC
+    )
+    review(england, "2025-03-03", remains=True)
+    assert england.task("hold_looked_after_review").due_at == datetime(
+        2025, 9, 3, 22, 59, 59, tzinfo=UTC
+    )
+    review(england, "2025-03-03", remains=False)
+    assert england.processes()["england_looked_after"] == ["completed"]
+
+
+def test_care_proceedings_run_on_the_courts_26_weeks(england: CpsCase) -> None:
+    looked_after(england, proceedings_on="2025-03-03")
+    order = england.task("record_final_order")
+    assert order.due_at == datetime(2025, 9, 1, 22, 59, 59, tzinfo=UTC)  # 26 weeks on
+    england.complete(
+        "record_final_order", {"final_order_on": "2025-03-03", "order": "CARE_ORDER"},
+        SOCIAL_WORKER,
+    )  # fmt: skip
+    assert "record_final_order" not in [t.bpmn_id for t in england.tasks()]
+
+
+def test_a_message_starts_only_its_own_jurisdictions_process(
+    england: CpsCase, ctx: EngineContext
+) -> None:
+    texas = open_case(
+        ctx,
+        Actor("sam", "intake_screener"),
+        {
+            "profile_id": "us-tx",
+            "people": [{"ref": "c1", "role": "child", "name": "Lia"}],
+            "allegations": [{"victim": "c1", "type": "PHAB"}],
+        },
+    )
+    with pytest.raises(Conflict, match="no deployed process starts on it"):
+        CpsCase(ctx, texas.id, texas.case_number).message("child_looked_after", {})
+    # And Texas's placement change is no England case's to start.
+    with pytest.raises(Conflict, match="no deployed process starts on it"):
+        england.message("placement_change_requested", {}, SOCIAL_WORKER)
+    assert set(england.processes()) == {"england_safeguarding"}

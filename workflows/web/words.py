@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from engine.cases.facts import value_in_words
 from engine.storage.tables import User
-from workflows.web.site import bp, engine, local_time
+from workflows.web.site import bp, engine, local_time, role_title
 
 MINUTE, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
 
@@ -132,7 +132,7 @@ def happened(entry: dict[str, object]) -> str:
     said.update(
         actor=person(str(entry.get("actor") or "")) or "Someone",
         name=str(entry.get("name") or "a task"),
-        role=_words(entry.get("role")),
+        role=role_title(str(entry.get("role") or "")).lower(),
         to=person(str(said.get("to") or "")) or "someone",
         assigned_to=person(str(said.get("assigned_to") or "")) or "someone",
     )
