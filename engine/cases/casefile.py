@@ -542,6 +542,14 @@ def _record(read: CaseRead, **which: Any) -> list[dict[str, Any]]:
     return record.entries(read.session, read.case.id, read.redactor, forms, **which)
 
 
+def local_ways(ctx: EngineContext) -> dict[str, dict[str, Any]]:
+    """How each deployed jurisdiction writes dates and names roles, by profile id (for lists
+    of many cases' rows)."""
+    with ctx.db.reader() as session:
+        profiles = jurisdictions.deployed(ctx, session)
+    return {profile_id: _local_ways(profile) for profile_id, profile in profiles.items()}
+
+
 def _local_ways(profile: Profile | None) -> dict[str, Any]:
     """How the case's jurisdiction writes dates and names roles, for the pages to show its
     case as its people read it (None where it says nothing)."""
@@ -559,6 +567,15 @@ def _zone(read: CaseRead) -> ZoneInfo:
     """The case's local time zone: its jurisdiction profile's, in the newest version."""
     profile = newest_profile(read.ctx, read.session, read.case.profile_id)
     return profile.calendar.zone if profile is not None else ZoneInfo("UTC")
+
+
+def time_zone_of(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> str | None:
+    """The zone a case's local times are typed in (its jurisdiction's), for a form about it;
+    NotFound for a case this principal may not read."""
+    with ctx.db.reader() as session:
+        case = readable_case(session, principal, case_id)
+        profile = newest_profile(ctx, session, case.profile_id)
+    return profile.calendar.time_zone if profile is not None else None
 
 
 def newest_profile(ctx: EngineContext, session: Session, profile_id: str) -> Profile | None:

@@ -10,6 +10,7 @@ one again, to roll back.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -51,12 +52,35 @@ class Checked:
 def check(bundle: Bundle) -> Checked:
     """The bundle compiled, its scenarios run and every process walked."""
     try:
-        compiled = compile_bundle(bundle)
+        compiled = checked_compile(bundle)
     except InvalidDefinition as exc:
         return Checked(exc.problems)
     return Checked(
         run_problems(bundle, compiled), reach_of(bundle, compiled), compiled.translations
     )
+
+
+# Bundles compiled with every deploy-time check, by content, the last few: the same files are
+# checked again and again (validate, then deploy; every new database of a test run), and the
+# same files compile to the same specs (which are never changed once built).
+_CHECKED: OrderedDict[str, CompiledBundle] = OrderedDict()
+_CHECKED_KEPT = 8
+_CHECKED_LOCK = threading.Lock()
+
+
+def checked_compile(bundle: Bundle) -> CompiledBundle:
+    """The bundle compiled with every check (InvalidDefinition when it does not compile)."""
+    key = bundle.content_hash
+    with _CHECKED_LOCK:
+        if key in _CHECKED:
+            _CHECKED.move_to_end(key)
+            return _CHECKED[key]
+    compiled = compile_bundle(bundle)
+    with _CHECKED_LOCK:
+        _CHECKED[key] = compiled
+        while len(_CHECKED) > _CHECKED_KEPT:
+            _CHECKED.popitem(last=False)
+    return compiled
 
 
 def validate(bundle: Bundle) -> list[Problem]:
@@ -146,7 +170,7 @@ class DefinitionRegistry:
             return Deployment(
                 existing.id, content_hash, list(existing.process_ids), False, reactivated=again
             )
-        compiled = compile_bundle(bundle)
+        compiled = checked_compile(bundle)
         failed = run_problems(bundle, compiled)
         if failed:
             raise InvalidDefinition(failed)
@@ -368,3 +392,5 @@ class DefinitionRegistry:
             self._compiled.clear()
         with _BY_CONTENT_LOCK:
             _BY_CONTENT.clear()
+        with _CHECKED_LOCK:
+            _CHECKED.clear()

@@ -90,11 +90,17 @@ def worklist(
             rows, total = _page_counted_over(session, query, wanted)
         else:
             rows, total = _page_apart(session, query, wanted, apart)
-        children = children_of(session, {t.case_id for t, _, _ in rows})
-    audit_listed(ctx, principal, [(t.case_id, sensitive) for t, _, sensitive in rows], "worklist")
+        children = children_of(session, {t.case_id for t, *_ in rows})
+    audit_listed(
+        ctx, principal, [(t.case_id, sensitive) for t, _, sensitive, _ in rows], "worklist"
+    )
     return [
-        {**task_json(t, number, now), "children": children.get(t.case_id, [])}
-        for t, number, _ in rows
+        {
+            **task_json(t, number, now),
+            "children": children.get(t.case_id, []),
+            "profile_id": profile_id,
+        }
+        for t, number, _, profile_id in rows
     ], total
 
 
@@ -122,7 +128,7 @@ def _view(
     # A big view's total is counted in a statement of its own (see _page_apart).
     apart: list[ColumnElement[bool]] | None = None
     query: Select[Any] = (
-        select(_WORKLIST_ROW, Case.case_number, Case.sensitive)
+        select(_WORKLIST_ROW, Case.case_number, Case.sensitive, Case.profile_id)
         .join(Case, Case.id == HumanTask.case_id)
         .where(HumanTask.status == TaskStatus.READY, visible_cases(principal))
     )
@@ -184,7 +190,7 @@ def _page_counted_over(
         query.add_columns(func.count().over()).offset(wanted.offset).limit(wanted.limit)
     ).all()
     if rows:
-        return [row[:3] for row in rows], rows[0][3]
+        return [row[:4] for row in rows], rows[0][4]
     if wanted.offset == 0:
         return [], 0
     return [], _count(session, query)

@@ -4,6 +4,8 @@ form, and the strategy discussion follows."""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,9 +41,11 @@ def test_an_england_referral_reads_and_is_decided_as_england_writes_it(
 
     sally = sign_in("sally")
     page = sally.go("/work")
-    page.locator("#tasks tr", has_text=filed.case_number).locator(
-        "a", has_text="Decide on the referral"
-    ).click()
+    row = page.locator("#tasks tr", has_text=filed.case_number)
+    # In the list too: England's name for the role, and its due date as England writes it.
+    expect(row).to_contain_text("Social worker")
+    expect(row).to_contain_text(re.compile(r"\d\d/\d\d/\d{4} 23:59"))
+    row.locator("a", has_text="Decide on the referral").click()
     # England's names and dates: the social worker's task, opened today as 03/03/2025 is.
     expect(page.locator("main")).to_contain_text("Social worker")
     sally.shot("england-decide-on-referral")
@@ -54,4 +58,16 @@ def test_an_england_referral_reads_and_is_decided_as_england_writes_it(
     page = sally.go(f"/cases/{filed.id}")
     expect(page.locator("main")).to_contain_text(f"{today}")
     expect(page.locator("main")).to_contain_text("Hold the strategy discussion")
+    # A contact typed in London time reads back as typed (not in the agency's Texas time).
+    earlier = (ctx.clock.now() - timedelta(hours=3)).astimezone(LONDON).replace(second=0)
+    page.click("text=Record a contact")
+    page.fill("#f-occurred_at", earlier.strftime("%Y-%m-%dT%H:%M"))
+    page.select_option("#f-type", "face_to_face")
+    page.select_option("#f-location", "child_residence")
+    page.fill("#f-narrative", "Amira seen at home with her mother")
+    page.click("text=Record contact")
+    expect(page.locator(".flash.info")).to_contain_text("Contact recorded")
+    expect(page.locator("#contacts, main").first).to_contain_text(
+        earlier.strftime("%d/%m/%Y %H:%M")
+    )
     sally.shot("england-case")

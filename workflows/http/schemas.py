@@ -202,6 +202,17 @@ CASE_FILE = {
         "record": {"type": "array", "items": RECORD_ENTRY},
         "deadlines": {"type": "array", "items": DEADLINE},
         "decisions": {"type": "array", "items": DECISION},
+        "local": obj(
+            ["time_zone", "date", "date_time", "role_titles"],
+            time_zone=NSTR,
+            date=NSTR,
+            date_time=NSTR,
+            role_titles={
+                "type": "object",
+                "additionalProperties": STR,
+                "description": "casework's roles as the case's jurisdiction names them",
+            },
+        ),
     },
 }
 CONTACT = obj(
@@ -270,6 +281,7 @@ TASK = obj(
     overdue=BOOL,
     version=INT,
     children={"type": "array", "items": STR, "description": "in a worklist: the case's children"},
+    profile_id={"type": "string", "description": "in a worklist: the case's jurisdiction"},
     court_report_not_kept={
         "type": "boolean",
         "description": "the task is done but its court report could not be printed",
@@ -301,6 +313,10 @@ TASK_DETAIL = {
         "subject": NSTR,
         "returned_notes": STR,
         "files_court_report": BOOL,
+        "opens_case": {
+            "type": "boolean",
+            "description": "a task of the process the case opened with (its intake)",
+        },
         "record": {"type": "array", "items": RECORD_ENTRY},
         "reviewing": {"type": "array", "items": RECORD_ENTRY},
     },

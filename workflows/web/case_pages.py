@@ -15,7 +15,16 @@ from engine.identity import emergency
 from engine.instances import messages
 from workflows.web import forms
 from workflows.web.paging import requested
-from workflows.web.site import bp, engine, for_case, local_time, signed_in, who, zone
+from workflows.web.site import (
+    bp,
+    case_zone,
+    engine,
+    for_case,
+    local_time,
+    signed_in,
+    who,
+    zone,
+)
 from workflows.web.words import person
 
 CASE_STATUSES = ("open", "screened_out", "closed")
@@ -361,7 +370,7 @@ def case_page(case_id: uuid.UUID) -> tuple[str, int]:
 @bp.post("/cases/<uuid:case_id>/contacts")
 @signed_in
 def add_contact(case_id: uuid.UUID) -> Response | tuple[str, int]:
-    data = forms.parse(CONTACT_FORM, request.form, zone())
+    data = forms.parse(CONTACT_FORM, request.form, case_zone(case_id))
     try:
         casefile.record_contact(engine(), who(), case_id, data)
     except InvalidTaskData as exc:

@@ -11,7 +11,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from engine.cases import amendments
 from engine.errors import InvalidTaskData
 from workflows.web import forms
-from workflows.web.site import bp, engine, signed_in, who, zone
+from workflows.web.site import bp, case_zone, engine, signed_in, who
 
 
 def _amend_page(
@@ -24,7 +24,9 @@ def _amend_page(
 ) -> tuple[str, int]:
     found = amendments.amendable(engine(), who(), case_id, entry_id)
     by_pointer = forms.errors_by_pointer(errors or [])
-    fields = forms.build(found["form"], values or found["entry"]["data"], by_pointer, zone())
+    fields = forms.build(
+        found["form"], values or found["entry"]["data"], by_pointer, case_zone(case_id)
+    )
     page = render_template(
         "amend.html",
         case_id=case_id,
@@ -49,7 +51,7 @@ def amend_entry_page(case_id: uuid.UUID, entry_id: uuid.UUID) -> tuple[str, int]
 @signed_in
 def amend_entry(case_id: uuid.UUID, entry_id: uuid.UUID) -> Response | tuple[str, int]:
     found = amendments.amendable(engine(), who(), case_id, entry_id)
-    data = forms.parse(found["form"], request.form, zone())
+    data = forms.parse(found["form"], request.form, case_zone(case_id))
     reason = request.form.get("reason", "")
     try:
         amendments.amend(engine(), who(), amendments.Amendment(case_id, entry_id, data, reason))

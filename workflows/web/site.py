@@ -6,6 +6,7 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
+import uuid
 from collections.abc import Callable
 from datetime import datetime, time
 from functools import wraps
@@ -26,6 +27,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
+from engine.cases import casefile
 from engine.context import EngineContext
 from engine.deadlines import alerts
 from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound
@@ -61,15 +63,23 @@ def zone() -> ZoneInfo:
     return ZoneInfo(local.get("time_zone") or current_app.extensions["casework"].settings.time_zone)
 
 
+def case_zone(case_id: uuid.UUID) -> ZoneInfo:
+    """The zone a form about this case is typed in: its jurisdiction's."""
+    named = casefile.time_zone_of(engine(), who(), case_id)
+    return ZoneInfo(named) if named else zone()
+
+
 def for_case(case: dict[str, Any]) -> None:
     """This page is about one case: its times, dates and role names as its jurisdiction writes
     them (its profile's zone, date layouts and role titles)."""
     g.case_local = case.get("local") or {}
 
 
-def role_title(role: str | None) -> str:
-    """A role as the page's jurisdiction names it (a social worker), else in casework's words."""
-    titles = (g.get("case_local") or {}).get("role_titles") or {}
+def role_title(role: str | None, profile_id: str | None = None) -> str:
+    """A role as the page's case's jurisdiction (or ``profile_id``'s) names it (a social
+    worker), else in casework's words."""
+    local = _local_of(profile_id) if profile_id else g.get("case_local") or {}
+    titles = local.get("role_titles") or {}
     return str(titles.get(role) or (role or "").replace("_", " "))
 
 
@@ -180,12 +190,22 @@ def end_of_today() -> datetime:
     return datetime.combine(engine().clock.now().astimezone(zone()).date(), time.max, zone())
 
 
-def local_time(value: str | None, with_time: bool = True) -> str:
-    """An ISO instant in the page's zone, as people there write it."""
-    local = g.get("case_local") or {}
+def local_time(value: str | None, with_time: bool = True, profile_id: str | None = None) -> str:
+    """An ISO instant as people write it where it happened: in the zone and the layout of
+    the page's case, or of ``profile_id`` (a row of a list of many cases), else the agency's."""
+    local = _local_of(profile_id) if profile_id else g.get("case_local") or {}
+    where = ZoneInfo(local["time_zone"]) if local.get("time_zone") else zone()
     if with_time:
-        return in_zone(value, zone(), local.get("date_time") or "%a %d %b %Y %H:%M")
-    return in_zone(value, zone(), local.get("date") or "%a %d %b %Y")
+        return in_zone(value, where, local.get("date_time") or "%a %d %b %Y %H:%M")
+    return in_zone(value, where, local.get("date") or "%a %d %b %Y")
+
+
+def _local_of(profile_id: str) -> dict[str, Any]:
+    """A jurisdiction's ways, read once per request."""
+    if "local_by_profile" not in g:
+        g.local_by_profile = casefile.local_ways(engine())
+    found: dict[str, Any] = g.local_by_profile.get(profile_id, {})
+    return found
 
 
 UUID_IN_TEXT = re.compile(r"\s?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
