@@ -30,6 +30,7 @@ from engine.instances.migration import Migration, migrate
 from engine.storage import schema
 from workflows.bootstrap import Services, bootstrap
 from workflows.settings import Settings
+from workflows.shared_metrics import share_across_processes
 
 CLI_ACTOR = Actor("cli", "administrator")
 # Who runs a command on the server itself: its operator, an administrator.
@@ -268,6 +269,9 @@ def simulate_command(
 def worker_command() -> None:
     """Fire due timers, raise deadline alerts and deliver webhooks until stopped (SIGTERM stops
     it cleanly)."""
+    # Its timers and deliveries add up with the web processes' at /metrics (set before the
+    # metrics library is first imported, which reads it then).
+    share_across_processes(Settings.from_env().shared_metrics_dir)
     from workflows.scheduler import run_worker
 
     services = _services()
@@ -477,6 +481,8 @@ def serve_command(host: str | None, port: int | None, workers: int) -> None:
 
     settings = Settings.from_env()
     bind = f"{host or settings.host}:{port or settings.port}"
+    # Each web worker's requests add up with the others' (and `casework worker`'s figures).
+    share_across_processes(settings.shared_metrics_dir)
     os.execvp(  # noqa: S606 - replaces this process with gunicorn on purpose
         sys.executable,
         [

@@ -22,6 +22,7 @@ from engine.deadlines.timers import fire_due_timers
 from webhooks.delivery import deliver_due
 from workflows import mailer
 from workflows.bootstrap import Services
+from workflows.http.metrics import worker_figures
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,9 @@ def worker_name() -> str:
 
 def tick_timers(services: Services, worker: str) -> None:
     report = fire_due_timers(services.ctx, worker=worker, policy=services.timer_policy)
+    figures = worker_figures()
+    figures.timers_fired.inc(report.fired)
+    figures.timer_failures.inc(report.retried + report.failed)
     if report.fired or report.alerts or report.retried or report.failed:
         log.info(
             "timers fired=%d alerts=%d retried=%d failed=%d not_yet=%d",
@@ -45,6 +49,10 @@ def tick_timers(services: Services, worker: str) -> None:
 
 def tick_webhooks(services: Services, worker: str) -> None:
     report = deliver_due(services.ctx, worker=worker, policy=services.delivery)
+    posted = worker_figures().webhooks
+    posted.labels("delivered").inc(report.delivered)
+    posted.labels("retrying").inc(report.retrying)
+    posted.labels("dead").inc(report.dead)
     if report.delivered or report.retrying or report.dead or report.disabled:
         log.info(
             "webhooks delivered=%d retrying=%d dead=%d disabled=%s",

@@ -28,6 +28,9 @@ class Settings:
     time_zone: str = "America/Chicago"  # the agency's: how pages show and read times
     metrics_token: str = ""  # a bearer token that lets a scraper read /metrics from anywhere
     metrics_public: bool = False  # /metrics for anyone, as behind a proxy that guards it
+    # Where `casework serve` and `casework worker` keep their metrics, added up at /metrics
+    # (empty: <data dir>/metrics).
+    metrics_dir: str = ""
     # Email: no host, no email (notifications wait, unsent). security: none, starttls or ssl.
     smtp_host: str = ""
     smtp_port: int = 25
@@ -39,6 +42,10 @@ class Settings:
     digest_hour: int = 7  # the daily digest goes at this hour, the agency's time
     public_url: str = ""  # the address links in emails and calendars point to
     max_document_bytes: int = 25 * 1024 * 1024  # a document kept on a case, at most
+
+    @property
+    def shared_metrics_dir(self) -> Path:
+        return Path(self.metrics_dir) if self.metrics_dir else self.data_dir / "metrics"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Self:
@@ -63,6 +70,7 @@ class Settings:
             time_zone=env.get("CASEWORK_TIME_ZONE", "America/Chicago"),
             metrics_token=env.get("CASEWORK_METRICS_TOKEN", ""),
             metrics_public=env.get("CASEWORK_METRICS_PUBLIC", "false").lower() == "true",
+            metrics_dir=env.get("CASEWORK_METRICS_DIR", ""),
             smtp_host=env.get("CASEWORK_SMTP_HOST", ""),
             smtp_port=int(env.get("CASEWORK_SMTP_PORT", "25")),
             smtp_security=env.get("CASEWORK_SMTP_SECURITY", "none"),

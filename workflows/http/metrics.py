@@ -1,6 +1,7 @@
-"""``/metrics`` in Prometheus format: request counts and latency of this process, and gauges
-read from the database (shared by every web and worker process): timers, lateness, tasks,
-incidents.
+"""``/metrics`` in Prometheus format: request counts and latency, timers fired and webhooks
+delivered (added up over every web and worker process that shares the metrics directory, see
+``workflows.shared_metrics``), and gauges read from the database: timers, lateness, tasks,
+incidents, the outbox.
 
 The figures say how much work an agency has and how late it is, so they are not public: by
 default only a scraper on the same machine reads them, or one that sends the metrics token
@@ -22,6 +23,7 @@ from prometheus_client import (
     Counter,
     Histogram,
     generate_latest,
+    multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -32,6 +34,7 @@ from engine.context import EngineContext
 from engine.statuses import TaskStatus, TimerStatus
 from engine.storage.tables import HumanTask, Incident, Timer, WebhookDelivery
 from workflows.settings import Settings
+from workflows.shared_metrics import shared_directory
 
 # Headers a proxy adds: a request that carries one came from elsewhere, whatever its address.
 FORWARDED = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
@@ -107,35 +110,85 @@ class DatabaseCollector(Collector):
         yield by_outcome
 
 
+class WorkerFigures:
+    """What the timer and webhook ticks did, counted where they run (a worker process, or
+    ``casework run``'s own thread)."""
+
+    def __init__(self, registry: CollectorRegistry | None) -> None:
+        self.timers_fired = Counter(
+            "casework_timers_fired", "Timers fired by the workers", registry=registry
+        )
+        self.timer_failures = Counter(
+            "casework_timer_failures", "Timer runs that failed (retried or given up)",
+            registry=registry,
+        )  # fmt: skip
+        self.webhooks = Counter(
+            "casework_webhooks_posted",
+            "Webhook deliveries posted, by outcome",
+            ["outcome"],
+            registry=registry,
+        )
+
+
+# One per process: in a shared directory its values are files written as they change; alone,
+# a registry that every app of the process reads.
+_PROCESS_REGISTRY = CollectorRegistry()
+_WORKER_FIGURES: WorkerFigures | None = None
+
+
+def worker_figures() -> WorkerFigures:
+    global _WORKER_FIGURES  # one set of counters per process, made when first needed
+    if _WORKER_FIGURES is None:
+        _WORKER_FIGURES = WorkerFigures(None if shared_directory() else _PROCESS_REGISTRY)
+    return _WORKER_FIGURES
+
+
+class _ProcessFigures(Collector):
+    """This process's worker figures, on an app's registry (one process: nothing to add up)."""
+
+    def collect(self) -> Iterator[Any]:
+        worker_figures()
+        yield from _PROCESS_REGISTRY.collect()
+
+
 class Metrics:
     def __init__(self, ctx: EngineContext) -> None:
-        self.registry = CollectorRegistry()
+        shared = shared_directory()
+        # Shared: every process writes its values to the directory, and a scrape adds up the
+        # files. Alone: this app's own registry.
+        own = None if shared else CollectorRegistry()
         self.requests = Counter(
             "casework_http_requests",
             "HTTP requests",
             ["method", "endpoint", "status"],
-            registry=self.registry,
+            registry=own,
         )
         self.latency = Histogram(
             "casework_http_request_seconds",
             "HTTP request latency",
             ["endpoint"],
-            registry=self.registry,
+            registry=own,
             buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
         self.engine = Histogram(
             "casework_http_engine_seconds",
             "Time spent in the workflow engine per request",
             ["endpoint"],
-            registry=self.registry,
+            registry=own,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1),
         )
         self.completions = Counter(
             "casework_task_completions",
             "Tasks completed through the API",
             ["process"],
-            registry=self.registry,
+            registry=own,
         )
+        if own is None:
+            self.registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(self.registry, path=shared)
+        else:
+            self.registry = own
+            self.registry.register(_ProcessFigures())
         self.registry.register(DatabaseCollector(ctx))
 
     def task_completed(self, process_id: str) -> None:
