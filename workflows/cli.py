@@ -482,7 +482,7 @@ def serve_command(host: str | None, port: int | None, workers: int) -> None:
     settings = Settings.from_env()
     bind = f"{host or settings.host}:{port or settings.port}"
     # Each web worker's requests add up with the others' (and `casework worker`'s figures).
-    share_across_processes(settings.shared_metrics_dir)
+    share_across_processes(settings.shared_metrics_dir, starting_server=True)
     os.execvp(  # noqa: S606 - replaces this process with gunicorn on purpose
         sys.executable,
         [

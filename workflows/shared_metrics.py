@@ -23,15 +23,18 @@ def shared_directory() -> str | None:
     return os.environ.get(MULTIPROCESS_DIR) or None
 
 
-def share_across_processes(directory: Path) -> None:
-    """From now on, this process's metrics (and its children's) go to ``directory``. The files
-    of processes no longer running are removed first: their counts end with them, as a
-    restarted server's do (Prometheus reads a counter that went back as a restart)."""
+def share_across_processes(directory: Path, *, starting_server: bool = False) -> None:
+    """From now on, this process's metrics (and its children's) go to ``directory``.
+
+    A web server starting removes the files of processes no longer running: their counts end
+    with them, as a restarted server's do (Prometheus reads a counter that went back as a
+    restart). Nothing else removes them, so that the sum never drops while the server runs."""
     directory.mkdir(parents=True, exist_ok=True)
-    for path in directory.glob("*.db"):
-        pid = path.stem.rsplit("_", 1)[-1]
-        if pid.isdigit() and not _running(int(pid)):
-            path.unlink(missing_ok=True)
+    if starting_server:
+        for path in directory.glob("*.db"):
+            pid = path.stem.rsplit("_", 1)[-1]
+            if pid.isdigit() and not _running(int(pid)):
+                path.unlink(missing_ok=True)
     os.environ[MULTIPROCESS_DIR] = str(directory)
 
 

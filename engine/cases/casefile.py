@@ -191,15 +191,26 @@ def file_intake(ctx: EngineContext, principal: Principal, data: dict[str, Any]) 
                 "details": details,
             }
         )
+    with ctx.db.reader() as session:
+        profile_id, version_id, process_id = jurisdictions.intake(
+            ctx, session, data.get("profile_id")
+        )
+        # The allegation types the report's jurisdiction names (none named: any).
+        kinds = setting(newest_profile(ctx, session, profile_id), "maltreatment_types", {})
     allegations = []
     problems = []
     for i, item in enumerate(data["allegations"]):
+        if kinds and item["type"] not in kinds:
+            problems.append((f"/allegations/{i}/type", f"is not one of {', '.join(kinds)}", "enum"))
+            continue
         if item["victim"] >= len(children):
-            problems.append((f"/allegations/{i}/victim", "names no child of the report"))
+            problems.append((f"/allegations/{i}/victim", "names no child of the report", "ref"))
             continue
         perpetrator = item.get("perpetrator")
         if perpetrator is not None and perpetrator >= len(perpetrators):
-            problems.append((f"/allegations/{i}/perpetrator", "names no alleged perpetrator"))
+            problems.append(
+                (f"/allegations/{i}/perpetrator", "names no alleged perpetrator", "ref")
+            )
             continue
         allegations.append(
             {
@@ -211,11 +222,7 @@ def file_intake(ctx: EngineContext, principal: Principal, data: dict[str, Any]) 
         )
     if problems:
         raise InvalidTaskData(
-            "the report is not valid", [FieldError(f, m, "ref") for f, m in problems]
-        )
-    with ctx.db.reader() as session:
-        profile_id, version_id, process_id = jurisdictions.intake(
-            ctx, session, data.get("profile_id")
+            "the report is not valid", [FieldError(f, m, code) for f, m, code in problems]
         )
     case = {
         "profile_id": profile_id,

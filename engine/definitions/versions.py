@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.deadlines.profiles import DEFAULT_PROFILE_ID
 from engine.definitions.bundle import Bundle
 from engine.definitions.scenarios import scenario_problems
 from engine.definitions.walkthrough import Reach, reach_of, walk_problems
@@ -174,13 +175,15 @@ class DefinitionRegistry:
         failed = run_problems(bundle, compiled)
         if failed:
             raise InvalidDefinition(failed)
+        # Locked first: what each jurisdiction starts on is read as the deploy before left it.
+        current = _current(session, lock=True)
         held_before = self._held(session)
         version = DefinitionVersion(
             content_hash=content_hash,
             process_ids=sorted(compiled.processes),
             deployed_at=at,
             deployed_by=actor_id,
-            activated_at=_after(_current(session, lock=True), at),
+            activated_at=_after(current, at),
         )
         session.add(version)
         session.flush()
@@ -305,7 +308,7 @@ class DefinitionRegistry:
         found = self._starts_on(session, profile_id, lambda processes: process_id in processes)
         if found is None:
             raise NotFound(f"no deployed process {process_id!r}")
-        return found
+        return found[0]
 
     def newest_start_route(
         self, session: Session, message: str, profile_id: str | None = None
@@ -321,7 +324,10 @@ class DefinitionRegistry:
         found = self._starts_on(session, profile_id, lambda processes: bool(processes & started))
         if found is None:
             return None
-        return next((r for r in routes if r.version_id == found), None)
+        version_id, runs = found
+        return next(
+            (r for r in routes if r.version_id == version_id and r.process_id in runs), None
+        )
 
     def intake_of(self, session: Session, profile_id: str) -> tuple[int, str] | None:
         """The version a jurisdiction's new cases start on, and the process they start
@@ -338,20 +344,24 @@ class DefinitionRegistry:
 
     def _starts_on(
         self, session: Session, profile_id: str | None, wanted: Callable[[frozenset[str]], bool]
-    ) -> int | None:
-        """The live version, activated last, with a process ``wanted``: for a jurisdiction,
-        among the processes it runs, and then the version its work starts on."""
+    ) -> tuple[int, frozenset[str]] | None:
+        """The live version, activated last, with a process ``wanted``, and the processes that
+        may start there: for a jurisdiction, among the processes it runs, and then the version
+        its work starts on. A case of casework's own default profile, or any case before
+        versions recorded their jurisdictions, may start any process; one of a jurisdiction
+        nothing live runs (rolled back to before it) starts nothing."""
         live = self._live(session)
-        if not any(profile_id in held for _v, _ps, held in live):
-            profile_id = None  # no version has the jurisdiction: any process serves its cases
+        if profile_id == DEFAULT_PROFILE_ID or not any(held for _v, _ps, held in live):
+            profile_id = None
         for version_id, processes, jurisdictions in live:
             if profile_id is not None and jurisdictions:
                 held = jurisdictions.get(profile_id)
-                if held is not None and wanted(frozenset(held["runs"])):
-                    return int(held["starts_on"])
+                runs = frozenset(held["runs"]) if held is not None else frozenset()
+                if held is not None and wanted(runs):
+                    return int(held["starts_on"]), runs
                 continue
             if wanted(processes):
-                return version_id
+                return version_id, processes
         return None
 
     def _held(self, session: Session) -> dict[str, dict[str, Any]]:

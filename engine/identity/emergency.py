@@ -26,8 +26,11 @@ from engine.storage.tables import Alert, AlertRecipient, Case, EmergencyAccess, 
 from engine.storage.uow import UnitOfWork
 from engine.tasks.form_schemas import field_errors
 
-# People who work cases may break the glass; attorneys and the agency's set-up roles may not.
-MAY_BREAK_GLASS = (WORKER_ROLES - {"attorney"}) | INTAKE_ROLES | SUPERVISING_ROLES
+# People who work cases may break the glass; attorneys, independent reviewers (who chair and
+# review, and do not work a case in an emergency) and the agency's set-up roles may not.
+MAY_BREAK_GLASS = (
+    (WORKER_ROLES - {"attorney", "independent_reviewer"}) | INTAKE_ROLES | SUPERVISING_ROLES
+)
 LONGEST = timedelta(hours=12)
 # When the supervisor and the security group hear of it: the next morning, agency time.
 MORNING = time(8, 0)

@@ -15,6 +15,7 @@ from engine.errors import Conflict, Forbidden, NotFound
 from engine.identity.access import readable_case
 from engine.identity.users import Principal
 from engine.instances.steps import Run, case_of, route
+from engine.spiff.definitions import CompiledBundle
 from engine.statuses import CaseStatus
 from engine.storage.tables import (
     AwaitedMessage,
@@ -77,9 +78,9 @@ def send_message(
                 raise NotFound(f"no case {case_number}")
             case_id = found
         case = readable_case(session, principal, case_id, f"no case {case_number or case_id}")
-        senders = ctx.definitions.compiled(
-            session, _version_for(ctx, session, case_id, name)
-        ).senders(name)
+        senders = ctx.definitions.compiled(session, _version_for(ctx, session, case, name)).senders(
+            name
+        )
     if not principal.roles & senders:
         allowed = ", ".join(sorted(senders)) or "nobody (its diagram names no senders)"
         raise Forbidden(f"message {name!r} may be sent by hand by: {allowed}")
@@ -96,10 +97,9 @@ def startable(
     message names one of their roles), in the newest deployed version; for a case of a
     jurisdiction, of the processes it runs."""
     with ctx.db.reader() as session:
-        newest = ctx.definitions.current_version_id(session)
-        if newest is None:
-            return []
-        compiled = ctx.definitions.compiled(session, int(newest))
+        compiled = _bundle_of(ctx, session, profile_id)
+    if compiled is None:
+        return []
     found = []
     for message, process_ids in sorted(compiled.message_starts.items()):
         if principal.roles & compiled.senders(message):
@@ -112,18 +112,31 @@ def startable(
     return found
 
 
-def _version_for(ctx: EngineContext, session: Session, case_id: uuid.UUID, message: str) -> int:
+def _bundle_of(
+    ctx: EngineContext, session: Session, profile_id: str | None
+) -> CompiledBundle | None:
+    """The version a jurisdiction's new work starts on, else the current one."""
+    held = ctx.definitions.intake_of(session, profile_id) if profile_id is not None else None
+    version = held[0] if held is not None else ctx.definitions.current_version_id(session)
+    return ctx.definitions.compiled(session, int(version)) if version is not None else None
+
+
+def _version_for(ctx: EngineContext, session: Session, case: Case, message: str) -> int:
     """The version whose diagrams say who may send a message to this case: the waiting
-    instance's, or (with nothing waiting) the current one."""
+    instance's, or (with nothing waiting) the one the message would start a process of the
+    case's jurisdiction on, else the current one."""
     waiting = session.scalar(
         select(ProcessInstance.version_id)
         .join(AwaitedMessage, AwaitedMessage.instance_id == ProcessInstance.id)
-        .where(AwaitedMessage.case_id == case_id, AwaitedMessage.message_name == message)
+        .where(AwaitedMessage.case_id == case.id, AwaitedMessage.message_name == message)
         .order_by(ProcessInstance.created_at)
         .limit(1)
     )
     if waiting is not None:
         return int(waiting)
+    route = ctx.definitions.newest_start_route(session, message, case.profile_id)
+    if route is not None:
+        return route.version_id
     current = ctx.definitions.current_version_id(session)
     if current is None:
         raise NotFound("nothing is deployed")

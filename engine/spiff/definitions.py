@@ -9,6 +9,7 @@ Each problem names its file, element id and line, so a designer can find it.
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import re
 import threading
@@ -188,7 +189,9 @@ class CompiledBundle:
         """Whether a jurisdiction's cases run this process (its own, a shared one, or one they
         call); every process for a jurisdiction the bundle does not have."""
         held = self.jurisdictions.get(profile_id)
-        return held is None or process_id in held.runs
+        if held is None:  # casework's default profile, or a bundle that names no jurisdiction
+            return profile_id == DEFAULT_PROFILE.id or not self.jurisdictions
+        return process_id in held.runs
 
     def profile(self, profile_id: str) -> Profile | None:
         if profile_id == DEFAULT_PROFILE.id:
@@ -343,7 +346,7 @@ def compile_bundle(bundle: Bundle, *, check_expressions: bool = True) -> Compile
     for path, profile in _profile_paths(bundle, profiles):
         runs = runs_of(compiled, profile)
         files = {path, *(processes[p].file for p in runs)}
-        files |= {f"forms/{e}.schema.json" for p in runs for e in _element_ids(processes[p])}
+        elements = {e for p in runs for e in _element_ids(processes[p])}
         files |= {
             decision_files[d]
             for f in list(files)
@@ -351,10 +354,14 @@ def compile_bundle(bundle: Bundle, *, check_expressions: bool = True) -> Compile
             if d in decision_files
         }
         files.add(str(profile.data.get("court_report", "")))
+        # The forms its tasks show, as read (whatever file or key each came from).
+        shown = json.dumps({e: forms[e] for e in sorted(elements) if e in forms}, sort_keys=True)
         compiled.jurisdictions[profile.id] = Jurisdiction(
             frozenset(runs),
             profile.intake or INTAKE_PROCESS,
-            bundle.hash_of(f for f in files if f in bundle.files),
+            hashlib.sha256(
+                bundle.hash_of(f for f in files if f in bundle.files).encode() + shown.encode()
+            ).hexdigest(),
         )
     return compiled
 

@@ -167,6 +167,11 @@ def test_texas_and_england_run_side_by_side(agency: Agency) -> None:
     assert agency.get("sue", f"/api/v1/cases/{unnamed}").json["profile_id"] == "us-tx"
     refused = agency.post("fay", "/api/v1/intakes", referral(profile_id="scotland"))
     assert refused.status_code in (400, 422), refused.json
+    # An allegation type is the report's jurisdiction's: Texas's PHAB is no England category.
+    texan = referral(allegations=[{"victim": 0, "type": "PHAB"}])
+    refused = agency.post("fay", "/api/v1/intakes", texan)
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json["errors"]] == ["/allegations/0/type"]
 
 
 def test_an_england_period_changed_moves_englands_new_cases_only(agency: Agency) -> None:
@@ -209,6 +214,36 @@ def test_a_profile_without_a_period_its_diagram_reads_is_refused(agency: Agency)
     assert any(
         "'U03'" in m and "england_safeguarding.bpmn" in m and "enquiry_clocks" in m for m in said
     ), said
+
+
+def test_an_england_case_starts_nothing_of_texas_once_england_is_withdrawn(
+    agency: Agency,
+) -> None:
+    england_team(agency)
+    england_case = file_referral(agency, "2025-03-03T09:00:00+00:00")
+    # A version without England's files: England's processes start no more.
+    bundle = read_bundle([ROOT / "bpmn"]).files
+    england_ids = {
+        element
+        for path, content in bundle.items()
+        if path.startswith("england")
+        for element in re.findall(r'id="([^"]+)"', content.decode())
+    }
+    files = {
+        path: content
+        for path, content in bundle.items()
+        if "england" not in path
+        and path.removeprefix("forms/").removesuffix(".schema.json") not in england_ids
+    }
+    assert deploy(agency, files).status_code == 201
+    decide = ready(agency, "sally", england_case)["decide_on_referral"]
+    done = agency.post("sally", f"/api/v1/tasks/{decide['id']}/complete", {
+        "decision": "SECTION_47", "decision_reasons": "harm", "consent_sought": True,
+    })  # fmt: skip
+    # The referral, running on its own version, ends; what it starts is England's, and no
+    # live version runs England: nothing of Texas's starts in its place, nothing changes.
+    assert done.status_code in (404, 409), done.json
+    assert set(ready(agency, "sally", england_case)) == {"decide_on_referral"}
 
 
 def test_no_python_names_a_jurisdiction() -> None:

@@ -84,7 +84,8 @@ def test_the_timers_a_tick_fires_are_counted_at_metrics(agency: Agency) -> None:
     """`casework run`, one process: its scheduler's figures are on the app's /metrics."""
     filed = agency.post("sam", "/api/v1/intakes", hotline_report()).json["id"]
     [task] = agency.get("sam", f"/api/v1/tasks?view=queue&case_id={filed}").json["items"]
-    assert agency.post("sam", f"/api/v1/tasks/{task['id']}/complete", RECORD_REPORT).status_code
+    done = agency.post("sam", f"/api/v1/tasks/{task['id']}/complete", RECORD_REPORT)
+    assert done.status_code == 200, done.json
     before = fired(agency.client.get("/metrics").get_data(as_text=True))
     # The first contact's window (24 hours for this report) has passed.
     agency.ctx.clock.move_to(agency.ctx.clock.now() + timedelta(days=3))  # type: ignore[attr-defined]

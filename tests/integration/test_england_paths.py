@@ -1,7 +1,8 @@
-"""Every way out of every gateway of England's diagram (bpmn/england_safeguarding.bpmn), driven
-through the real engine on the shipped bundle: the four responses to a referral, the strategy
-discussion's "no", the enquiry's findings, the conference's plan or none, and a review that
-continues the plan or ends it."""
+"""Every way out of every gateway of England's diagrams (bpmn/england_referral.bpmn,
+england_safeguarding.bpmn, england_looked_after.bpmn), driven through the real engine on the
+shipped bundle: the four responses to a referral, the strategy discussion's "no", the enquiry's
+findings, the conference's plan or none, a review that continues the plan or ends it, a
+looked-after child's reviews and the court's 26 weeks."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def england(ctx: EngineContext) -> CpsCase:
             "people": [{"ref": "c1", "role": "child", "name": "Amira", "birth_date": "2021-09-14"}],
             "allegations": [{"victim": "c1", "type": "NEGLECT"}],
         },
-        start_process="england_safeguarding",
+        start_process="england_referral",
         start_data={"received_at": REFERRED.isoformat()},
     )
     return CpsCase(ctx, opened.id, opened.case_number)
@@ -94,10 +95,13 @@ def status(case: CpsCase) -> str:
 
 
 @pytest.mark.parametrize("decision", ["NO_FURTHER_ACTION", "EARLY_HELP"])
-def test_no_further_action_or_early_help_closes_the_case(england: CpsCase, decision: str) -> None:
+def test_no_further_action_or_early_help_ends_the_referral(england: CpsCase, decision: str) -> None:
     decide(england, decision)
     assert england.tasks() == []
-    assert status(england) == CaseStatus.CLOSED
+    # As a report screened out: no case for children's social care, kept as the referrals'
+    # history.
+    assert status(england) == CaseStatus.SCREENED_OUT
+    assert england.processes() == {"england_referral": ["completed"]}
 
 
 @pytest.mark.parametrize(("services", "closed"), [(True, False), (False, True)])
@@ -115,7 +119,10 @@ def test_a_child_in_need_is_assessed_then_supported_or_closed(
         },
         SOCIAL_WORKER,
     )
-    assert england.processes() == {"england_safeguarding": ["completed"]}
+    assert england.processes() == {
+        "england_referral": ["completed"],
+        "england_safeguarding": ["completed"],
+    }
     assert status(england) == (CaseStatus.CLOSED if closed else CaseStatus.OPEN)
 
 
@@ -239,4 +246,4 @@ def test_a_message_starts_only_its_own_jurisdictions_process(
     # And Texas's placement change is no England case's to start.
     with pytest.raises(Conflict, match="no deployed process starts on it"):
         england.message("placement_change_requested", {}, SOCIAL_WORKER)
-    assert set(england.processes()) == {"england_safeguarding"}
+    assert set(england.processes()) == {"england_referral"}
