@@ -196,7 +196,8 @@ def file_intake(ctx: EngineContext, principal: Principal, data: dict[str, Any]) 
             ctx, session, data.get("profile_id")
         )
         # The allegation types the report's jurisdiction names (none named: any).
-        kinds = setting(newest_profile(ctx, session, profile_id), "maltreatment_types", {})
+        profile = jurisdictions.profile_of(ctx, session, profile_id)
+        kinds = setting(profile, "maltreatment_types", {})
     allegations = []
     problems = []
     for i, item in enumerate(data["allegations"]):
@@ -237,19 +238,19 @@ def file_intake(ctx: EngineContext, principal: Principal, data: dict[str, Any]) 
         principal.acting_as("intake_screener"),
         case,
         start_process=process_id,
-        start_data=_filed_report(ctx, data, profile_id),
+        start_data=_filed_report(ctx, data, profile),
         filed=data,
         version_id=version_id,
     )
 
 
-def _filed_report(ctx: EngineContext, data: dict[str, Any], profile_id: str) -> dict[str, Any]:
+def _filed_report(
+    ctx: EngineContext, data: dict[str, Any], profile: Profile | None
+) -> dict[str, Any]:
     """What *Record hotline report* starts filled with, so nothing is typed twice: the county,
     the reporter, the narratives and received time of the report just filed, and the
     indicators its allegations tick (the profile's ``report_indicators``: allegation type →
     indicator)."""
-    with ctx.db.reader() as session:
-        profile = newest_profile(ctx, session, profile_id)
     ticks = setting(profile, "report_indicators", {})
     narratives = [data.get("summary", "")] + [
         a.get("narrative", "") for a in data["allegations"] if a.get("narrative")
@@ -468,12 +469,13 @@ def _case_file(read: CaseRead) -> dict[str, Any]:
     result = case_summary(session, case, read.ctx.clock.now(), read.redactor)
     result["people"] = _people(read)
     result["allegations"] = _allegations(read)
-    profile = newest_profile(read.ctx, session, case.profile_id)
+    profile = jurisdictions.profile_of(read.ctx, session, case.profile_id)
     code_labels = setting(profile, "code_labels", {})
     result["local"] = _local_ways(profile)
     result["decisions"] = _decisions(session, case.id, code_labels)
     result["record"] = _record(read)
-    result["placements"] = placements_by_child(result["record"], _zone(read))
+    zone = profile.calendar.zone if profile is not None else ZoneInfo("UTC")
+    result["placements"] = placements_by_child(result["record"], zone)
     result["deadlines"] = _deadlines(read)
     result["processes"] = [
         {
@@ -570,25 +572,13 @@ def _local_ways(profile: Profile | None) -> dict[str, Any]:
     }
 
 
-def _zone(read: CaseRead) -> ZoneInfo:
-    """The case's local time zone: its jurisdiction profile's, in the newest version."""
-    profile = newest_profile(read.ctx, read.session, read.case.profile_id)
-    return profile.calendar.zone if profile is not None else ZoneInfo("UTC")
-
-
 def time_zone_of(ctx: EngineContext, principal: Principal, case_id: uuid.UUID) -> str | None:
     """The zone a case's local times are typed in (its jurisdiction's), for a form about it;
     NotFound for a case this principal may not read."""
     with ctx.db.reader() as session:
         case = readable_case(session, principal, case_id)
-        profile = newest_profile(ctx, session, case.profile_id)
+        profile = jurisdictions.profile_of(ctx, session, case.profile_id)
     return profile.calendar.time_zone if profile is not None else None
-
-
-def newest_profile(ctx: EngineContext, session: Session, profile_id: str) -> Profile | None:
-    """A jurisdiction profile as its newest work has it (None before any deployment, or for
-    a profile nothing deployed has)."""
-    return jurisdictions.profile_of(ctx, session, profile_id)
 
 
 def _deadlines(read: CaseRead) -> list[dict[str, Any]]:

@@ -40,8 +40,8 @@ def profile_of(ctx: EngineContext, session: Session, profile_id: str) -> Profile
 def deployed(ctx: EngineContext, session: Session) -> dict[str, Profile]:
     """Every jurisdiction deployed, by profile id."""
     found: dict[str, Profile] = {}
-    for profile_id in ctx.definitions.jurisdiction_ids(session):
-        profile = profile_of(ctx, session, profile_id)
+    for profile_id, (version, _intake) in ctx.definitions.jurisdiction_intakes(session).items():
+        profile = ctx.definitions.compiled(session, version).profile(profile_id)
         if profile is not None:
             found[profile_id] = profile
     if not found:  # versions that did not record their jurisdictions

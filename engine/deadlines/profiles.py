@@ -254,7 +254,7 @@ class Profile:
     def period_by_id(self) -> dict[str, Period]:
         return dict(self.periods)
 
-    def runs(self, process_id: str) -> bool:
+    def owns(self, process_id: str) -> bool:
         """Whether the jurisdiction names this process as its own (every process, when it
         names none; processes no profile names are shared, see the compiled bundle)."""
         return self.processes is None or process_id in self.processes

@@ -332,15 +332,17 @@ class DefinitionRegistry:
     def intake_of(self, session: Session, profile_id: str) -> tuple[int, str] | None:
         """The version a jurisdiction's new cases start on, and the process they start
         (None when nothing deployed has the jurisdiction)."""
-        for _version_id, _processes, jurisdictions in self._live(session):
-            held = jurisdictions.get(profile_id)
-            if held is not None and held["intake"] in held["runs"]:
-                return int(held["starts_on"]), str(held["intake"])
-        return None
+        return self.jurisdiction_intakes(session).get(profile_id)
 
-    def jurisdiction_ids(self, session: Session) -> list[str]:
-        """The jurisdictions whose work the deployed versions start."""
-        return sorted({p for _v, _ps, held in self._live(session) for p in held})
+    def jurisdiction_intakes(self, session: Session) -> dict[str, tuple[int, str]]:
+        """Every jurisdiction the live versions start work for: the version its new cases
+        start on and the process they start (read in one pass)."""
+        found: dict[str, tuple[int, str]] = {}
+        for _version_id, _processes, jurisdictions in self._live(session):
+            for profile_id, held in jurisdictions.items():
+                if profile_id not in found and held["intake"] in held["runs"]:
+                    found[profile_id] = int(held["starts_on"]), str(held["intake"])
+        return found
 
     def _starts_on(
         self, session: Session, profile_id: str | None, wanted: Callable[[frozenset[str]], bool]

@@ -1095,7 +1095,7 @@ def jurisdiction_processes(
     """The processes a profile names as its own, and those no profile names (shared by every
     jurisdiction); all of them when it names none."""
     claimed = {p for other in profiles.values() for p in other.processes or ()}
-    return sorted(p for p in processes if profile.runs(p) or p not in claimed)
+    return sorted(p for p in processes if profile.owns(p) or p not in claimed)
 
 
 def _check_jurisdictions(
