@@ -34,6 +34,7 @@ from engine.definitions.bundle import read_bundle  # noqa: E402
 from engine.definitions.deployments import deploy_bundle  # noqa: E402
 from engine.definitions.versions import DefinitionRegistry  # noqa: E402
 from engine.identity.users import Principal  # noqa: E402
+from engine.instances import stored  # noqa: E402
 from engine.instances.messages import deliver_message  # noqa: E402
 from engine.spiff.runtime import Runtime  # noqa: E402
 from engine.storage import schema  # noqa: E402
@@ -123,7 +124,10 @@ def main() -> None:
             ).all()
             record = session.get(Case, case.id)
             assert record is not None
-        largest = max(rows, key=lambda r: len(r.state))
+            # An instance's state is its head and its finished tasks' rows.
+            finished = {row.id: stored.finished_rows(session, row.id) for row in rows}
+        size = {row.id: len(row.state) + sum(len(f.body) for f in finished[row.id]) for row in rows}
+        largest = max(rows, key=lambda r: size[r.id])
         with db.reader() as session:
             compiled = ctx.definitions.compiled(session, largest.version_id)
         definition = compiled.processes[largest.process_id]
@@ -132,19 +136,20 @@ def main() -> None:
         loads = []
         for _ in range(200):
             t0 = time.perf_counter()
-            ctx.runtime.load(definition, profile, largest.state)
+            ctx.runtime.load(definition, profile, largest.state, finished[largest.id])
             loads.append((time.perf_counter() - t0) * 1000)
         print(f"{args.years} years simulated in {elapsed:.1f} s: {totals}")
         print(f"{len(rows)} process instances for the case; per process:")
         per: dict[str, list[int]] = {}
         for row in rows:
-            per.setdefault(row.process_id, []).append(len(row.state))
+            per.setdefault(row.process_id, []).append(size[row.id])
         for process_id, sizes in sorted(per.items()):
             print(
                 f"  {process_id:<20} {len(sizes):>3} instance(s), largest {max(sizes) / 1024:7.1f} KB"
             )
         print(
-            f"largest instance: {largest.process_id} {len(largest.state) / 1024:.1f} KB (target < 250 KB); "
+            f"largest instance: {largest.process_id} {size[largest.id] / 1024:.1f} KB "
+            f"(target < 250 KB; {len(largest.state) / 1024:.1f} KB of it rewritten by a step); "
             f"load median {statistics.median(loads):.2f} ms (target < 10 ms)"
         )
         started = time.perf_counter()

@@ -1,13 +1,15 @@
 """Timers at scale on PostgreSQL: many pending, a burst due in the same second, lone timers.
 
-    .venv/bin/python bench/timers_bench.py --postgres URL [--pending 100000] [--burst 1000]
+    .venv/bin/python bench/timers_bench.py --postgres URL [--pending 100000] [--burst 10000]
 
 For one and for two worker processes (each polling every --poll seconds):
-- the time from the burst's due second until all of it has fired, and lateness p50/p99;
+- the midnight burst: the time from the burst's due second until all of it has fired (and
+  the rate), lateness p50/p99 — statutory deadlines cluster (a 24-hour clock set at the same
+  hour, a monthly visit due on the 20th);
 - the lateness of lone timers due at scattered moments (p50/p99);
 and once: the cost of an empty poll with all the others pending.
-Targets on a 2-core machine: burst within 5 s, empty poll under 5 ms, lone p99 under 2 s.
-The database given is emptied.
+Targets on a 2-core machine: a burst of 10,000 all fired within 30 s with two workers, empty
+poll under 5 ms, lone p99 under 2 s. The database given is emptied.
 """
 
 from __future__ import annotations
@@ -34,13 +36,16 @@ from engine.deadlines.timers import TimerPolicy, _claim, fire_due_timers  # noqa
 from engine.definitions.bundle import read_bundle  # noqa: E402
 from engine.definitions.deployments import deploy_bundle  # noqa: E402
 from engine.definitions.versions import DefinitionRegistry  # noqa: E402
+from engine.instances import stored  # noqa: E402
 from engine.instances.lifecycle import start_instance  # noqa: E402
+from engine.spiff import state_json  # noqa: E402
 from engine.spiff.runtime import Runtime  # noqa: E402
 from engine.storage import schema  # noqa: E402
 from engine.storage.db import connect  # noqa: E402
 from engine.storage.tables import ProcessInstance, Timer  # noqa: E402
 
 ACTOR = Actor("bench", "administrator")
+BURST_TARGET_SECONDS = 30
 FAR = timedelta(days=30)
 
 
@@ -62,7 +67,12 @@ class Template:
             assert instance is not None and timer is not None
             self.instance = {c.key: getattr(instance, c.key) for c in ProcessInstance.__table__.c}
             self.timer = {c.key: getattr(timer, c.key) for c in Timer.__table__.c}
+            # Copies hold their whole state in the row (no finished-task rows of their own).
+            self.instance["state"] = state_json.self_contained(
+                instance.state, stored.finished_rows(session, started.id)
+            )
         self.original_due = timer.due_at.isoformat()
+        self.rows_per_second = 5000.0
         with ctx.db.writer() as session:  # the template itself does not take part
             session.execute(delete(Timer).where(Timer.instance_id == started.id))
             session.commit()
@@ -120,17 +130,22 @@ def run(url: str, workers: int, burst: int, lone: int, poll: float, template: Te
         process.start()
     time.sleep(2)  # let them connect and settle on their poll rhythm
 
-    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=3)
+    # The burst is written before its second comes (at the rate the pending ones were).
+    due = datetime.now(UTC).replace(microsecond=0) + timedelta(
+        seconds=3 + burst / template.rows_per_second * 1.5
+    )
     template.insert(ctx, [due] * burst)
     while datetime.now(UTC) < due:
         time.sleep(0.05)
     while len(lateness(ctx, due)) < burst:
-        time.sleep(0.05)
+        time.sleep(0.2)
     burst_late = lateness(ctx, due)
+    verdict = "meets" if max(burst_late) <= BURST_TARGET_SECONDS else "misses"
     print(
         f"{workers} worker(s)  burst of {burst}: all fired {max(burst_late):.2f} s after the due "
-        f"second; lateness p50 {percentile(burst_late, 0.5):.2f} s, "
-        f"p99 {percentile(burst_late, 0.99):.2f} s   (target: all within 5 s)"
+        f"second ({burst / max(burst_late):.0f} a second); lateness p50 "
+        f"{percentile(burst_late, 0.5):.2f} s, p99 {percentile(burst_late, 0.99):.2f} s   "
+        f"({verdict} the target: all within {BURST_TARGET_SECONDS} s)"
     )
 
     start = datetime.now(UTC) + timedelta(seconds=2)
@@ -168,7 +183,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--postgres", required=True)
     parser.add_argument("--pending", type=int, default=100_000)
-    parser.add_argument("--burst", type=int, default=1000)
+    parser.add_argument("--burst", type=int, default=10_000)
     parser.add_argument("--lone", type=int, default=30)
     parser.add_argument("--poll", type=float, default=1.0)
     args = parser.parse_args()
@@ -180,6 +195,7 @@ def main() -> None:
     template = Template(ctx)
     started = time.perf_counter()
     template.insert(ctx, [datetime.now(UTC) + FAR] * args.pending)
+    template.rows_per_second = args.pending / (time.perf_counter() - started)
     with ctx.db.engine.begin() as connection:
         connection.execute(text("ANALYZE"))
     print(

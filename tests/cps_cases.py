@@ -14,6 +14,7 @@ from sqlalchemy import select
 from engine.cases.opening import open_case
 from engine.context import Actor, EngineContext
 from engine.deadlines.timers import fire_due_timers
+from engine.instances import stored
 from engine.instances.messages import deliver_message
 from engine.storage.tables import (
     Alert,
@@ -287,10 +288,10 @@ def data_of(case: CpsCase, bpmn_id: str) -> dict[str, Any]:
         record = session.get(Case, case.id)
         assert instance is not None and record is not None
         compiled = case.ctx.definitions.compiled(session, instance.version_id)
-    definition = compiled.process(instance.process_id)
-    profile = compiled.profile(record.profile_id)
-    assert definition is not None and profile is not None
-    workflow = case.ctx.runtime.load(definition, profile, instance.state)
+        definition = compiled.process(instance.process_id)
+        profile = compiled.profile(record.profile_id)
+        assert definition is not None and profile is not None
+        workflow = stored.read_workflow(case.ctx, session, instance, definition, profile)
     return case.ctx.runtime.task_data(workflow, task.id)
 
 

@@ -315,6 +315,43 @@ def deliver_webhooks_command() -> None:
     )
 
 
+@main.command("retention")
+@click.option("--perform", is_flag=True, help="Do what is due (audited); without it, only say.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def retention_command(perform: bool, as_json: bool) -> None:
+    """Records retention: what is due (finished engine state of closed cases to compact, cases
+    to expunge, delivered webhook rows to prune, audit partitions to create), and with
+    --perform, doing it in batches of one transaction each."""
+    from engine.retention.runs import due
+    from engine.retention.runs import perform as perform_retention
+
+    services = _services()
+    try:
+        if perform:
+            result = perform_retention(services.ctx, services.retention).as_dict()
+        else:
+            result = due(services.ctx, services.retention).as_dict()
+    finally:
+        services.ctx.db.dispose()
+    if as_json:
+        click.echo(json.dumps({"performed": perform, **result}))
+        return
+    for key, value in result.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k.replace('_', ' ')} {_said(v)}" for k, v in value.items())
+        click.echo(f"{key.replace('_', ' ')}: {_said(value)}")
+    if not perform:
+        click.echo("nothing was changed; --perform does it")
+
+
+def _said(value: object) -> str:
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
 @main.group("incidents", invoke_without_command=True)
 @click.pass_context
 def incidents_group(context: click.Context) -> None:

@@ -19,6 +19,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from engine.deadlines.timers import fire_due_timers
+from engine.retention.runs import perform as perform_retention
 from webhooks.delivery import deliver_due
 from workflows import mailer
 from workflows.bootstrap import Services
@@ -69,6 +70,14 @@ def tick_mail(services: Services, worker: str) -> None:
         log.info("mail sent=%d failed=%d", report.sent, report.failed)
 
 
+def tick_retention(services: Services) -> None:
+    # Every worker runs it; what two do at once is safe (rows are locked and checked again,
+    # partitions created under a lock), only wasted.
+    done = perform_retention(services.ctx, services.retention)
+    if done.batches:
+        log.info("retention %s", " ".join(f"{k}={v}" for k, v in done.as_dict().items()))
+
+
 def add_jobs(scheduler: BaseScheduler, services: Services, worker: str) -> None:
     # The first tick runs at once: timers that came due while nothing ran fire at start.
     scheduler.add_job(
@@ -103,6 +112,20 @@ def add_jobs(scheduler: BaseScheduler, services: Services, worker: str) -> None:
         coalesce=True,
         misfire_grace_time=None,
     )
+    if services.settings.retention_hour >= 0:
+        # Once a day, at a quiet hour of the agency's; what a day without a worker left is done
+        # the next day (nothing of it is urgent).
+        scheduler.add_job(
+            tick_retention,
+            "cron",
+            hour=services.settings.retention_hour,
+            timezone=services.settings.time_zone,
+            args=(services,),
+            id="records_retention",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
 
 
 def background_scheduler(services: Services) -> BackgroundScheduler:

@@ -42,6 +42,11 @@ class Settings:
     digest_hour: int = 7  # the daily digest goes at this hour, the agency's time
     public_url: str = ""  # the address links in emails and calendars point to
     max_document_bytes: int = 25 * 1024 * 1024  # a document kept on a case, at most
+    # Delivered webhook rows are deleted this many days after delivery (0: kept for good).
+    outbox_keep_days: int = 30
+    # The hour (agency's time) the worker does what records retention has due (-1: never;
+    # `casework retention --perform` only).
+    retention_hour: int = 3
 
     @property
     def shared_metrics_dir(self) -> Path:
@@ -81,6 +86,8 @@ class Settings:
             digest_hour=int(env.get("CASEWORK_DIGEST_HOUR", "7")),
             public_url=env.get("CASEWORK_PUBLIC_URL", ""),
             max_document_bytes=int(env.get("CASEWORK_MAX_DOCUMENT_MB", "25")) * 1024 * 1024,
+            outbox_keep_days=int(env.get("CASEWORK_OUTBOX_KEEP_DAYS", "30")),
+            retention_hour=int(env.get("CASEWORK_RETENTION_HOUR", "3")),
         )
 
     @property

@@ -28,6 +28,7 @@ from engine.errors import Conflict, FieldError, Forbidden, InvalidTaskData
 from engine.identity.access import readable_case, supervises, visible_cases
 from engine.identity.roles import INTAKE_ROLES
 from engine.identity.users import Principal
+from engine.instances import compacted, stored
 from engine.statuses import InstanceStatus, TaskStatus, TimerStatus
 from engine.storage.tables import (
     Alert,
@@ -350,6 +351,8 @@ def case_summary(
         "assigned_to": case.assigned_to,
         "opened_at": case.opened_at.isoformat(),
         "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+        # Soft-expunged: out of public and background-check use, kept here for risk history.
+        "expunged_at": case.expunged_at.isoformat() if case.expunged_at else None,
         "children": session.scalar(children),
         "open_tasks": session.scalar(open_tasks),
         "overdue_tasks": session.scalar(overdue),
@@ -412,7 +415,8 @@ def _mentions(principal: Principal, text: str) -> ColumnElement[bool]:
     people = select(CasePerson.id).where(
         CasePerson.case_id == Case.id,
         CasePerson.role != "reporter",
-        func.lower(CasePerson.name).like(pattern, escape="\\"),
+        # ILIKE, not lower() LIKE: on PostgreSQL it reads the names' trigram index.
+        CasePerson.name.ilike(pattern, escape="\\"),
     )
     found = [func.lower(Case.case_number).like(pattern, escape="\\"), people.exists()]
     born = _date_in(text)
@@ -848,12 +852,15 @@ def _position(read: CaseRead) -> list[dict[str, Any]]:
     ).all()
     result = []
     for instance in instances:
+        if compacted.is_compacted(instance):
+            result.append(_compacted_position(instance))
+            continue
         compiled = ctx.definitions.compiled(session, instance.version_id)
         definition = compiled.process(instance.process_id)
         profile = compiled.profile(case.profile_id)
         if definition is None or profile is None:
             continue
-        workflow = ctx.runtime.load(definition, profile, instance.state)
+        workflow = stored.read_workflow(ctx, session, instance, definition, profile)
         snapshot = ctx.runtime.snapshot(workflow)
         timers = session.scalars(
             select(Timer)
@@ -893,3 +900,32 @@ def _position(read: CaseRead) -> list[dict[str, Any]]:
             }
         )
     return result
+
+
+def _compacted_position(instance: ProcessInstance) -> dict[str, Any]:
+    """A finished phase whose engine state retention gave up: the path it kept. Nothing of it
+    is active, waiting or pending (only finished instances are compacted)."""
+    kept = compacted.path_of(instance)
+    return {
+        "instance_id": str(instance.id),
+        "process_id": instance.process_id,
+        "version_id": instance.version_id,
+        "status": instance.status,
+        "active": [],
+        "completed": kept.completed,
+        "waiting_at": [],
+        "called": [
+            {
+                "element_id": str(c.get("element_id", "")),
+                "name": str(c.get("name", "")),
+                "caller_process_id": str(c.get("caller_process_id", "")),
+                "process_id": str(c.get("process_id", "")),
+                "active": [],
+                "completed": [str(e) for e in c.get("completed", [])],
+                "finished": bool(c.get("finished", True)),
+            }
+            for c in kept.called
+        ],
+        "pending_timers": [],
+        "compacted_at": kept.compacted_at or None,
+    }

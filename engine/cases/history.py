@@ -179,6 +179,9 @@ def _shown(session: Session, principal: Principal, match: Match) -> dict[str, An
         "status": case.status,
         "opened_at": case.opened_at.isoformat(),
         "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+        # An expunged (unsubstantiated) report still informs the risk assessment; it is shown
+        # as such, and never for a background check.
+        "expunged": case.expunged_at is not None,
         "allegations": [{"type": t, "disposition": d} for t, d in findings],
         "restricted": False,
         "sensitive": case.sensitive,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -121,6 +121,39 @@ PROFILE_SCHEMA: dict[str, Any] = {
                 "future_tolerance": {"type": "string"},
             },
         },
+        "retention": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "Records retention (ISO 8601 durations, counted from the case's "
+            "closing): when a closed case's finished process instances give up their engine "
+            "state (the record, its audit trail and documents stay), and when a closed case "
+            "whose decision says its report was unsubstantiated is soft-expunged (kept for risk "
+            "history, out of public and background-check use).",
+            "properties": {
+                "compact_engine_state_after": {"type": "string"},
+                "expunction": {
+                    "type": "object",
+                    "required": ["after", "decision_output", "unsubstantiated"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "after": {"type": "string"},
+                        "decision_output": {
+                            "type": "string",
+                            "minLength": 1,
+                            "description": "the decision table output that holds the finding",
+                        },
+                        "unsubstantiated": {
+                            "type": "array",
+                            "items": {"type": "string", "minLength": 1},
+                            "minItems": 1,
+                            "uniqueItems": True,
+                        },
+                        "note": {"type": "string"},
+                    },
+                },
+                "note": {"type": "string"},
+            },
+        },
         "ladders": {
             "type": "object",
             "additionalProperties": {
@@ -212,6 +245,25 @@ class RecordRules:
 
 
 @dataclass(frozen=True)
+class Expunction:
+    """A closed case is soft-expunged ``after`` its closing when the newest decision that set
+    ``decision_output`` gave one of the ``unsubstantiated`` values (DOMAIN §5 rule 5)."""
+
+    after: str  # ISO 8601, months and years allowed
+    decision_output: str
+    unsubstantiated: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long a closed case keeps what only running work needs: its finished instances'
+    engine state (None: kept for good), and when an unsubstantiated one is expunged."""
+
+    compact_engine_state_after: str | None = None  # ISO 8601, months and years allowed
+    expunction: Expunction | None = None
+
+
+@dataclass(frozen=True)
 class Period:
     """A statutory period: ``duration`` (ISO 8601) counted in working days, in elapsed time
     (a duration with hours: 24 hours is 24 real hours) or in local calendar dates; ``within``
@@ -249,6 +301,7 @@ class Profile:
     roles: tuple[tuple[str, str, str], ...] = ()  # (name, title, casework role)
     dates: DateLayouts = DateLayouts()
     default: bool = False
+    retention: Retention = Retention()
 
     @cached_property
     def period_by_id(self) -> dict[str, Period]:
@@ -311,6 +364,7 @@ def parse_profile(path: str, content: bytes) -> tuple[Profile | None, list[Probl
     periods = _periods(path, raw.get("periods", {}), problems)
     deadlines = _deadlines(path, raw.get("deadlines", {}), ladders, problems)
     records = _record_rules(path, raw.get("records", {}), problems)
+    retention = _retention(path, raw.get("retention", {}), problems)
     if problems:
         return None, problems
     calendar = BusinessCalendar(
@@ -334,6 +388,7 @@ def parse_profile(path: str, content: bytes) -> tuple[Profile | None, list[Probl
         tuple((name, spec["title"], spec["role"]) for name, spec in raw.get("roles", {}).items()),
         DateLayouts(**raw.get("dates", {})),
         bool(raw.get("default", False)),
+        retention,
     )
     return profile, []
 
@@ -380,6 +435,32 @@ def _record_rules(path: str, raw: dict[str, Any], problems: list[Problem]) -> Re
         if "future_tolerance" in raw
         else default.future_tolerance,
     )
+
+
+def _retention(path: str, raw: dict[str, Any], problems: list[Problem]) -> Retention:
+    compact = raw.get("compact_engine_state_after")
+    if compact is not None:
+        _calendar_duration(path, "retention/compact_engine_state_after", compact, problems)
+    spec = raw.get("expunction")
+    expunction = None
+    if spec is not None:
+        _calendar_duration(path, "retention/expunction/after", spec["after"], problems)
+        expunction = Expunction(
+            spec["after"], spec["decision_output"], frozenset(spec["unsubstantiated"])
+        )
+    return Retention(compact, expunction)
+
+
+def _calendar_duration(path: str, where: str, text: str, problems: list[Problem]) -> None:
+    """A retention period: an ISO 8601 duration, zero or more, in years and months too."""
+    try:
+        value = isodate.parse_duration(text)
+    except (isodate.ISO8601Error, ValueError):
+        problems.append(Problem(path, f"{where}: {text!r} is not an ISO 8601 duration"))
+        return
+    origin = datetime(2000, 1, 1, tzinfo=UTC)
+    if origin + value < origin:
+        problems.append(Problem(path, f"{where}: {text!r} is negative; a period runs forward"))
 
 
 def _duration(path: str, where: str, text: str, problems: list[Problem]) -> timedelta:

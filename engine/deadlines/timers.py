@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from engine.cases import referrals
 from engine.context import SYSTEM, EngineContext
@@ -23,8 +23,8 @@ from engine.deadlines.alerts import raise_due_alerts
 from engine.errors import Conflict, EngineError, NotFound, ScriptFailed
 from engine.identity import emergency
 from engine.instances import steps
-from engine.statuses import TimerStatus
-from engine.storage.tables import Incident, Timer
+from engine.statuses import InstanceStatus, TimerStatus
+from engine.storage.tables import Case, Incident, ProcessInstance, Timer
 from engine.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -109,18 +109,36 @@ def _claim(ctx: EngineContext, worker: str, policy: TimerPolicy) -> list[uuid.UU
     return ids
 
 
+# The timer, its instance and its case in one read that locks the timer and the instance
+# (FOR UPDATE on PostgreSQL; the SQLite writer's BEGIN IMMEDIATE already serializes).
+_TIMER_TO_FIRE = (
+    select(Timer, ProcessInstance, Case)
+    .join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
+    .join(Case, Case.id == ProcessInstance.case_id)
+    .where(Timer.id == bindparam("timer_id"))
+    .with_for_update(of=[Timer, ProcessInstance])
+    .execution_options(populate_existing=True)
+)
+
+
 def _fire_one(
     ctx: EngineContext, worker: str, timer_id: uuid.UUID, policy: TimerPolicy, report: FireReport
 ) -> None:
     try:
         with UnitOfWork(ctx.db.writer) as uow:
-            timer = uow.session.get(Timer, timer_id, with_for_update=True, populate_existing=True)
-            if timer is None or timer.status != TimerStatus.PENDING or timer.claimed_by != worker:
+            found = uow.session.execute(_TIMER_TO_FIRE, {"timer_id": timer_id}).first()
+            if found is None:
+                report.skipped += 1
+                return
+            timer, instance, case = found
+            if timer.status != TimerStatus.PENDING or timer.claimed_by != worker:
                 report.skipped += 1  # fired with its instance's other timers, or re-leased
                 return
-            outcome = steps.fire_timers_in(
-                ctx, uow, SYSTEM, timer.instance_id, expect=(timer.task_id, timer.due_at)
-            )
+            expect = (timer.task_id, timer.due_at)
+            if instance.status != InstanceStatus.ACTIVE:
+                outcome = "ended"
+            else:
+                outcome = steps.fire_timers_on(ctx, uow, SYSTEM, instance, case, expect=expect)
             if outcome == "ended":
                 # Its instance already ended (cancelled, say): this row can never fire.
                 timer.status = TimerStatus.CANCELLED

@@ -168,6 +168,16 @@ def complete_task(run: Rehearsal, task: TaskView, answer: dict[str, Any]) -> Non
     _route_messages(run)
 
 
+def check_answer(run: Rehearsal, task: TaskView, answer: dict[str, Any]) -> None:
+    """Raises InvalidTaskData unless the answer fits the task's form."""
+    _check_answer(run.compiled, task, answer)
+
+
+def route_messages(run: Rehearsal) -> None:
+    """Hand each message the run's instances threw to the instance or process it is for."""
+    _route_messages(run)
+
+
 def next_timer(run: Rehearsal) -> datetime | None:
     """When the next timer of the run is due; None when none is set."""
     return _next_timer(run.runtime, run.instances)

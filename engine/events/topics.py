@@ -125,6 +125,14 @@ TOPICS: dict[str, dict[str, Any]] = {
     ),
     # The closure's reason is free text from a form: it stays in the audit trail.
     "case.closed": _data("The case was closed.", ["case_id", "case_number"], **CASE),
+    "case.expunged": _data(
+        "An unsubstantiated report was soft-expunged: from this instant it is out of anything "
+        "public or used for employment and background checks (the agency keeps it for risk "
+        "history). A registry that answers background checks drops it.",
+        ["case_id", "case_number", "expunged_at"],
+        **CASE,
+        expunged_at=INSTANT,
+    ),
     "task.created": _data(
         "A human task is waiting.",
         ["case_id", "task_id", "element_id"],

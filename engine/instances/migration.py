@@ -22,7 +22,7 @@ from engine.context import EngineContext
 from engine.errors import Conflict, EngineError, NotFound
 from engine.identity.access import require
 from engine.identity.users import Principal
-from engine.instances import steps
+from engine.instances import steps, stored
 from engine.statuses import InstanceStatus, TaskStatus
 from engine.storage.tables import HumanTask, ProcessInstance
 from engine.storage.uow import UnitOfWork
@@ -78,7 +78,13 @@ def _one(
             if definition is None:
                 raise NotFound(f"version {asked.to_version} has no process {instance.process_id}")
             profile = steps.profile_of(target, case)
-            workflow = ctx.runtime.load_onto(definition, profile, instance.state, asked.renamed)
+            workflow = ctx.runtime.load_onto(
+                definition,
+                profile,
+                instance.state,
+                asked.renamed,
+                lambda: stored.finished_rows(session, instance.id),
+            )
         except EngineError as exc:
             return {**said, "moves": False, "why": exc.message}
         waiting_before = sorted(t.bpmn_id for t in before.before.ready_tasks)

@@ -24,12 +24,13 @@ from engine.context import Actor, EngineContext
 from engine.deadlines import ladders
 from engine.deadlines.profiles import Profile
 from engine.errors import Conflict, NotFound
-from engine.instances import commands
+from engine.instances import commands, stored
 from engine.notifications.queue import notify
 from engine.spiff.definitions import CompiledBundle, ProcessDefinition
 from engine.spiff.runtime import Workflow
 from engine.spiff.steps import Step
 from engine.spiff.views import EMPTY, Snapshot, TimerView
+from engine.spiff.workflow_cache import StoredAt
 from engine.statuses import CaseStatus, InstanceStatus, TaskStatus, TimerStatus
 from engine.storage import step_writes
 from engine.storage.tables import (
@@ -77,8 +78,30 @@ def load(ctx: EngineContext, session: Session, instance: ProcessInstance, case: 
     compiled = ctx.definitions.compiled(session, instance.version_id)
     profile = profile_of(compiled, case)
     definition = _definition(compiled, instance.process_id)
-    workflow = ctx.runtime.load(definition, profile, instance.state)
+    workflow = ctx.runtime.resume(
+        instance.id,
+        _stored_at(instance),
+        definition,
+        profile,
+        instance.state,
+        lambda: stored.finished_rows(session, instance.id),
+    )
     return Loaded(instance, workflow, compiled, profile, ctx.runtime.snapshot(workflow))
+
+
+def _stored_at(instance: ProcessInstance) -> StoredAt:
+    return StoredAt(instance.lock_version, instance.version_id)
+
+
+def _keep_once_committed(
+    ctx: EngineContext, uow: UnitOfWork, instance: ProcessInstance, workflow: Workflow
+) -> None:
+    """The workflow stays deserialized in this process for the instance's next step, tagged
+    with the row version its commit leaves (``engine.spiff.workflow_cache``)."""
+    uow.after_commit(
+        ("workflow", instance.id),
+        lambda: ctx.runtime.keep(instance.id, _stored_at(instance), workflow),
+    )
 
 
 def settle(
@@ -101,6 +124,8 @@ def settle(
     )
     instance = loaded.instance
     _store_state(instance, step, now)
+    if not step.finished:
+        _keep_once_committed(ctx, uow, instance, loaded.workflow)
     _publish_outcome(uow, actor, case, instance, step, now)
     rows = _plan(uow, case, instance, loaded.profile, step, now)
     if completed_late:
@@ -240,12 +265,25 @@ def fire_timers_in(
     """Run an instance whose timers may have come due. Returns ``fired``; ``not yet`` when the
     engine still waits on ``expect`` (its clock says the timer is not due; nothing is
     written); or ``ended`` when the instance is no longer active."""
-    session = uow.session
-    instance = lock_instance(session, instance_id)
+    instance = lock_instance(uow.session, instance_id)
     if instance.status != InstanceStatus.ACTIVE:
         return "ended"
-    case = case_of(session, instance.case_id)
-    loaded = load(ctx, session, instance, case)
+    return fire_timers_on(
+        ctx, uow, actor, instance, case_of(uow.session, instance.case_id), expect=expect
+    )
+
+
+def fire_timers_on(
+    ctx: EngineContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    instance: ProcessInstance,
+    case: Case,
+    *,
+    expect: tuple[uuid.UUID, datetime] | None = None,
+) -> str:
+    """``fire_timers_in`` on an active instance the caller has locked, with its case."""
+    loaded = load(ctx, uow.session, instance, case)
     ctx.runtime.fire_timers(loaded.workflow)
     if expect is not None:
         waiting = {(t.task_id, t.due_at) for t in ctx.runtime.snapshot(loaded.workflow).timers}
@@ -270,7 +308,10 @@ def reschedule(
         raise Conflict("the deadline's timer is no longer pending")
     loaded = load(ctx, session, instance, case_of(session, instance.case_id))
     ctx.runtime.reschedule_timer(loaded.workflow, timer.task_id, due_at)
-    instance.state = ctx.runtime.dump(loaded.workflow)
+    dumped = ctx.runtime.dump(loaded.workflow)
+    instance.state = dumped.head
+    step_writes.write_finished_tasks(uow, instance.id, *stored.row_changes(instance, dumped))
+    _keep_once_committed(ctx, uow, instance, loaded.workflow)
     instance.updated_at = ctx.clock.now()
     timer.due_at = due_at
     timer.next_attempt_at = None
@@ -356,7 +397,7 @@ def _definition(compiled: CompiledBundle, process_id: str) -> ProcessDefinition:
 def _store_state(instance: ProcessInstance, step: Step, now: datetime) -> None:
     # Every field is set before anything flushes: one engine run is one INSERT or one UPDATE
     # of the instance (one version step).
-    instance.state = step.state
+    instance.state = step.state.head
     instance.serializer_version = step.serializer_version
     instance.updated_at = now
     instance.next_timer_due_at = step.next_timer_due_at
@@ -410,9 +451,13 @@ def _plan(
         if (key := row["task_id"]) in step.timer_data
     ]
     deadlines, alerts = ladders.plan(profile, case.id, instance.id, armed, now)
+    finished_added, finished_removed, finished_replaced = stored.row_changes(instance, step.state)
     return step_writes.StepRows(
         instance_id=instance.id,
         case_id=case.id,
+        finished_tasks=finished_added,
+        finished_removed=finished_removed,
+        finished_replaced=finished_replaced,
         tasks=tasks,
         task_dues=[(t.id, t.due_at) for t in changes.tasks_moved],
         tasks_cancelled=changes.tasks_cancelled,

@@ -9,8 +9,7 @@ budget; every failure comes out as an ``engine.errors`` exception.
 from __future__ import annotations
 
 import copy
-import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -21,7 +20,10 @@ from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnSubWorkflowConverter,
+    BpmnWorkflowConverter,
+)
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
@@ -32,6 +34,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity as CallActivityMixin
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -44,7 +47,7 @@ from engine.clock import Clock
 from engine.deadlines.calendars import BusinessCalendar
 from engine.deadlines.profiles import Profile
 from engine.errors import Conflict, NotFound, ScriptFailed
-from engine.spiff import clock_hook
+from engine.spiff import clock_hook, state_json, task_walk
 from engine.spiff.decisions import EXPLANATION
 from engine.spiff.definitions import ProcessDefinition
 from engine.spiff.sandbox import RestrictedEnvironment, SandboxViolation
@@ -59,13 +62,14 @@ from engine.spiff.views import (
     TimerView,
 )
 from engine.spiff.watchdog import BudgetExceeded, cpu_budget
+from engine.spiff.workflow_cache import StoredAt, WorkflowCache
 from engine.stopwatch import engine_time
 
 Workflow = BpmnWorkflow
 SERIALIZER_VERSION = "1.5"
 
 
-class _LeanWorkflowConverter(BpmnWorkflowConverter):
+class _LeanWorkflowConverter(state_json.DeferredTasks, BpmnWorkflowConverter):
     """Stores a workflow without its spec; the spec is deployed once and cached in memory."""
 
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
@@ -86,8 +90,16 @@ class _LeanWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
+class _SubWorkflowConverter(state_json.DeferredTasks, BpmnSubWorkflowConverter):
+    """A subprocess's tasks, written like the top workflow's (``state_json``)."""
+
+
 def _serializer() -> BpmnWorkflowSerializer:
-    config = {**SPIFF_CONFIG, BpmnWorkflow: _LeanWorkflowConverter}
+    config = {
+        **SPIFF_CONFIG,
+        BpmnWorkflow: _LeanWorkflowConverter,
+        BpmnSubWorkflow: _SubWorkflowConverter,
+    }
     registry = BpmnWorkflowSerializer.configure(config)
     registry.register(
         date, lambda v: {"value": v.isoformat()}, lambda d: date.fromisoformat(d["value"])
@@ -99,10 +111,12 @@ def _serializer() -> BpmnWorkflowSerializer:
 class Runtime:
     def __init__(self, clock: Clock, cpu_seconds: float = 2.0) -> None:
         clock_hook.install()
+        task_walk.install()
         self.clock = clock
         self.serializer_version = SERIALIZER_VERSION
         self.cpu_seconds = cpu_seconds
         self._serializer = _serializer()
+        self.workflows = WorkflowCache()
         self._engines: dict[tuple[BusinessCalendar, Any], PythonScriptEngine] = {}
 
     # -- life cycle ------------------------------------------------------------------------
@@ -121,14 +135,47 @@ class Runtime:
         return workflow
 
     @engine_time
-    def load(self, definition: ProcessDefinition, profile: Profile, state: str) -> BpmnWorkflow:
-        dct = json.loads(state)
+    def load(
+        self,
+        definition: ProcessDefinition,
+        profile: Profile,
+        state: str,
+        finished: Sequence[Any] | Callable[[], Sequence[Any]] = (),
+    ) -> BpmnWorkflow:
+        """A workflow read from its head (``state``) and its finished tasks' rows (or what
+        reads them, asked only if the head goes with any)."""
+        dct, rows = state_json.read(state, finished)
         self._serializer.migrate(dct)
         workflow: BpmnWorkflow = self._serializer.from_dict(
             dct, spec=definition.spec, subprocess_specs=definition.subprocess_specs
         )
+        state_json.adopt(workflow, dct, rows)
         workflow.script_engine = self._engine(profile)
         return workflow
+
+    @engine_time
+    def resume(
+        self,
+        instance_id: UUID,
+        stored_at: StoredAt,
+        definition: ProcessDefinition,
+        profile: Profile,
+        state: str,
+        finished: Callable[[], Sequence[Any]],
+    ) -> BpmnWorkflow:
+        """An instance's workflow to run a step on: the one this process kept when the
+        instance's last step committed here, if the row is still as it left it; else read
+        from ``state`` and the ``finished`` rows. Give it back with ``keep`` once the step
+        commits."""
+        workflow = self.workflows.take(instance_id, stored_at)
+        if workflow is None:
+            return self.load(definition, profile, state, finished)
+        workflow.script_engine = self._engine(profile)
+        return workflow
+
+    def keep(self, instance_id: UUID, stored_at: StoredAt, workflow: BpmnWorkflow) -> None:
+        """Keep a workflow whose step committed, for the instance's next step."""
+        self.workflows.keep(instance_id, stored_at, workflow)
 
     @engine_time
     def load_onto(
@@ -137,11 +184,13 @@ class Runtime:
         profile: Profile,
         state: str,
         renamed: Mapping[str, str],
+        finished: Sequence[Any] | Callable[[], Sequence[Any]] = (),
     ) -> BpmnWorkflow:
         """A workflow stored under one version, read onto another version's definition: each
         task finds its element by id (or by the id ``renamed`` gives it), its state, data,
-        history and timers kept. Raises Conflict naming the elements the definition lacks."""
-        dct = json.loads(state)
+        history and timers kept. Raises Conflict naming the elements the definition lacks.
+        Its next dump writes every finished task's row again (their elements' names moved)."""
+        dct, rows = state_json.read(state, finished)
         self._serializer.migrate(dct)
         known = set(definition.spec.task_specs)
         for subprocess in definition.subprocess_specs.values():
@@ -166,19 +215,25 @@ class Runtime:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise Conflict(f"the instance does not fit the new version: {exc}") from exc
+        state_json.adopt(workflow, dct, rows, stored=False)
         workflow.script_engine = self._engine(profile)
         return workflow
 
     @engine_time
-    def dump(self, workflow: BpmnWorkflow) -> str:
+    def dump(self, workflow: BpmnWorkflow) -> state_json.StoredState:
+        """The head to store in the instance row, and the finished tasks' rows to add."""
         try:
-            return str(self._serializer.serialize_json(workflow))
+            return state_json.dump(self._serializer, workflow)
         except (TypeError, ValueError) as exc:
             raise ScriptFailed(
                 f"process data cannot be stored: {exc}; scripts must keep task data to plain "
                 "values (text, numbers, lists, objects)",
                 reason="unserializable",
             ) from exc
+
+    def dump_in_full(self, workflow: BpmnWorkflow) -> str:
+        """The library's own dump, every task converted afresh (what ``dump`` must equal)."""
+        return str(self._serializer.serialize_json(workflow))
 
     # -- what users and events do -----------------------------------------------------------
 
@@ -258,6 +313,7 @@ class Runtime:
 
     @engine_time
     def snapshot(self, workflow: BpmnWorkflow) -> Snapshot:
+        task_walk.mark_settled(workflow)
         ready = [
             _task_view(task) for task in workflow.get_tasks(state=TaskState.READY, manual=True)
         ]
@@ -270,14 +326,16 @@ class Runtime:
         decisions = []
         fired = []
         for task in _all_tasks(workflow):
-            if task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
+            state = task._state
+            if state & _ACTIVE:
                 if task.task_spec.bpmn_id:
                     active.add(task.task_spec.bpmn_id)
-            elif task.state == TaskState.COMPLETED:
-                if isinstance(task.task_spec, BusinessRuleTaskMixin):
-                    decisions.append(_decision_view(task))
-                elif (view := _timer_view(task)) is not None:
-                    fired.append(view)
+            elif state == TaskState.COMPLETED:
+                decision, fired_timer = _completed_views(task)
+                if decision is not None:
+                    decisions.append(decision)
+                elif fired_timer is not None:
+                    fired.append(fired_timer)
         return Snapshot(
             ready, timers, awaited, workflow.is_completed(), sorted(active), decisions, fired
         )
@@ -418,12 +476,13 @@ DEPTH_LIMIT = 900
 
 
 def _advance(workflow: BpmnWorkflow) -> None:
+    task_walk.mark_settled(workflow)
     # refresh_timers first, or a timer that came due only becomes READY and runs next time.
     workflow.refresh_timers()
     workflow.do_engine_steps()
     trees = [workflow, *workflow.subprocesses.values()]
     # A tree cannot be deeper than it has tasks: most runs need no walk at all.
-    if any(len(t.tasks) >= DEPTH_LIMIT and _deepest(t.tasks) >= DEPTH_LIMIT for t in trees):
+    if any(len(t.tasks) >= DEPTH_LIMIT and _deepest(t) >= DEPTH_LIMIT for t in trees):
         raise ScriptFailed(
             f"the process went more than {DEPTH_LIMIT} steps deep in one instance (a loop in "
             "the design?) and was stopped; nothing was changed",
@@ -431,20 +490,29 @@ def _advance(workflow: BpmnWorkflow) -> None:
         )
 
 
-def _deepest(tasks: Mapping[UUID, Any]) -> int:
-    # Tasks are kept in creation order, parents first: one pass computes every depth.
-    depths: dict[UUID, int] = {}
-    deepest = 0
-    for task_id, task in tasks.items():
-        parent = task.parent
-        if parent is None:
+def _deepest(tree: Any) -> int:
+    """The depth of the tree's deepest task. The depths found so far are kept on the tree
+    object, so a run works out only those of the tasks created since the last one asked."""
+    known: dict[UUID, int] = tree.__dict__.setdefault("_casework_depths", {})
+    deepest: int = tree.__dict__.get("_casework_deepest", 0)
+    tasks: dict[UUID, Any] = tree.tasks
+    # Tasks are kept in creation order, parents first: the new ones are at the end.
+    new = []
+    for task_id in reversed(tasks):
+        if task_id in known:
+            break
+        new.append(task_id)
+    for task_id in reversed(new):
+        task = tasks[task_id]
+        if task._parent is None:
             depth = 0
-        elif parent.id in depths:
-            depth = depths[parent.id] + 1
+        elif task._parent in known:
+            depth = known[task._parent] + 1
         else:
             depth = task.depth
-        depths[task_id] = depth
+        known[task_id] = depth
         deepest = max(deepest, depth)
+    tree._casework_deepest = deepest
     return deepest
 
 
@@ -489,6 +557,22 @@ def _find_task(workflow: BpmnWorkflow, task_id: UUID) -> Any:
     if task is None:
         raise NotFound(f"no task {task_id} in this instance")
     return task
+
+
+_ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+_VIEWS = "_casework_views"
+
+
+def _completed_views(task: Any) -> tuple[DecisionView | None, TimerView | None]:
+    # A completed task does not change again: its views are read once and kept on it.
+    kept: tuple[DecisionView | None, TimerView | None] | None = task.__dict__.get(_VIEWS)
+    if kept is None:
+        if isinstance(task.task_spec, BusinessRuleTaskMixin):
+            kept = (_decision_view(task), None)
+        else:
+            kept = (None, _timer_view(task))
+        setattr(task, _VIEWS, kept)
+    return kept
 
 
 def _all_tasks(workflow: BpmnWorkflow) -> Iterator[Any]:

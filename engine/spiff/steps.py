@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 # The views a snapshot is made of (defined beside the runtime that takes them).
+from engine.spiff.state_json import StoredState
 from engine.spiff.views import DecisionView, Snapshot, TaskView, ThrownMessage, TimerView
 from engine.statuses import TimerStatus
 
@@ -56,7 +57,7 @@ class Step:
     other instances of the case, and the data each newly armed timer sees (deadline rules read
     it: which rule applies, when the statutory clock started)."""
 
-    state: str
+    state: StoredState
     serializer_version: str
     finished: bool
     next_timer_due_at: datetime | None

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, column, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session
 
 from engine.spiff.steps import TimerEnding
 from engine.statuses import (
@@ -32,6 +33,7 @@ from engine.storage import statements
 from engine.storage.tables import (
     AwaitedMessage,
     Deadline,
+    FinishedTask,
     HumanTask,
     ProcessInstance,
     ScheduledAlert,
@@ -55,6 +57,11 @@ class StepRows:
     timers_ended: list[TimerEnding] = field(default_factory=list)
     messages_awaited: list[str] = field(default_factory=list)
     messages_no_longer_awaited: list[str] = field(default_factory=list)
+    # The instance's finished tasks (engine.spiff.state_json): rows to add, and to remove
+    # first (all of them when ``finished_replaced``).
+    finished_tasks: list[dict[str, Any]] = field(default_factory=list)
+    finished_removed: list[uuid.UUID] = field(default_factory=list)
+    finished_replaced: bool = False
     # The elements whose timers a deadline may hang on: only their firing is looked up.
     deadline_timers: frozenset[str] = frozenset()
     # A task done after its deadline was missed: the deadline records when it was done.
@@ -75,11 +82,13 @@ def write_step(uow: UnitOfWork, rows: StepRows, now: datetime) -> list[MissedDea
     """Write a step; returns the deadlines it missed (their events are the caller's)."""
     session = uow.session
     session.flush()  # the instance row first: everything below refers to it
+    _remove_finished(session, rows.instance_id, rows.finished_removed, rows.finished_replaced)
     for task_id, due_at in rows.task_dues:
         session.execute(_MOVE_TASK, {"task": task_id, "due": due_at})
     if rows.tasks_cancelled:
         session.execute(_CANCEL_TASKS, {"tasks": rows.tasks_cancelled, "now": now})
     inserts = statements.Inserts()
+    inserts.add(FinishedTask, rows.finished_tasks)
     inserts.add(HumanTask, rows.tasks)
     inserts.add(Timer, rows.timers)
     inserts.add(Deadline, rows.deadlines)
@@ -93,6 +102,32 @@ def write_step(uow: UnitOfWork, rows: StepRows, now: datetime) -> list[MissedDea
         session.execute(_DONE_LATE, {"task": rows.completed_late, "now": now})
     watched = [timer_id for timer_id, bpmn_id in fired if bpmn_id in rows.deadline_timers]
     return miss_deadlines(uow, Deadline.timer_id.in_(watched)) if watched else []
+
+
+def write_finished_tasks(
+    uow: UnitOfWork,
+    instance_id: uuid.UUID,
+    added: list[dict[str, Any]],
+    removed: list[uuid.UUID],
+    replaced: bool,
+) -> None:
+    """An instance's finished-task rows changed outside a step (a timer moved)."""
+    _remove_finished(uow.session, instance_id, removed, replaced)
+    if added:
+        statements.execute(uow.session, insert(FinishedTask), added)
+
+
+def _remove_finished(
+    session: Session, instance_id: uuid.UUID, removed: list[uuid.UUID], replaced: bool
+) -> None:
+    if replaced:
+        session.execute(delete(FinishedTask).where(FinishedTask.instance_id == instance_id))
+    elif removed:
+        session.execute(
+            delete(FinishedTask).where(
+                FinishedTask.instance_id == instance_id, FinishedTask.task_id.in_(removed)
+            )
+        )
 
 
 def miss_deadlines(uow: UnitOfWork, which: Any) -> list[MissedDeadline]:

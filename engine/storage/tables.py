@@ -115,10 +115,23 @@ class Case(Base):
     opened_by: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    # Soft expunction (DOMAIN §5 rule 5): an unsubstantiated report, kept in the case file for
+    # risk history, out of anything public or used for background checks from this instant.
+    expunged_at: Mapped[datetime | None]
 
 
 class CasePerson(Base):
     __tablename__ = "case_people"
+    __table_args__ = (
+        # Person search ("a name containing …", case-insensitive) reads a trigram index of
+        # names on PostgreSQL (pg_trgm), not every person of years of cases.
+        Index(
+            "ix_case_people_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -165,6 +178,25 @@ class ProcessInstance(Base):
     opens_case: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __mapper_args__ = {"version_id_col": lock_version}
+
+
+class FinishedTask(Base):
+    """A finished task of an instance's workflow, stored once as its JSON text: a finished
+    task never changes, so a step writes only the tasks it finished, and the instance's
+    ``state`` keeps the rest (engine.spiff.state_json). ``seq`` is the task's place in the
+    order the workflow created its tasks; ``tree`` the subprocess it belongs to ("" for the
+    process itself)."""
+
+    __tablename__ = "finished_tasks"
+
+    instance_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("process_instances.id"), primary_key=True
+    )
+    task_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    tree: Mapped[str] = mapped_column(String(36))
+    seq: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
 
 
 class HumanTask(Base):
@@ -244,7 +276,10 @@ class AwaitedMessage(Base):
 
 
 class AuditEvent(Base):
-    """Append-only: rows are inserted, never updated or deleted."""
+    """Append-only: rows are inserted, never updated or deleted.
+
+    On PostgreSQL the table is partitioned by month of ``at`` (engine.storage.audit_partitions)
+    and its key there is (id, at); ids stay unique, from one sequence."""
 
     __tablename__ = "audit_events"
 

@@ -13,7 +13,7 @@ here and ``commit`` writes them together with the change (``appended.write``); w
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
@@ -34,6 +34,7 @@ class UnitOfWork:
         self.session: Session
         self._audit: list[dict[str, Any]] = []
         self._events: list[Published] = []
+        self._after_commit: dict[Hashable, Callable[[], None]] = {}
 
     def __enter__(self) -> Self:
         self.session = self._factory()
@@ -46,6 +47,7 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self._audit, self._events = [], []
+        self._after_commit = {}
         self.session.rollback()
         self.session.close()
 
@@ -88,17 +90,24 @@ class UnitOfWork:
         ``to_provider`` goes to that provider's subscriptions alone."""
         self._events.append(published(topic, at, case_id, data, to_provider))
 
+    def after_commit(self, key: Hashable, action: Callable[[], None]) -> None:
+        """Run ``action`` once this unit has committed (never if it does not); a later action
+        under the same key replaces an earlier one."""
+        self._after_commit[key] = action
+
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """A part of the unit that may fail alone: its writes and what it queued are taken
         back, the rest of the unit goes on."""
         marks = len(self._audit), len(self._events)
+        after_commit = dict(self._after_commit)
         try:
             with self.session.begin_nested():
                 yield
         except BaseException:
             del self._audit[marks[0] :]
             del self._events[marks[1] :]
+            self._after_commit = after_commit
             raise
 
     @property
@@ -118,3 +127,6 @@ class UnitOfWork:
             if "could not serialize" in str(e) or "deadlock" in str(e):
                 raise Conflict("the record was changed by someone else meanwhile; retry") from e
             raise
+        actions, self._after_commit = self._after_commit, {}
+        for action in actions.values():
+            action()

@@ -146,16 +146,19 @@ def complete_task(
             completed=task.id,
             completed_late=task.overdue_since is not None,
         )
-        judge_by_event_time(
-            uow,
-            task_id=task.id,
-            happened_at=entry.occurred_at,
-            happened_on=entry.occurred_on,
-            entered_at=now,
-            calendar=calendar,
-            actor=actor,
-            reason="the work was entered after its deadline" if entry.late_entry else "entered",
-        )
+        # Only a task bounded by a timer can have deadlines hanging on it (and then it has a
+        # due date, or went overdue): the others are not looked up.
+        if task.due_at is not None or task.overdue_since is not None:
+            judge_by_event_time(
+                uow,
+                task_id=task.id,
+                happened_at=entry.occurred_at,
+                happened_on=entry.occurred_on,
+                entered_at=now,
+                calendar=calendar,
+                actor=actor,
+                reason="the work was entered after its deadline" if entry.late_entry else "entered",
+            )
         uow.commit()
     return task
 

@@ -17,6 +17,7 @@ from engine.cases.subjects import form_for_case
 from engine.context import EngineContext
 from engine.deadlines.profiles import setting
 from engine.identity.users import Principal
+from engine.instances import stored
 from engine.statuses import InstanceStatus, TaskStatus
 from engine.storage.tables import (
     Case,
@@ -54,7 +55,7 @@ def task_detail(ctx: EngineContext, principal: Principal, task_id: uuid.UUID) ->
             definition = compiled.process(instance.process_id)
             profile = compiled.profile(case.profile_id)
             if definition is not None and profile is not None:
-                workflow = ctx.runtime.load(definition, profile, instance.state)
+                workflow = stored.read_workflow(ctx, session, instance, definition, profile)
                 data = ctx.runtime.task_data(workflow, task.id)
         redactor = redaction.for_case(session, principal, case.id)
         properties = result["form"].get("properties", {})

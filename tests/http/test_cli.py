@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from sqlalchemy import func, select
 
 from conftest import CORPORA, FIXTURES
 from engine.storage.db import connect
-from engine.storage.tables import DefinitionVersion
+from engine.storage.tables import AuditEvent, DefinitionVersion, OutboxEvent
 from workflows.cli import main
 
 MIWG = CORPORA / "miwg-reference" / "Reference"
@@ -205,3 +207,31 @@ def test_simulate_reports_a_script_error_with_exit_1() -> None:
     assert code == 1
     assert err.startswith("error: compute (line 2): ZeroDivisionError")
     assert "Traceback" not in out + err
+
+
+def test_retention_says_what_is_due_and_does_it_only_when_asked(database_url: str) -> None:
+    db = connect(database_url)
+    with db.writer() as session:
+        # Published two months ago, with no subscriber: due after the 30 days kept by default.
+        long_ago = datetime.now(UTC) - timedelta(days=60)
+        session.add(OutboxEvent(id=uuid.uuid4(), topic="case.opened", occurred_at=long_ago,
+                                payload={}))  # fmt: skip
+        session.commit()
+
+    code, out, _ = run(["retention"], database_url)
+    assert code == 0 and "outbox events to prune: 1" in out and "nothing was changed" in out
+    code, out, _ = run(["retention", "--json"], database_url)
+    assert (code, json.loads(out)["outbox_events_to_prune"]) == (0, 1)
+
+    code, out, _ = run(["retention", "--perform", "--json"], database_url)
+
+    done = json.loads(out)
+    assert (code, done["performed"], done["outbox_events_pruned"]) == (0, True, 1)
+    with db.reader() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxEvent)) == 0
+        (audited,) = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "retention.outbox_pruned")
+        ).all()
+    db.dispose()
+    assert (audited.actor, audited.details["events"]) == ("system", 1)
+    assert json.loads(run(["retention", "--json"], database_url)[1])["outbox_events_to_prune"] == 0

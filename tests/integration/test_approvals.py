@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 import cps_cases
 from conftest import DESIGNER, ROOT
@@ -38,7 +38,7 @@ from engine.definitions.bundle import read_bundle
 from engine.definitions.deployments import deploy_bundle
 from engine.definitions.versions import Deployment
 from engine.errors import InvalidTaskData
-from engine.storage.tables import ProcessInstance
+from engine.storage.tables import FinishedTask, ProcessInstance
 
 
 @pytest.fixture
@@ -449,18 +449,27 @@ def test_a_refused_closure_returns_the_case_to_services_then_closes(
 # -- state size ------------------------------------------------------------------------------
 
 
-def state_sizes(case: CpsCase) -> dict[str, list[int]]:
-    """Each process's instances' state sizes, the active one last (instances started in the
-    same instant have no order of their own)."""
+def state_sizes(case: CpsCase, *, head_only: bool = False) -> dict[str, list[int]]:
+    """Each process's instances' stored state sizes (the head in the instance row and the
+    finished tasks' rows; ``head_only``: what a step rewrites), the active one last
+    (instances started in the same instant have no order of their own)."""
     with case.ctx.db.reader() as session:
         rows = session.scalars(
             select(ProcessInstance)
             .where(ProcessInstance.case_id == case.id)
             .order_by(ProcessInstance.created_at)
         ).all()
+        finished = dict(
+            session.execute(
+                select(FinishedTask.instance_id, func.sum(func.length(FinishedTask.body)))
+                .where(FinishedTask.case_id == case.id)
+                .group_by(FinishedTask.instance_id)
+            ).all()
+        )
     sizes: dict[str, list[int]] = {}
     for row in sorted(rows, key=lambda r: (r.created_at, r.status == "active")):
-        sizes.setdefault(row.process_id, []).append(len(row.state))
+        stored = len(row.state) if head_only else len(row.state) + (finished.get(row.id) or 0)
+        sizes.setdefault(row.process_id, []).append(stored)
     return sizes
 
 
@@ -496,7 +505,7 @@ def test_a_rejection_loop_inside_an_instance_grows_it_by_a_small_constant(
         "plan_signed_on": case.on("2025-03-04"),
         "actions": [{"action": "grandmother moves in", "responsible": "grandmother"}],
     }
-    sizes = {}
+    sizes, heads = {}, {}
     for rejection in range(1, 21):
         case.complete("write_safety_plan", plan)
         case.complete(
@@ -504,9 +513,12 @@ def test_a_rejection_loop_inside_an_instance_grows_it_by_a_small_constant(
         )
         if rejection in (1, 2, 5, 10, 20):
             sizes[rejection] = state_sizes(case)["investigation"][0]
+            heads[rejection] = state_sizes(case, head_only=True)["investigation"][0]
     per_round = (sizes[20] - sizes[10]) / 10
     assert per_round < 4000, sizes
     assert abs((sizes[10] - sizes[2]) / 8 - per_round) < 0.1 * per_round, sizes  # linear
+    # What a step rewrites does not grow: the finished rounds are rows written once.
+    assert heads[20] < heads[2] * 1.1, heads
     case.complete("write_safety_plan", plan)
     case.complete("approve_safety_plan", {"approved": True}, SUPERVISOR)
     assert case.task("follow_up_safety_plan")

@@ -16,7 +16,9 @@ from engine.cases.opening import open_case
 from engine.context import EngineContext
 from engine.definitions.bundle import read_bundle
 from engine.definitions.deployments import deploy_bundle
+from engine.instances import stored
 from engine.instances.lifecycle import start_instance
+from engine.spiff import state_json
 from engine.storage.tables import AuditEvent, ProcessInstance, Timer
 
 TIMERS = 3_000
@@ -37,6 +39,10 @@ def clone_instances(ctx: EngineContext, count: int) -> None:
         timer = session.scalar(select(Timer).where(Timer.instance_id == started.id))
         assert instance is not None and timer is not None
         columns = {c.key: getattr(instance, c.key) for c in ProcessInstance.__table__.columns}
+        # The copies hold their whole state in their row (no finished-task rows of their own).
+        columns["state"] = state_json.self_contained(
+            instance.state, stored.finished_rows(session, started.id)
+        )
         timer_columns = {c.key: getattr(timer, c.key) for c in Timer.__table__.columns}
         ids = [uuid.uuid4() for _ in range(count - 1)]
         session.execute(insert(ProcessInstance), [{**columns, "id": i} for i in ids])

@@ -92,7 +92,7 @@ def test_the_runtime_returns_the_step_of_a_real_start() -> None:
 
     assert [t.bpmn_id for t in step.changes.tasks_created] == ["record_report"]
     assert step.finished is False and step.thrown == []
-    assert step.state.startswith("{") and step.serializer_version == runtime.serializer_version
+    assert step.state.head.startswith("{") and step.serializer_version == runtime.serializer_version
     # The step is computed from the snapshots: the same run diffed again finds nothing new.
     again = diff(runtime.snapshot(workflow), runtime.snapshot(workflow), NOW)
     assert again.tasks_created == [] and again.timers_armed == []

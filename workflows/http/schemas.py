@@ -29,6 +29,7 @@ CASE = obj(
     assigned_to=NSTR,
     opened_at=INSTANT,
     closed_at=NINSTANT,
+    expunged_at=NINSTANT,
     children=INT,
     open_tasks=INT,
     overdue_tasks=INT,
@@ -141,6 +142,7 @@ HISTORY = obj(
             status=STR,
             opened_at=INSTANT,
             closed_at=NINSTANT,
+            expunged=BOOL,
             allegations={"type": "array", "items": OBJ},
             restricted=BOOL,
             reason=STR,
@@ -254,6 +256,8 @@ POSITION = obj(
         "type": "array",
         "items": obj(["element_id", "due_at"], element_id=STR, name=STR, due_at=INSTANT),
     },
+    # A finished phase whose engine state retention gave up: its path is what was kept.
+    compacted_at=NINSTANT,
 )
 TASK = obj(
     [
