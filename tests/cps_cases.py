@@ -128,7 +128,9 @@ class CpsCase:
                 select(ProcessInstance).where(ProcessInstance.case_id == self.id)
             ).all()
         result: dict[str, list[str]] = {}
-        for row in rows:
+        # In the order they started; instances started in the same instant have no order of
+        # their own, so the one still running comes last.
+        for row in sorted(rows, key=lambda r: (r.created_at, r.status == "active")):
             result.setdefault(row.process_id, []).append(row.status)
         return result
 
