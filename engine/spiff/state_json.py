@@ -76,8 +76,8 @@ class DeferredTasks:
 
     def mapping_to_dict(self, mapping: Mapping[Any, Any], **kwargs: Any) -> Any:
         deferred = _deferred.get()
-        if deferred is not None and mapping and isinstance(next(iter(mapping.values())), Task):
-            first = next(iter(mapping.values()))
+        first = next(iter(mapping.values()), None)
+        if deferred is not None and isinstance(first, Task):
             tree = (
                 TOP
                 if first.workflow is first.workflow.top_workflow
@@ -257,14 +257,16 @@ def adopt(workflow: Any, dct: Mapping[str, Any], rows: list[Any], *, stored: boo
     again), so the next dump writes only what changes. With ``stored`` False (the document
     was changed after it was read) the next dump writes every row again."""
     seqs: dict[str, dict[str, int]] = dct.get(_SEQS_KEY) or {}
-    for tree, sub in [(TOP, workflow), *((str(k), v) for k, v in workflow.subprocesses.items())]:
-        for task_id, seq in seqs.get(tree, {}).items():
-            task = sub.tasks.get(uuid.UUID(task_id))
-            if task is not None:
-                setattr(task, _SEQ, seq)
+    trees: dict[str, Any] = {TOP: workflow, **{str(k): v for k, v in workflow.subprocesses.items()}}
+    for tree_key, tree_seqs in seqs.items():
+        for task_id, seq in tree_seqs.items():
+            held = trees[tree_key].tasks.get(uuid.UUID(task_id)) if tree_key in trees else None
+            if held is not None:
+                setattr(held, _SEQ, seq)
     stored_ids: set[uuid.UUID] = set()
     for row in rows:
-        task = workflow.tasks.get(row.task_id) or _in_subprocess(workflow, row.task_id)
+        tree = trees.get(row.tree)
+        task = tree.tasks.get(row.task_id) if tree is not None else None
         if task is None:
             continue
         setattr(task, _SEQ, row.seq)
@@ -284,11 +286,3 @@ def _written_from(task: Any) -> tuple[Any, ...]:
     # (Children are only appended, with a new id, or removed: count and last tell.)
     children = task._children
     return task._state, task.last_state_change, len(children), children[-1] if children else None
-
-
-def _in_subprocess(workflow: Any, task_id: uuid.UUID) -> Any:
-    for sub in workflow.subprocesses.values():
-        task = sub.tasks.get(task_id)
-        if task is not None:
-            return task
-    return None
